@@ -1,0 +1,207 @@
+"""The one configuration object: `config.toml`, then environment, then CLI flags.
+
+Every key in `config.toml` can be overridden by an environment variable named
+`QUOTEBOT_<SECTION>_<KEY>` (top-level keys: `QUOTEBOT_<KEY>`), e.g.
+`QUOTEBOT_CORPUS`, `QUOTEBOT_STORE`, `QUOTEBOT_MODEL_NAME`,
+`QUOTEBOT_CHUNKING_MAX_TOKENS`. Lists are comma-separated. The CLI applies its
+flags last through `Config.override`.
+
+Relative paths in a config file are resolved against the file's folder; relative
+paths from the environment or flags against the working directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "QUOTEBOT_"
+DEFAULT_CONFIG_NAME = "config.toml"
+
+
+class ConfigError(ValueError):
+    """A config file, variable or flag that cannot be used; the message says which."""
+
+
+@dataclass
+class ModelConfig:
+    name: str = "sentence-transformers/all-MiniLM-L6-v2"
+    batch_size: int = 16
+    allow_download: bool = False
+
+
+@dataclass
+class ChunkingConfig:
+    max_tokens: int = 200
+    overlap_sentences: int = 1
+
+
+@dataclass
+class LoadingConfig:
+    max_file_mb: float = 50.0
+    extensions: list[str] = field(
+        default_factory=lambda: [".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"]
+    )
+
+
+@dataclass
+class IndexConfig:
+    faiss_index: str = "auto"
+    keep_generations: int = 2
+
+
+@dataclass
+class RetrievalConfig:
+    k: int = 3
+
+
+@dataclass
+class TelegramConfig:
+    token_file: str = ""
+    base_url: str = ""
+    allowed_users: list[int] = field(default_factory=list)
+    allowed_chats: list[int] = field(default_factory=list)
+    admins: list[int] = field(default_factory=list)
+    rate_per_minute: float = 10.0
+    rate_burst: int = 5
+    max_question_chars: int = 1000
+    max_upload_mb: float = 20.0
+    webhook_url: str = ""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_secret: str = ""
+
+
+@dataclass
+class Config:
+    corpus: Path = Path("seeds")
+    store: Path = Path(".quotebot/store")
+    model: ModelConfig = field(default_factory=ModelConfig)
+    chunking: ChunkingConfig = field(default_factory=ChunkingConfig)
+    loading: LoadingConfig = field(default_factory=LoadingConfig)
+    index: IndexConfig = field(default_factory=IndexConfig)
+    retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    source: Path | None = None
+
+    def override(self, key: str, value: Any) -> None:
+        """Set `key` ("store" or "model.name") to `value` unless it is None (a flag not given)."""
+        if value is None:
+            return
+        section, _, name = key.rpartition(".")
+        target = getattr(self, section) if section else self
+        if not hasattr(target, name):
+            raise ConfigError(f"unknown config key {key!r}")
+        current = {f.name: f for f in dataclasses.fields(target)}[name]
+        setattr(target, name, _coerce(value, _field_type(type(target), current.name), key))
+
+
+_SECTIONS = {f.name for f in dataclasses.fields(Config) if dataclasses.is_dataclass(f.default_factory)}  # type: ignore[arg-type]
+
+
+def _field_type(cls: type, name: str) -> Any:
+    return typing.get_type_hints(cls)[name]
+
+
+def _coerce(value: Any, kind: Any, key: str) -> Any:
+    """Turn a TOML value or an environment string into the field's type."""
+    origin = typing.get_origin(kind)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(kind) if a is not type(None)]
+        if value in ("", None):
+            return None
+        return _coerce(value, options[0], key)
+    try:
+        if origin is list:
+            (item,) = typing.get_args(kind)
+            if isinstance(value, str):
+                value = [v.strip() for v in value.split(",") if v.strip()]
+            return [_coerce(v, item, key) for v in value]
+        if kind is bool:
+            if isinstance(value, str):
+                if value.lower() in ("1", "true", "yes", "on"):
+                    return True
+                if value.lower() in ("0", "false", "no", "off", ""):
+                    return False
+                raise ValueError(value)
+            return bool(value)
+        if kind is Path:
+            return Path(value).expanduser()
+        if kind is int and isinstance(value, float) and not value.is_integer():
+            raise ValueError(value)
+        return kind(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"config key {key!r}: cannot use {value!r} as {kind}") from exc
+
+
+def _apply_table(config: Config, table: dict[str, Any], base: Path, where: str) -> None:
+    for key, value in table.items():
+        if key in _SECTIONS:
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: [{key}] must be a table")
+            for sub, subvalue in value.items():
+                if not hasattr(getattr(config, key), sub):
+                    raise ConfigError(f"{where}: unknown key {key}.{sub}")
+                config.override(f"{key}.{sub}", subvalue)
+        elif key in ("corpus", "store"):
+            path = Path(value).expanduser()
+            config.override(key, path if path.is_absolute() else base / path)
+        else:
+            raise ConfigError(f"{where}: unknown key {key!r}")
+
+
+def _apply_environment(config: Config, environ: typing.Mapping[str, str]) -> None:
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        rest = name[len(ENV_PREFIX):].lower()
+        if rest in ("corpus", "store"):
+            config.override(rest, value)
+            continue
+        section = next((s for s in _SECTIONS if rest.startswith(s + "_")), None)
+        if section is None:
+            continue  # other QUOTEBOT_ variables (e.g. QUOTEBOT_CONFIG) are not keys
+        key = rest[len(section) + 1:]
+        if not hasattr(getattr(config, section), key):
+            raise ConfigError(f"environment {name}: no key {section}.{key}")
+        config.override(f"{section}.{key}", value)
+    # The conventional Telegram variables, so the bot runs with what people already set.
+    if environ.get("TELEGRAM_API_BASE_URL"):
+        config.override("telegram.base_url", environ["TELEGRAM_API_BASE_URL"])
+
+
+def find_config_file(explicit: Path | str | None = None,
+                     environ: typing.Mapping[str, str] | None = None) -> Path | None:
+    """The file to read: the flag, then QUOTEBOT_CONFIG, then ./config.toml if present."""
+    environ = os.environ if environ is None else environ
+    if explicit:
+        return Path(explicit)
+    if environ.get(ENV_PREFIX + "CONFIG"):
+        return Path(environ[ENV_PREFIX + "CONFIG"])
+    local = Path.cwd() / DEFAULT_CONFIG_NAME
+    return local if local.is_file() else None
+
+
+def load_config(path: Path | str | None = None,
+                environ: typing.Mapping[str, str] | None = None) -> Config:
+    """Defaults, then the config file, then the environment. CLI flags come after, via override."""
+    environ = os.environ if environ is None else environ
+    config = Config()
+    file = find_config_file(path, environ)
+    if file is not None:
+        if not file.is_file():
+            raise ConfigError(f"config file not found: {file}")
+        try:
+            table = tomllib.loads(file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{file}: not valid TOML: {exc}") from exc
+        _apply_table(config, table, file.resolve().parent, str(file))
+        config.source = file.resolve()
+    _apply_environment(config, environ)
+    return config
