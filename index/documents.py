@@ -64,7 +64,8 @@ class Document:
             if block.kind == "heading":
                 while path and path[-1][0] >= block.level:
                     path.pop()
-                path.append((block.level, self.text[block.start:block.end].strip().lstrip("#").strip()))
+                title = self.text[block.start:block.end].strip().lstrip("#").strip()
+                path.append((block.level, title))
         return [title for _, title in path]
 
 

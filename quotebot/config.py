@@ -102,7 +102,8 @@ class Config:
         setattr(target, name, _coerce(value, _field_type(type(target), current.name), key))
 
 
-_SECTIONS = {f.name for f in dataclasses.fields(Config) if dataclasses.is_dataclass(f.default_factory)}  # type: ignore[arg-type]
+_SECTIONS = {f.name for f in dataclasses.fields(Config)
+             if dataclasses.is_dataclass(f.default_factory)}
 
 
 def _field_type(cls: type, name: str) -> Any:
