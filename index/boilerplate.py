@@ -1,0 +1,42 @@
+"""Recognise page chrome that must never be quoted as an answer.
+
+Newsletter sign-up prompts, photo credits, share/follow prompts and the like. The rules are
+deliberately conservative: they only look at short sentences, and each pattern names a
+phrase that real prose rarely uses, so a sentence that carries information is kept.
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_WORDS = 20  # longer sentences are prose, whatever words they contain
+CREDIT_MAX_WORDS = 12
+
+_PROMPTS = [re.compile(p, re.IGNORECASE) for p in (
+    r"\b(sign(ed|ing)?[ -]?up|subscribe|subscribing|unsubscribe)\b.*"
+    r"\b(newsletters?|e-?mails?|inbox|alerts?|updates)\b",
+    r"\bnewsletters?\b.*\b(sign(ed|ing)?[ -]?up|subscribe|here|inbox|delivered)\b",
+    r"\bthanks? (you )?for (signing up|subscribing)\b",
+    r"\b(in|to) your inbox\b",
+    r"\bdelivered (to you )?(every|each) (morning|day|week|evening)\b",
+    r"\bfollow us on\b",
+    r"\ball rights reserved\b",
+    r"\b(share|email|tweet) this (article|story|page)\b",
+    r"^\W*(advertisement|sponsored content|related (articles|stories|coverage)|read more|"
+    r"click here|skip to (main )?content|back to top)\b\W*$",
+)]
+_CREDIT_WORD = re.compile(r"getty images|shutterstock|\bphoto(graph)?s?\b|\bimages?\b|"
+                          r"\bcredit\b|©", re.IGNORECASE)
+_CREDIT_SHAPE = re.compile(r"/|^\W*(photo|image|picture|credit)s?\b|"
+                           r"(getty images|shutterstock)\W*$", re.IGNORECASE)
+
+
+def is_boilerplate(sentence: str) -> bool:
+    """Whether a sentence is page chrome (sign-up prompt, photo credit, share prompt)."""
+    words = len(sentence.split())
+    if words > MAX_WORDS:
+        return False
+    if any(pattern.search(sentence) for pattern in _PROMPTS):
+        return True
+    return (words <= CREDIT_MAX_WORDS and _CREDIT_WORD.search(sentence) is not None
+            and _CREDIT_SHAPE.search(sentence) is not None)

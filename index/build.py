@@ -1,0 +1,373 @@
+"""Incremental index builds: scan, load and chunk what changed, embed what is new, publish.
+
+A content hash decides whether a document changed; unchanged documents cost a read
+and a hash. Chunks are embedded only when their text is not in the embedding cache.
+The new generation is written beside the live one and switched in atomically
+(see index/store.py), under a lock so that two builds never interleave.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from index import store as st
+from index.cache import EmbeddingCache
+from index.chunking import chunk_document, load_token_counter
+from index.documents import Chunk, Document
+from index.embedding import Embedder, show_progress
+from index.lexical import build_lexical, lexical_text
+from index.loaders import SUPPORTED_SUFFIXES, SkipFile, load_document, read_file
+from index.vectors import add_vectors, new_index
+from quotebot.config import Config
+
+CHUNKER_VERSION = 1  # bump when chunking rules change: stored chunks are then redone
+EMBED_GROUP = 256  # chunks embedded between cache commits
+
+
+class BuildBusy(RuntimeError):
+    """Another build holds the store's lock."""
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for people (`summary`) and scripts (`to_dict`)."""
+
+    store: str
+    generation: int = 0
+    full: bool = False
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    ignored: int = 0
+    documents: int = 0
+    chunks: int = 0
+    chunks_embedded: int = 0
+    chunks_from_cache: int = 0
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["skipped"] = [{"path": p, "reason": r} for p, r in self.skipped]
+        return data
+
+    def summary(self) -> str:
+        lines = [
+            f"Indexed {self.documents} documents as {self.chunks} chunks "
+            f"in {self.seconds:.1f} s (generation {self.generation}, store {self.store}).",
+            f"  documents: {len(self.added)} added, {len(self.changed)} changed, "
+            f"{len(self.removed)} removed, {self.unchanged} unchanged, "
+            f"{len(self.skipped)} skipped",
+            f"  chunks embedded: {self.chunks_embedded} "
+            f"(reused from cache: {self.chunks_from_cache})",
+        ]
+        lines += [f"  note: {note}" for note in self.notes]
+        lines += [f"  skipped {path}: {reason}" for path, reason in self.skipped]
+        return "\n".join(lines)
+
+
+class BuildLock:
+    """An exclusive lock on the store; the kernel releases it if the build dies."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fd = -1
+
+    def acquire(self, wait: bool) -> None:
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            holder = os.pread(self.fd, 64, 0).decode(errors="replace").strip() or "?"
+            os.close(self.fd)
+            raise BuildBusy(
+                f"another build is running on {self.path.parent} (pid {holder}); "
+                "wait for it to finish, or pass --wait to queue behind it") from None
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, str(os.getpid()).encode(), 0)
+
+    def release(self) -> None:
+        if self.fd >= 0:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = -1
+
+
+def scan_corpus(corpus: Path, suffixes: set[str],
+                ) -> tuple[list[tuple[str, Path]], list[tuple[str, str]], int]:
+    """Files to index (relative path, path), problems found while walking, count ignored.
+
+    Hidden files and folders are ignored; symlinked folders are not followed (no loops).
+    """
+    files: list[tuple[str, Path]] = []
+    problems: list[tuple[str, str]] = []
+    ignored = 0
+
+    def on_error(exc: OSError) -> None:
+        where = _rel(Path(exc.filename or corpus), corpus)
+        problems.append((where, f"cannot read folder: {exc.strerror}"))
+
+    for root, dirs, names in os.walk(corpus, followlinks=False, onerror=on_error):
+        here = Path(root)
+        for d in list(dirs):
+            if d.startswith("."):
+                dirs.remove(d)
+            elif (here / d).is_symlink():
+                dirs.remove(d)
+                problems.append((_rel(here / d, corpus), "symlinked folder not followed"))
+        for name in names:
+            path = here / name
+            if name.startswith("."):
+                continue
+            if path.suffix.lower() not in suffixes:
+                ignored += 1
+                continue
+            files.append((_rel(path, corpus), path))
+    files.sort()
+    return files, problems, ignored
+
+
+def _rel(path: Path, corpus: Path) -> str:
+    try:
+        return path.relative_to(corpus).as_posix()
+    except ValueError:
+        return str(path)
+
+
+@dataclass
+class _Previous:
+    """The live generation, when the new build can start from it."""
+
+    folder: Path
+    manifest: st.Manifest
+    hashes: dict[str, tuple[str, str]]  # path -> (doc_id, content_hash)
+
+
+def _previous(store: Path, compatible: Callable[[st.Manifest], str],
+              ) -> tuple[_Previous | None, str]:
+    """The live generation if the new build can reuse it, else None and why not."""
+    try:
+        folder = st.current_generation(store)
+        if folder is None:
+            return None, ""
+        manifest = st.Manifest.read(folder)
+        reason = compatible(manifest)
+        if reason:
+            return None, reason
+        db = sqlite3.connect(f"file:{folder / st.META}?mode=ro", uri=True)
+        try:
+            hashes = {p: (d, h) for p, d, h in
+                      db.execute("SELECT path, doc_id, content_hash FROM documents")}
+        finally:
+            db.close()
+        return _Previous(folder, manifest, hashes), ""
+    except (st.StoreError, sqlite3.DatabaseError) as exc:
+        return None, f"previous index unusable ({exc}); building from scratch"
+
+
+def build_index(config: Config, *, full: bool = False, wait: bool = False,
+                progress: bool | None = None) -> BuildReport:
+    """Bring the store up to date with the corpus folder and return what was done."""
+    started = time.monotonic()
+    corpus, store = Path(config.corpus), Path(config.store)
+    if not corpus.is_dir():
+        raise FileNotFoundError(f"corpus folder {corpus} does not exist")
+    store.mkdir(parents=True, exist_ok=True)
+    progress = show_progress() if progress is None else progress
+    lock = BuildLock(store / st.LOCK)
+    lock.acquire(wait)
+    try:
+        report = _build_locked(config, corpus, store, full, progress)
+    finally:
+        lock.release()
+    report.seconds = round(time.monotonic() - started, 3)
+    return report
+
+
+def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
+                  progress: bool) -> BuildReport:
+    report = BuildReport(store=str(store), full=full)
+    embedder = Embedder(config.model.name, batch_size=config.model.batch_size,
+                        allow_download=config.model.allow_download)
+    window = model_window(embedder)
+    params = {"max_tokens": min(config.chunking.max_tokens, window - 2),
+              "overlap_sentences": config.chunking.overlap_sentences, "window": window}
+
+    def compatible(m: st.Manifest) -> str:
+        if m.model_fingerprint != embedder.fingerprint:
+            return f"model changed ({m.model_name} -> {config.model.name}): re-embedding everything"
+        if (m.max_tokens, m.overlap_sentences, m.window, m.chunker_version) != (
+                params["max_tokens"], params["overlap_sentences"], window, CHUNKER_VERSION):
+            return "chunking settings changed: re-chunking every document"
+        return ""
+
+    previous, why = (None, "full rebuild requested") if full else _previous(store, compatible)
+    if why and st.current_generation(store) is not None:
+        report.notes.append(why)
+
+    suffixes = {s.lower() for s in config.loading.extensions} & SUPPORTED_SUFFIXES
+    files, report.skipped, report.ignored = scan_corpus(corpus, suffixes)
+    max_bytes = int(config.loading.max_file_mb * 1024 * 1024)
+    count_tokens = load_token_counter(embedder.resolved.location)
+
+    new_docs: list[tuple[Document, list[Chunk]]] = []
+    seen_paths: set[str] = set()
+    for rel, path in tqdm(files, desc="reading", unit="file", disable=not progress):
+        try:
+            data = read_file(path, max_bytes)
+            content_hash = hashlib.sha256(data).hexdigest()
+            old = previous.hashes.get(rel) if previous else None
+            if old and old[1] == content_hash:
+                report.unchanged += 1
+                seen_paths.add(rel)
+                continue
+            doc = load_document(rel, data, mtime=path.stat().st_mtime)
+            chunks = chunk_document(doc, count_tokens, **params)
+            if not chunks:
+                raise SkipFile("no indexable text (only boilerplate or repeated lines)")
+        except SkipFile as exc:
+            report.skipped.append((rel, str(exc)))
+            continue
+        except OSError as exc:
+            report.skipped.append((rel, f"cannot read: {exc.strerror or exc}"))
+            continue
+        seen_paths.add(rel)
+        (report.changed if old else report.added).append(rel)
+        new_docs.append((doc, chunks))
+
+    gone = sorted(set(previous.hashes) - seen_paths) if previous else []
+    report.removed = gone
+    if previous and not new_docs and not gone:
+        # Nothing changed: keep the live generation (the skip list may still be new).
+        report.generation = previous.manifest.generation
+        report.documents, report.chunks = previous.manifest.n_documents, previous.manifest.n_chunks
+        return report
+
+    vectors = _embed(embedder, [c for _, cs in new_docs for c in cs], store, full, progress, report)
+    _write_generation(config, store, embedder, params, previous, new_docs, gone, vectors, report)
+    return report
+
+
+def model_window(embedder: Embedder) -> int:
+    """The model's window in word pieces, read from its config so no torch import is needed."""
+    config = Path(embedder.resolved.location) / "sentence_bert_config.json"
+    if config.is_file():
+        return int(json.loads(config.read_text())["max_seq_length"])
+    return embedder.window
+
+
+def _embed(embedder: Embedder, chunks: list[Chunk], store: Path, full: bool, progress: bool,
+           report: BuildReport) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Vectors for every chunk, from the cache or computed now (and cached as they come)."""
+    by_hash = {c.text_hash: c for c in chunks}
+    if not by_hash:
+        return {}
+    cache = EmbeddingCache(store / st.CACHE, embedder.fingerprint, _dimension(embedder, store))
+    try:
+        if full:
+            cache.clear()
+        found = cache.get_many(by_hash)
+        todo = sorted((c for h, c in by_hash.items() if h not in found), key=lambda c: len(c.text))
+        report.chunks_from_cache = sum(1 for c in chunks if c.text_hash in found)
+        report.chunks_embedded = len(todo)
+        bar = tqdm(total=len(todo), desc="embedding", unit="chunk", disable=not progress)
+        for i in range(0, len(todo), EMBED_GROUP):
+            group = todo[i:i + EMBED_GROUP]
+            spans = [[(s - c.start, e - c.start) for s, e in c.sentences] for c in group]
+            rows = [(c.text_hash, v, s) for c, (v, s) in
+                    zip(group, embedder.embed_chunks([c.text for c in group], spans), strict=True)]
+            cache.put_many(rows)
+            found.update({h: (v, s) for h, v, s in rows})
+            bar.update(len(group))
+        bar.close()
+        return found
+    finally:
+        cache.close()
+
+
+def _dimension(embedder: Embedder, store: Path) -> int:
+    """The model's output size: from the live manifest when it used this model, else the model."""
+    try:
+        folder = st.current_generation(store)
+        if folder is not None:
+            manifest = st.Manifest.read(folder)
+            if manifest.model_fingerprint == embedder.fingerprint:
+                return manifest.dimension
+    except st.StoreError:
+        pass
+    return embedder.dimension
+
+
+def _write_generation(config: Config, store: Path, embedder: Embedder, params: dict[str, int],
+                      previous: _Previous | None, new_docs: list[tuple[Document, list[Chunk]]],
+                      gone: list[str], vectors: dict[str, tuple[np.ndarray, np.ndarray]],
+                      report: BuildReport) -> None:
+    """Write the next generation beside the live one, then switch CURRENT to it."""
+    live = st.current_generation(store)
+    number = (st.generation_number(live) if live else 0) + 1
+    for stale in store.glob("gen-*.partial"):
+        shutil.rmtree(stale, ignore_errors=True)
+    folder = store / f"gen-{number:06d}.partial"
+    folder.mkdir()
+    if previous:
+        shutil.copyfile(previous.folder / st.META, folder / st.META)
+    db = st.open_meta(folder / st.META)
+    replaced = [previous.hashes[p][0] for p in report.changed + gone] if previous else []
+    removed_ids = st.delete_documents(db, replaced)
+    new_ids: list[int] = []
+    new_vectors: list[np.ndarray] = []
+    for doc, chunks in new_docs:
+        st.insert_document(db, doc, chunks, [vectors[c.text_hash][1] for c in chunks])
+        new_ids += [c.chunk_id for c in chunks]
+        new_vectors += [vectors[c.text_hash][0] for c in chunks]
+    st.write_skipped(db, report.skipped)
+    db.commit()
+    n_docs = db.execute("SELECT count(*) FROM documents").fetchone()[0]
+    rows = db.execute("SELECT c.chunk_id, d.title, c.heading_path, c.text FROM chunks c "
+                      "JOIN documents d USING (doc_id) ORDER BY c.chunk_id").fetchall()
+    db.close()
+    n_chunks = len(rows)
+    build_lexical(folder, [r[0] for r in rows],
+                  [lexical_text(r[1], json.loads(r[2]), r[3]) for r in rows])
+
+    dimension = previous.manifest.dimension if previous else (
+        len(new_vectors[0]) if new_vectors else embedder.dimension)
+    if previous:
+        index = st.read_vectors(previous.folder / st.VECTORS)
+        if removed_ids:
+            index.remove_ids(np.asarray(removed_ids, dtype=np.int64))
+    else:
+        index = new_index(dimension, config.index)
+    add_vectors(index, np.asarray(new_ids, dtype=np.int64),
+                np.asarray(new_vectors, dtype=np.float32).reshape(-1, dimension))
+    if index.ntotal != n_chunks:
+        raise RuntimeError(f"internal error: {index.ntotal} vectors for {n_chunks} chunks")
+    import faiss
+
+    faiss.write_index(index, str(folder / st.VECTORS))
+    st.Manifest(
+        generation=number, model_name=config.model.name, model_fingerprint=embedder.fingerprint,
+        dimension=dimension, chunker_version=CHUNKER_VERSION, n_documents=n_docs,
+        n_chunks=n_chunks, created=datetime.now(UTC).isoformat(timespec="seconds"), **params,
+    ).write(folder)
+    final = store / f"gen-{number:06d}"
+    os.replace(folder, final)
+    st.publish(store, final)
+    st.prune(store, config.index.keep_generations)
+    report.generation, report.documents, report.chunks = number, n_docs, n_chunks

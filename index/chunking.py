@@ -1,0 +1,231 @@
+"""Cut a document into chunks of whole sentences that fit the embedding model's window.
+
+Rules, in order:
+- sentences come from each text block (`index.sentences`); headings are not sentences,
+  they start a new chunk and give the chunks below them their heading path;
+- sentences that are page chrome (`index.boilerplate`), that repeat an earlier sentence of
+  the document (exactly or nearly: a caption printed twice), or that only repeat the
+  document's title are left out, and a left-out sentence ends the chunk it interrupts, so
+  `document.text[chunk.start:chunk.end] == chunk.text` always holds;
+- a chunk holds up to `max_tokens` word pieces and never more than the model's window
+  minus its two special tokens: the model never truncates a chunk silently; a sentence
+  that alone is too long is cut at whitespace;
+- consecutive chunks share `overlap_sentences` whole sentences, so a fact on a boundary is
+  whole in one of them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from index.boilerplate import is_boilerplate
+from index.documents import Chunk, Document
+from index.sentences import split_sentences
+
+NEAR_DUPLICATE_JACCARD = 0.85  # word-set overlap above which a sentence is a repeat
+NEAR_DUPLICATE_MIN_WORDS = 6  # shorter sentences only count as repeats when identical
+_WORD = re.compile(r"\w+")
+_NON_SPACE = re.compile(r"\S+")
+
+Span = tuple[int, int]
+
+
+class TokenCounter:
+    """Counts word pieces the way the embedding model's tokenizer does, without special tokens."""
+
+    def __init__(self, tokenizer: Any) -> None:
+        tokenizer.no_truncation()
+        tokenizer.no_padding()
+        self._tokenizer = tokenizer
+
+    def __call__(self, text: str) -> int:
+        return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
+
+    def batch(self, texts: Sequence[str]) -> list[int]:
+        """Counts for many texts at once (the Rust tokenizer runs them in parallel)."""
+        if not texts:
+            return []
+        encoded = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
+        return [len(e.ids) for e in encoded]
+
+
+def load_token_counter(location: str) -> TokenCounter:
+    """The tokenizer of the model at `location` (a folder or a hub id), as a token counter."""
+    from tokenizers import Tokenizer
+
+    path = Path(location) / "tokenizer.json"
+    if path.is_file():
+        return TokenCounter(Tokenizer.from_file(str(path)))
+    from transformers import AutoTokenizer  # slower path: folders without tokenizer.json
+
+    return TokenCounter(AutoTokenizer.from_pretrained(location).backend_tokenizer)
+
+
+def count_many(count_tokens: Callable[[str], int], texts: Sequence[str]) -> list[int]:
+    """Token counts of many texts, batched when the counter can."""
+    batch = getattr(count_tokens, "batch", None)
+    return batch(texts) if batch else [count_tokens(t) for t in texts]
+
+
+@dataclass
+class _Run:
+    """Consecutive kept sentences under one heading path: chunks never cross a run."""
+
+    heading_path: list[str]
+    sentences: list[Span]
+
+
+def chunk_document(doc: Document, count_tokens: Callable[[str], int], max_tokens: int = 200,
+                   overlap_sentences: int = 1, window: int = 256) -> list[Chunk]:
+    """The document's chunks, in document order."""
+    limit = max(8, min(max_tokens, window - 2))
+    runs = _sentence_runs(doc)
+    flat = [span for run in runs for span in run.sentences]
+    counts = dict(zip(flat, count_many(count_tokens, [doc.text[s:e] for s, e in flat]),
+                      strict=True))
+    chunks: list[Chunk] = []
+    for run in runs:
+        pieces: list[Span] = []
+        for span in run.sentences:
+            if counts[span] <= limit:
+                pieces.append(span)
+            else:
+                for piece in _split_long(doc.text, span, limit, count_tokens):
+                    counts[piece] = limit  # an upper bound is all packing needs
+                    pieces.append(piece)
+        for group in _pack(pieces, counts, limit, overlap_sentences):
+            for part in _fit(doc.text, group, window - 2, count_tokens):
+                chunks.append(_make_chunk(doc, len(chunks), part, run.heading_path))
+    return chunks
+
+
+def _sentence_runs(doc: Document) -> list[_Run]:
+    """Kept sentences grouped into runs; headings and left-out sentences end a run."""
+    runs: list[_Run] = []
+    headings: list[tuple[int, str]] = []
+    current: _Run | None = None
+    repeats = _RepeatFilter(doc.title)
+    for block in doc.blocks:
+        if block.kind == "heading":
+            while headings and headings[-1][0] >= block.level:
+                headings.pop()
+            title = doc.text[block.start:block.end].strip().lstrip("#").strip()
+            headings.append((block.level, title))
+            current = None
+            continue
+        for start, end in split_sentences(doc.text, block.start, block.end):
+            sentence = doc.text[start:end]
+            if is_boilerplate(sentence) or repeats.seen(sentence):
+                current = None
+                continue
+            if current is None:
+                current = _Run([title for _, title in headings], [])
+                runs.append(current)
+            current.sentences.append((start, end))
+    return runs
+
+
+class _RepeatFilter:
+    """Remembers a document's sentences to spot exact and near repeats (a caption twice)."""
+
+    def __init__(self, title: str) -> None:
+        self._exact: set[tuple[str, ...]] = set()
+        self._by_edge: dict[tuple[str, ...], list[frozenset[str]]] = {}
+        self._title = tuple(_WORD.findall(title.lower()))
+
+    def seen(self, sentence: str) -> bool:
+        """Whether the sentence repeats an earlier one; remembers it when it does not."""
+        words = tuple(_WORD.findall(sentence.lower()))
+        if not words:
+            return True  # punctuation only ("***", "---"): nothing to quote
+        if words in self._exact:
+            return True
+        if words == self._title and not sentence.rstrip().endswith((".", "!", "?")):
+            return True  # the title line: kept as the document's title, not as a quote
+        self._exact.add(words)
+        if len(words) < NEAR_DUPLICATE_MIN_WORDS:
+            return False
+        bag = frozenset(words)
+        edges = (words[:3], words[-3:])
+        for edge in edges:
+            for other in self._by_edge.get(edge, ()):
+                if len(bag & other) >= NEAR_DUPLICATE_JACCARD * len(bag | other):
+                    return True
+        for edge in edges:
+            self._by_edge.setdefault(edge, []).append(bag)
+        return False
+
+
+def _split_long(text: str, span: Span, limit: int,
+                count_tokens: Callable[[str], int]) -> list[Span]:
+    """Cut a sentence longer than `limit` word pieces at whitespace into pieces that fit."""
+    words = [(span[0] + m.start(), span[0] + m.end())
+             for m in _NON_SPACE.finditer(text, span[0], span[1])]
+    pieces: list[Span] = []
+    start: int | None = None
+    used, prev_end = 0, span[0]
+    for (s, e), n in zip(words, count_many(count_tokens, [text[s:e] for s, e in words]),
+                         strict=True):
+        if n > limit:  # one "word" longer than the window (a URL, base64): cut by characters
+            if start is not None:
+                pieces.append((start, prev_end))
+                start, used = None, 0
+            pieces.extend((p, min(p + limit, e)) for p in range(s, e, limit))
+            continue
+        if start is not None and used + n > limit:
+            pieces.append((start, prev_end))
+            start, used = None, 0
+        if start is None:
+            start = s
+        used += n
+        prev_end = e
+    if start is not None:
+        pieces.append((start, prev_end))
+    return pieces
+
+
+def _pack(pieces: list[Span], counts: dict[Span, int], limit: int,
+          overlap: int) -> list[list[Span]]:
+    """Greedy packing of sentences into groups of at most `limit` tokens, with overlap."""
+    groups: list[list[Span]] = []
+    current: list[Span] = []
+    used = 0
+    for span in pieces:
+        n = counts[span]
+        if current and used + n > limit:
+            groups.append(current)
+            current = current[len(current) - overlap:] if overlap > 0 else []
+            used = sum(counts[s] for s in current)
+            while current and used + n > limit:
+                used -= counts[current.pop(0)]
+        current.append(span)
+        used += n
+    if current:
+        groups.append(current)
+    return groups
+
+
+def _fit(text: str, group: list[Span], budget: int,
+         count_tokens: Callable[[str], int]) -> list[list[Span]]:
+    """The group, halved until each part's exact token count is within `budget`."""
+    if len(group) == 1 or count_tokens(text[group[0][0]:group[-1][1]]) <= budget:
+        return [group]
+    middle = len(group) // 2
+    return (_fit(text, group[:middle], budget, count_tokens)
+            + _fit(text, group[middle:], budget, count_tokens))
+
+
+def _make_chunk(doc: Document, ordinal: int, spans: list[Span],
+                heading_path: list[str]) -> Chunk:
+    """A chunk over the given sentences, with its citation fields."""
+    start, end = spans[0][0], spans[-1][1]
+    return Chunk(
+        doc_id=doc.doc_id, ordinal=ordinal, start=start, end=end, text=doc.text[start:end],
+        sentences=list(spans), line_start=doc.line_at(start), line_end=doc.line_at(end - 1),
+        page_start=doc.page_at(start), page_end=doc.page_at(end - 1),
+        heading_path=list(heading_path),
+    )

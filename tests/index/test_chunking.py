@@ -1,0 +1,121 @@
+"""Chunking: whole sentences, sized to the model's window, exact offsets, no repeats."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from index.chunking import TokenCounter, chunk_document, load_token_counter
+from index.embedding import resolve_model
+from index.loaders import load_document
+
+
+@pytest.fixture(scope="module")
+def count() -> TokenCounter:
+    return load_token_counter(resolve_model("all-MiniLM-L6-v2").location)
+
+
+def doc(text: str, name: str = "doc.txt"):
+    return load_document(name, text.encode("utf-8"))
+
+
+PROSE = " ".join(f"Sentence number {i} talks about topic {i} at some length here."
+                 for i in range(60))
+
+
+def test_chunks_round_trip_to_document_text(count: TokenCounter) -> None:
+    d = doc(PROSE)
+    chunks = chunk_document(d, count, max_tokens=60)
+    assert len(chunks) > 3
+    for c in chunks:
+        assert d.text[c.start:c.end] == c.text
+        assert all(d.text[s:e].endswith(".") for s, e in c.sentences)
+
+
+def test_chunks_respect_the_token_budget(count: TokenCounter) -> None:
+    d = doc(PROSE)
+    for c in chunk_document(d, count, max_tokens=60):
+        assert count(c.text) <= 60
+
+
+def test_consecutive_chunks_share_the_overlap_sentence(count: TokenCounter) -> None:
+    chunks = chunk_document(doc(PROSE), count, max_tokens=60, overlap_sentences=1)
+    for a, b in zip(chunks, chunks[1:], strict=False):
+        assert a.sentences[-1] == b.sentences[0]
+
+
+def test_no_overlap_when_disabled(count: TokenCounter) -> None:
+    chunks = chunk_document(doc(PROSE), count, max_tokens=60, overlap_sentences=0)
+    for a, b in zip(chunks, chunks[1:], strict=False):
+        assert a.end < b.start
+
+
+def test_overlong_sentence_is_cut_to_fit_the_window(count: TokenCounter) -> None:
+    long_sentence = " ".join(["antidisestablishmentarianism"] * 300) + "."
+    d = doc(f"Short start. {long_sentence} Short end.")
+    chunks = chunk_document(d, count, max_tokens=200, window=256)
+    assert all(count(c.text) <= 254 for c in chunks)
+    covered = "".join(d.text[s:e] for c in chunks for s, e in c.sentences)
+    assert covered.count("antidisestablishmentarianism") >= 300
+
+
+def test_headings_start_chunks_and_give_their_path(count: TokenCounter) -> None:
+    d = doc("# Guide\n\n## Install\n\nRun the installer. It takes a minute.\n\n"
+            "## Use\n\nAsk a question. Read the quote.\n", "guide.md")
+    chunks = chunk_document(d, count)
+    assert [c.heading_path for c in chunks] == [["Guide", "Install"], ["Guide", "Use"]]
+    assert chunks[1].text == "Ask a question. Read the quote."
+
+
+def test_repeated_caption_is_indexed_once(count: TokenCounter) -> None:
+    caption = "Rescue teams search the rubble of the collapsed bridge near the river."
+    d = doc(f"Bridge collapse\n\n{caption}\n\nThe bridge fell at noon. {caption}\n")
+    texts = [d.text[s:e] for c in chunk_document(d, count) for s, e in c.sentences]
+    assert texts.count(caption) == 1
+
+
+def test_near_duplicate_caption_is_indexed_once(count: TokenCounter) -> None:
+    d = doc("Talks are taking place on the safe exit of civilians trapped in the city.\n\n"
+            "Talks are taking place about the safe exit of civilians trapped in the city.\n")
+    texts = [d.text[s:e] for c in chunk_document(d, count) for s, e in c.sentences]
+    assert len(texts) == 1
+
+
+def test_newsletter_and_credit_lines_are_not_indexed(count: TokenCounter) -> None:
+    d = doc("Storm hits coast\n\nThe storm reached the coast on Monday.\n"
+            "Jane Doe/Reuters/Getty Images\n\nGet Today's Headlines in your inbox:\n"
+            "Thank you for signing up! Sign up for more newsletters here\n\n"
+            "Power was restored by Tuesday.\n")
+    texts = [d.text[s:e] for c in chunk_document(d, count) for s, e in c.sentences]
+    assert texts == ["The storm reached the coast on Monday.", "Power was restored by Tuesday."]
+
+
+def test_dropped_sentence_splits_the_chunk(count: TokenCounter) -> None:
+    d = doc("Alpha beta gamma delta. Follow us on Twitter. Epsilon zeta eta theta.")
+    chunks = chunk_document(d, count)
+    assert [c.text for c in chunks] == ["Alpha beta gamma delta.", "Epsilon zeta eta theta."]
+
+
+def test_pdf_chunks_carry_pages(tmp_path, count: TokenCounter) -> None:
+    from tests.conftest import write_pdf
+
+    write_pdf(tmp_path / "a.pdf", ["Page one says hello to all readers.",
+                                   "Page two says goodbye to all readers."])
+    d = load_document("a.pdf", (tmp_path / "a.pdf").read_bytes())
+    chunks = chunk_document(d, count, overlap_sentences=0)
+    assert (chunks[0].page_start, chunks[-1].page_end) == (1, 2)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from("abc xyz.!?\n"), min_size=1, max_size=60),
+                min_size=1, max_size=8),
+       st.integers(min_value=8, max_value=40), st.integers(min_value=0, max_value=2))
+def test_any_text_chunks_exactly_within_budget(count: TokenCounter, paragraphs: list[str],
+                                               budget: int, overlap: int) -> None:
+    assume(any(p.strip() for p in paragraphs))
+    d = doc("\n\n".join(paragraphs))
+    for c in chunk_document(d, count, max_tokens=budget, overlap_sentences=overlap):
+        assert d.text[c.start:c.end] == c.text
+        assert count(c.text) <= budget
+        assert c.sentences[0][0] == c.start and c.sentences[-1][1] == c.end

@@ -1,0 +1,56 @@
+"""The sentence splitter: boundaries where a reader sees them, exact offsets."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from index.sentences import split_sentences
+
+
+def sentences(text: str) -> list[str]:
+    return [text[s:e] for s, e in split_sentences(text)]
+
+
+def test_splits_at_terminal_punctuation_before_a_capital() -> None:
+    assert sentences("It rained. We stayed in! Did you? Yes.") == [
+        "It rained.", "We stayed in!", "Did you?", "Yes."]
+
+
+def test_titles_initials_and_acronyms_do_not_end_sentences() -> None:
+    text = "Dr. Smith met J. R. R. Tolkien in the U.K. last year. It went well."
+    assert sentences(text) == ["Dr. Smith met J. R. R. Tolkien in the U.K. last year.",
+                               "It went well."]
+
+
+def test_abbreviation_before_a_number_does_not_end_a_sentence() -> None:
+    assert sentences("See No. 5 and pp. 12 for details. Then stop.") == [
+        "See No. 5 and pp. 12 for details.", "Then stop."]
+
+
+def test_lowercase_after_a_period_continues_the_sentence() -> None:
+    assert sentences('"Why?" he asked. e.g. this is one.') == ['"Why?" he asked. e.g. this is one.']
+
+
+def test_closing_quote_stays_with_its_sentence() -> None:
+    assert sentences('He said "stop." Then he left.') == ['He said "stop."', "Then he left."]
+
+
+def test_decimal_numbers_are_not_boundaries() -> None:
+    assert sentences("It is 1.5 miles long. Yes.") == ["It is 1.5 miles long.", "Yes."]
+
+
+def test_offsets_are_relative_to_the_whole_text_within_the_block() -> None:
+    text = "HEAD\n  First one. Second one.  \nTAIL"
+    spans = split_sentences(text, 5, len(text) - 5)
+    assert [text[s:e] for s, e in spans] == ["First one.", "Second one."]
+
+
+@given(st.text(alphabet=st.sampled_from("ab .!?\n\"'A1"), max_size=80))
+def test_spans_are_ordered_trimmed_and_cover_every_word(text: str) -> None:
+    spans = split_sentences(text)
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
+    for s, e in spans:
+        assert text[s:e] == text[s:e].strip() and e > s
+    assert "".join(text[s:e] for s, e in spans).split() == "".join(text.split()).split() or \
+        "".join("".join(text[s:e] for s, e in spans).split()) == "".join(text.split())
