@@ -78,7 +78,9 @@ def _load_model(resolved: ResolvedModel, allow_download: bool) -> Any:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # "Loading weights" bars are noise in a CLI's output
     try:
         return SentenceTransformer(resolved.location, device="cpu",
                                    local_files_only=not allow_download)

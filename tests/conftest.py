@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -104,6 +105,8 @@ def make_corpus(folder: Path) -> Path:
     ], title="The Eiffel Tower")
     (folder / "news").mkdir()
     shutil.copy(SEEDS / "000_88f3b2186c936a7a.txt", folder / "news" / "raqqa.txt")
+    # The same wire story syndicated under another name: retrieval must cite it, not repeat it.
+    shutil.copy(SEEDS / "000_88f3b2186c936a7a.txt", folder / "news" / "raqqa-wire.txt")
     return folder
 
 
@@ -142,3 +145,13 @@ def fresh_copy(session_dirs: tuple[Path, Path], tmp_path: Path) -> Callable[[], 
         return make_config(tmp_path / "corpus", tmp_path / "store")
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def retriever(session_config: Config) -> Iterator[Any]:
+    """One Retriever on the session's tiny corpus: the model is loaded once per session."""
+    from retrieval import Retriever
+
+    opened = Retriever.open(session_config)
+    yield opened
+    opened.close()

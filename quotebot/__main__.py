@@ -1,0 +1,5 @@
+import sys
+
+from quotebot.cli import main
+
+sys.exit(main())

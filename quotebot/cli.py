@@ -1,0 +1,223 @@
+"""The `quotebot` command: one subcommand per job, all sharing the config flags."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from quotebot.config import Config, ConfigError, load_config
+from retrieval.answer import Answer
+from retrieval.search import MODES
+
+EXAMPLES = """\
+examples:
+  quotebot index                      index ./seeds (or the corpus in config.toml)
+  quotebot index --corpus ~/notes     index another folder
+  quotebot index --full --json        rebuild from scratch, report as JSON
+
+Every flag has a config.toml key and a QUOTEBOT_* environment variable:
+  --corpus  corpus        QUOTEBOT_CORPUS
+  --store   store         QUOTEBOT_STORE
+  --model   model.name    QUOTEBOT_MODEL_NAME
+"""
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    """Flags every subcommand takes: where the config, corpus and store are."""
+    group = parser.add_argument_group("configuration")
+    group.add_argument("--config", metavar="FILE", type=Path,
+                       help="config file (default: $QUOTEBOT_CONFIG, else ./config.toml)")
+    group.add_argument("--corpus", metavar="DIR", type=Path,
+                       help="folder of documents to answer from ($QUOTEBOT_CORPUS)")
+    group.add_argument("--store", metavar="DIR", type=Path,
+                       help="folder where the index is kept ($QUOTEBOT_STORE)")
+    group.add_argument("--model", metavar="NAME",
+                       help="embedding model: name, hub id or local folder ($QUOTEBOT_MODEL_NAME)")
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    """The one config: file, then environment, then these flags."""
+    config = load_config(args.config)
+    config.override("corpus", args.corpus)
+    config.override("store", args.store)
+    config.override("model.name", args.model)
+    return config
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from index.build import build_index
+
+    config = config_from_args(args)
+    progress = None if args.progress is None else args.progress
+    if not args.json:
+        print(f"Indexing {config.corpus} into {config.store} ...", file=sys.stderr)
+    report = build_index(config, full=args.full, wait=args.wait, progress=progress)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print(report.summary())
+    return 0
+
+
+def format_answer(answer: Answer) -> str:
+    """An answer as a person reads it in a terminal: quotes, citations, scores."""
+    if not answer.found:
+        reason = f" ({answer.reason.rstrip('.').lower()})" if answer.reason else ""
+        return (f"Nothing in the corpus answers this{reason}. "
+                "Try rephrasing with the words a document would use.")
+    lines = []
+    for hit in answer.hits:
+        quote = " ".join(hit.excerpt.split())
+        lines.append(f"{hit.rank}. \u201c{quote}\u201d")
+        lines.append(f"   \u2014 {hit.citation.label()}  [score {hit.score:.3f}]")
+        lines += [f"   also in: {c.label()}" for c in hit.also_in]
+    return "\n".join(lines)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from retrieval import Retriever
+
+    config = config_from_args(args)
+    retriever = Retriever.open(config)
+    questions = sys.stdin if args.question == "-" else [args.question]
+    for line in questions:
+        question = line.strip()
+        if args.question == "-" and not question:
+            continue
+        answer = retriever.ask(question, k=args.k, mode=args.mode)
+        if args.json:
+            print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+        else:
+            if args.question == "-":
+                print(f"? {question}")
+            print(format_answer(answer), end="\n\n" if args.question == "-" else "\n",
+                  flush=True)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from index.build import build_index
+    from retrieval import Retriever
+    from retrieval.evaluation import load_beir, load_squad, materialise, run
+
+    evalset = load_beir(args.beir, args.split) if args.beir else load_squad(args.squad)
+    config = load_config(args.config)
+    root = Path(".quotebot") / "eval" / evalset.name
+    config.override("corpus", args.corpus or root / "corpus")
+    config.override("store", args.store or root / "store")
+    config.override("model.name", args.model)
+    print(f"Evaluating on {evalset.name}: {len(evalset.corpus)} documents, "
+          f"{len(evalset.queries)} questions; index in {config.store}", file=sys.stderr)
+    materialise(evalset, Path(config.corpus))
+    report = build_index(config, progress=args.progress)
+    print(report.summary().splitlines()[0], file=sys.stderr)
+    retriever = Retriever.open(config)
+    modes = ["bm25", "dense", "hybrid"] if args.mode == "all" else [args.mode]
+    results = []
+    for mode in modes:
+        result = run(retriever, evalset, mode=mode, limit=args.limit)
+        results.append(result)
+        if args.json:
+            print(json.dumps(result), flush=True)
+    if not args.json:
+        names = list(results[0]["metrics"])
+        print(f"{'mode':<8} " + " ".join(f"{n:>17}" for n in names))
+        for r in results:
+            print(f"{r['mode']:<8} " + " ".join(f"{r['metrics'][n]:>17.4f}" for n in names))
+        print(f"({results[0]['questions']} questions, {evalset.name})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="quotebot",
+        description="Answer questions from your documents with quoted excerpts and citations.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    p = sub.add_parser("index", help="build or update the index of the corpus folder",
+                       description="Index the corpus: only new or changed documents are read, "
+                       "and only chunk texts never seen before are embedded. The new index "
+                       "replaces the old one atomically when it is complete.",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    _common(p)
+    p.add_argument("--full", action="store_true",
+                   help="rebuild from scratch: re-read and re-embed every document")
+    p.add_argument("--wait", action="store_true",
+                   help="if another build is running, wait for it instead of refusing")
+    p.add_argument("--json", action="store_true", help="print the build report as JSON")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bars (default: on a terminal only)")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("ask", help="answer a question from the index with quoted excerpts",
+                       description="Print the passages that answer a question: the quoted "
+                       "sentence(s), where they stand (document, lines, page) and a score. "
+                       "Prints a plain 'nothing answers' when the corpus does not.",
+                       epilog="examples:\n"
+                       "  quotebot ask \"How many civilians are trapped in Raqqa?\"\n"
+                       "  quotebot ask -k 5 --json \"Who designed the tower?\"\n"
+                       "  cat questions.txt | quotebot ask - --json   "
+                       "(one JSON object per line)",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    _common(p)
+    p.add_argument("question", help="the question, or - to read one question per line from stdin")
+    p.add_argument("-k", type=int, default=None, metavar="N",
+                   help="passages to return (default: retrieval.k in config, 3)")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p.add_argument("--mode", choices=MODES, default=None,
+                   help="ranking: hybrid (default), dense or bm25 alone")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("eval", help="measure retrieval on a BEIR folder or a SQuAD file",
+                       description="Index an evaluation corpus (kept and reused under "
+                       "--store) and report ranking metrics: nDCG@10, Recall@10/100 and "
+                       "MRR@10 for BEIR; passage hit@1/5/10, excerpt hit@1 and abstention "
+                       "precision/recall for SQuAD.",
+                       epilog="examples:\n"
+                       "  quotebot eval --beir ../shared/data/scifact --mode all\n"
+                       "  quotebot eval --squad ../shared/data/squad-v1.1/dev-v1.1.json "
+                       "--limit 1000 --json",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    _common(p)
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--beir", type=Path, metavar="DIR",
+                        help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv")
+    source.add_argument("--squad", type=Path, metavar="FILE", help="SQuAD v1.1 JSON file")
+    p.add_argument("--split", default="test", help="BEIR qrels split (default: test)")
+    p.add_argument("--mode", choices=[*MODES, "all"], default="hybrid",
+                   help="ranking to measure; all = bm25, dense and hybrid side by side")
+    p.add_argument("--limit", type=int, metavar="N", help="use only N questions (spread evenly)")
+    p.add_argument("--json", action="store_true", help="one JSON object per mode")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bars while indexing (default: on a terminal only)")
+    p.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    from index.build import BuildBusy
+    from index.embedding import ModelError
+    from index.store import StoreError
+
+    try:
+        return func(args)
+    except ConfigError as exc:
+        print(f"quotebot: config error: {exc}", file=sys.stderr)
+        return 2
+    except (StoreError, ModelError, BuildBusy, FileNotFoundError, PermissionError) as exc:
+        print(f"quotebot: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("quotebot: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""What a question gets back: an Answer with ranked Hits, each quoting stored text with a Citation.
+
+These dataclasses are the stable interface of `quotebot ask --json`, the Python API
+and the bot. Keys named in the README keep their names; new keys may be added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class Citation:
+    """Where a quote stands: enough for a person to open the document and check it."""
+
+    doc_id: str
+    title: str
+    path: str  # relative to the corpus folder
+    line_start: int
+    line_end: int
+    page: int | None = None
+    heading_path: list[str] = field(default_factory=list)
+
+    def label(self) -> str:
+        """A short human citation: 'Title (path), page 3, lines 10-12'."""
+        where = [f"{self.title} ({self.path})" if self.title else self.path]
+        if self.page is not None:
+            where.append(f"page {self.page}")
+        if self.line_start == self.line_end:
+            where.append(f"line {self.line_start}")
+        else:
+            where.append(f"lines {self.line_start}-{self.line_end}")
+        return ", ".join(where)
+
+
+@dataclass
+class Hit:
+    """One ranked passage and the sentence(s) quoted from it."""
+
+    rank: int
+    score: float
+    text: str  # the passage, verbatim from the stored document
+    excerpt: str  # 1-3 contiguous sentences, verbatim: document_text[excerpt_start:excerpt_end]
+    excerpt_start: int
+    excerpt_end: int
+    citation: Citation
+    passage_start: int = 0
+    passage_end: int = 0
+    also_in: list[Citation] = field(default_factory=list)  # near-duplicates in other documents
+    excerpt_score: float = 0.0  # how well the quote matches the question (cosine + overlap)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    """The reply to one question. `found` is False when nothing in the corpus answers it."""
+
+    question: str
+    found: bool
+    hits: list[Hit] = field(default_factory=list)
+    reason: str = ""  # why nothing was found, in plain words, when found is False
+    confidence: float = 0.0  # score of the best quotable sentence; below the threshold: not found
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "found": self.found,
+            "reason": self.reason,
+            "confidence": self.confidence,
+            "hits": [hit.to_dict() for hit in self.hits],
+        }

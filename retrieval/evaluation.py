@@ -1,0 +1,217 @@
+"""Measure retrieval on public sets: BEIR-layout folders and SQuAD-layout files.
+
+The evaluation corpus is written out as plain text files (title on the first line)
+and indexed by the normal `quotebot index` pipeline, so what is measured is the
+product itself. The index is kept under the evaluation store and reused.
+
+Metrics follow the usual definitions (as in pytrec_eval / BEIR):
+  nDCG@k     sum(rel_i / log2(i + 1)) over the top k, divided by the ideal ordering's
+  Recall@k   relevant documents found in the top k / relevant documents
+  MRR@k      1 / rank of the first relevant document in the top k (0 if none)
+SQuAD (the corpus is its paragraphs): hit@k = one of the top k passages contains a gold
+answer string; excerpt_hit@1 = the first quoted excerpt contains one. Abstention is
+measured by hiding each question's own article: the product should then say that
+nothing answers (precision/recall of "not found").
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from retrieval.retriever import Retriever
+
+_SAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+# ---- metrics --------------------------------------------------------------------------
+
+def ndcg_at(ranked: Sequence[str], relevant: dict[str, int], k: int) -> float:
+    dcg = sum(relevant.get(d, 0) / math.log2(i + 2) for i, d in enumerate(ranked[:k]))
+    ideal = sorted(relevant.values(), reverse=True)[:k]
+    idcg = sum(r / math.log2(i + 2) for i, r in enumerate(ideal))
+    return dcg / idcg if idcg > 0 else 0.0
+
+
+def recall_at(ranked: Sequence[str], relevant: dict[str, int], k: int) -> float:
+    wanted = {d for d, r in relevant.items() if r > 0}
+    return len(wanted & set(ranked[:k])) / len(wanted) if wanted else 0.0
+
+
+def mrr_at(ranked: Sequence[str], relevant: dict[str, int], k: int) -> float:
+    for i, d in enumerate(ranked[:k]):
+        if relevant.get(d, 0) > 0:
+            return 1.0 / (i + 1)
+    return 0.0
+
+
+def contains_answer(text: str, answers: Iterable[str]) -> bool:
+    """SQuAD-style containment: case- and whitespace-insensitive."""
+    norm = " ".join(text.lower().split())
+    return any(" ".join(a.lower().split()) in norm for a in answers if a.strip())
+
+
+def mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+# ---- data sets ------------------------------------------------------------------------
+
+@dataclass
+class EvalSet:
+    """A corpus (id -> (title, text)), questions, and what answers each."""
+
+    name: str
+    kind: str  # "beir" | "squad"
+    corpus: dict[str, tuple[str, str]]
+    queries: dict[str, str]
+    qrels: dict[str, dict[str, int]] = field(default_factory=dict)  # BEIR
+    answers: dict[str, list[str]] = field(default_factory=dict)  # SQuAD
+    groups: dict[str, str] = field(default_factory=dict)  # doc id -> article (SQuAD)
+    query_group: dict[str, str] = field(default_factory=dict)  # question -> article
+
+
+def load_beir(folder: Path, split: str = "test") -> EvalSet:
+    """corpus.jsonl, queries.jsonl and qrels/<split>.tsv; queries without qrels are left out."""
+    corpus = {}
+    with open(folder / "corpus.jsonl", encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            corpus[str(row["_id"])] = (row.get("title", ""), row.get("text", ""))
+    qrels: dict[str, dict[str, int]] = {}
+    with open(folder / "qrels" / f"{split}.tsv", encoding="utf-8") as f:
+        for line in f:
+            parts = line.rstrip("\n").split("\t")
+            if len(parts) < 3 or not parts[2].lstrip("-").isdigit():
+                continue  # header
+            qrels.setdefault(parts[0], {})[parts[1]] = int(parts[2])
+    queries = {}
+    with open(folder / "queries.jsonl", encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            if str(row["_id"]) in qrels:
+                queries[str(row["_id"])] = row["text"]
+    return EvalSet(folder.name, "beir", corpus, queries, qrels=qrels)
+
+
+def load_squad(path: Path) -> EvalSet:
+    """SQuAD v1.1 JSON: every paragraph is a document titled by its article."""
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    corpus, queries, answers, groups, query_group = {}, {}, {}, {}, {}
+    for a, article in enumerate(data):
+        title = article["title"].replace("_", " ")
+        for p, para in enumerate(article["paragraphs"]):
+            doc_id = f"{a:03d}_{p:03d}"
+            corpus[doc_id] = (title, para["context"])
+            groups[doc_id] = str(a)
+            for qa in para["qas"]:
+                queries[qa["id"]] = qa["question"]
+                answers[qa["id"]] = [x["text"] for x in qa["answers"]]
+                query_group[qa["id"]] = str(a)
+    return EvalSet(path.parent.name, "squad", corpus, queries, answers=answers,
+                   groups=groups, query_group=query_group)
+
+
+def materialise(evalset: EvalSet, folder: Path) -> None:
+    """Write the corpus as `<id>.txt` files (title, blank line, text); unchanged files stay."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for doc_id, (title, text) in evalset.corpus.items():
+        path = folder / f"{_SAFE.sub('_', doc_id)}.txt"
+        content = f"{title}\n\n{text}\n" if title else f"{text}\n"
+        if not path.exists() or path.read_text(encoding="utf-8") != content:
+            path.write_text(content, encoding="utf-8")
+
+
+def doc_key(path: str) -> str:
+    """The evaluation id of an indexed file (`<id>.txt`)."""
+    return Path(path).stem
+
+
+# ---- runs ---------------------------------------------------------------------------
+
+def evaluate_beir(retriever: Retriever, evalset: EvalSet, *, mode: str,
+                  limit: int | None = None) -> dict[str, float]:
+    ids = list(evalset.queries)[:limit]
+    rows: dict[str, list[float]] = {"nDCG@10": [], "Recall@10": [], "Recall@100": [],
+                                    "MRR@10": []}
+    for qid in ids:
+        ranked = retriever.ranked_documents(evalset.queries[qid], mode=mode, depth=100)
+        docs = [doc_key(p) for p in ranked]
+        rel = evalset.qrels[qid]
+        rows["nDCG@10"].append(ndcg_at(docs, rel, 10))
+        rows["Recall@10"].append(recall_at(docs, rel, 10))
+        rows["Recall@100"].append(recall_at(docs, rel, 100))
+        rows["MRR@10"].append(mrr_at(docs, rel, 10))
+    return {name: round(mean(v), 4) for name, v in rows.items()}
+
+
+def evaluate_squad(retriever: Retriever, evalset: EvalSet, *, mode: str,
+                   limit: int | None = None,
+                   confidences: dict[str, list[float]] | None = None) -> dict[str, float]:
+    """Passage hit@k, excerpt hit@1 and abstention on a SQuAD-layout set.
+
+    hit@k counts distinct passages (two quotes from one passage are one passage).
+    Abstention: each question is asked again as if its own article were not indexed;
+    the product should then say nothing answers. Pass `confidences` to receive the raw
+    confidence of every answerable and hidden-article question (for calibration).
+    """
+    ids = list(evalset.queries)
+    if limit:
+        step = max(1, len(ids) // limit)  # spread over all articles, not the first few
+        ids = ids[::step][:limit]
+    hit: dict[int, list[float]] = {1: [], 5: [], 10: []}
+    excerpt_hit: list[float] = []
+    seen = confidences if confidences is not None else {}
+    seen.setdefault("answerable", [])
+    seen.setdefault("hidden", [])
+    for qid in ids:
+        question, gold = evalset.queries[qid], evalset.answers[qid]
+        answer = retriever.ask(question, k=10, mode=mode, abstain=False)
+        texts = list(dict.fromkeys(h.text for h in answer.hits))
+        for k in hit:
+            hit[k].append(float(any(contains_answer(t, gold) for t in texts[:k])))
+        excerpt_hit.append(float(bool(answer.hits) and contains_answer(answer.hits[0].excerpt,
+                                                                       gold)))
+        if mode != "bm25":
+            own = evalset.query_group[qid]
+            hidden = retriever.ask(question, k=3, mode=mode, abstain=False, exclude=lambda
+                                   path, own=own: evalset.groups.get(doc_key(path)) == own)
+            seen["answerable"].append(answer.confidence)
+            seen["hidden"].append(hidden.confidence)
+    metrics = {f"hit@{k}": round(mean(v), 4) for k, v in hit.items()}
+    metrics["excerpt_hit@1"] = round(mean(excerpt_hit), 4)
+    if seen["answerable"]:
+        precision, recall = abstention(seen["answerable"], seen["hidden"],
+                                       retriever.settings.min_confidence)
+        metrics["abstain_precision"], metrics["abstain_recall"] = precision, recall
+    return metrics
+
+
+def abstention(answerable: Sequence[float], hidden: Sequence[float],
+               threshold: float) -> tuple[float, float]:
+    """Precision and recall of "nothing answers" (confidence below `threshold`).
+
+    Precision: of the questions the product declined, the share whose answer was truly
+    absent. Recall: of the questions whose answer was absent, the share it declined.
+    """
+    right = sum(c < threshold for c in hidden)
+    wrong = sum(c < threshold for c in answerable)
+    return round(right / max(right + wrong, 1), 4), round(right / max(len(hidden), 1), 4)
+
+
+def run(retriever: Retriever, evalset: EvalSet, *, mode: str,
+        limit: int | None = None) -> dict[str, Any]:
+    started = time.monotonic()
+    if evalset.kind == "beir":
+        metrics = evaluate_beir(retriever, evalset, mode=mode, limit=limit)
+    else:
+        metrics = evaluate_squad(retriever, evalset, mode=mode, limit=limit)
+    n = min(limit or len(evalset.queries), len(evalset.queries))
+    return {"dataset": evalset.name, "mode": mode, "questions": n, "metrics": metrics,
+            "seconds": round(time.monotonic() - started, 1)}

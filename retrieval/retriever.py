@@ -1,0 +1,247 @@
+"""The Python API: open the index once, then `ask` questions and get quoted, cited answers.
+
+    from quotebot.config import load_config
+    from retrieval import Retriever
+
+    retriever = Retriever.open(load_config())
+    answer = retriever.ask("How many civilians are trapped in Raqqa?")
+    for hit in answer.hits:
+        print(hit.excerpt, "--", hit.citation.label())
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from index.documents import Document
+from index.embedding import Embedder
+from index.lexical import LexicalIndex, tokenize
+from index.store import StoredChunk, StoreReader, current_generation
+from quotebot.config import Config
+from retrieval.answer import Answer, Citation, Hit
+from retrieval.excerpts import best_excerpts, question_weights, score_sentences
+from retrieval.search import Candidate, search
+
+MAX_QUESTION_CHARS = 2000  # the model reads ~256 word pieces; more text only slows search
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+@dataclass
+class Settings:
+    """Ranking knobs, chosen by `quotebot eval` on the public sets (see BENCHMARKS.md)."""
+
+    mode: str = "hybrid"
+    depth: int = 50  # candidates taken from each of dense and BM25
+    dense_weight: float = 0.5  # share of the dense score in the fused score
+    lexical_weight: float = 0.5  # weight of word overlap when scoring sentences to quote
+    # Below this score of the best quotable sentence (cosine + lexical_weight x share of
+    # the question's words it holds), nothing answers: calibrated on SQuAD (BENCHMARKS.md).
+    min_confidence: float = 0.7
+    excerpt_margin: float = 0.05  # a second quote from one passage must score this close
+    duplicate_jaccard: float = 0.8  # passages of different documents this alike are one
+
+
+@dataclass
+class Passage:
+    """Overlapping chunks of one document that ranked, merged into one span."""
+
+    doc_id: str
+    start: int
+    end: int
+    score: float
+    dense: float
+    chunks: list[StoredChunk] = field(default_factory=list)
+
+
+def clean_question(question: str) -> str:
+    """Control characters out, whitespace collapsed, length capped."""
+    return " ".join(_CONTROL.sub(" ", question).split())[:MAX_QUESTION_CHARS]
+
+
+class Retriever:
+    """Answers questions from one store; safe to share between threads."""
+
+    def __init__(self, config: Config, settings: Settings | None = None) -> None:
+        self.config = config
+        self.settings = settings or Settings()
+        self.embedder = Embedder(config.model.name, batch_size=config.model.batch_size,
+                                 allow_download=config.model.allow_download)
+        self._lock = threading.Lock()
+        self._docs: OrderedDict[str, Document] = OrderedDict()
+        self._load()
+
+    @classmethod
+    def open(cls, config: Config, settings: Settings | None = None) -> Retriever:
+        """Open the live index of `config.store`; raises StoreError with advice if unusable."""
+        return cls(config, settings)
+
+    def _load(self) -> None:
+        reader = StoreReader(self.config.store)
+        reader.check_model(self.config.model.name, self.embedder.fingerprint)
+        lexical = LexicalIndex(reader.folder)
+        with self._lock:
+            self.reader, self.lexical = reader, lexical
+            self._docs.clear()
+
+    def refresh(self) -> bool:
+        """Switch to a newer generation if a build published one; True when it did."""
+        live = current_generation(self.config.store)
+        if live is None or live == self.reader.folder:
+            return False
+        old = self.reader
+        self._load()
+        old.close()
+        return True
+
+    def counts(self) -> dict[str, int]:
+        return self.reader.counts()
+
+    def encode(self, question: str) -> np.ndarray:
+        return self.embedder.encode_queries([question])[0]
+
+    def candidates(self, question: str, *, mode: str | None = None,
+                   depth: int | None = None) -> tuple[np.ndarray, list[Candidate]]:
+        """The question's vector and its ranked chunk candidates (for `ask` and evaluation)."""
+        mode = mode or self.settings.mode
+        reader = self.reader
+        vector = (self.encode(question) if mode != "bm25"
+                  else np.zeros(reader.manifest.dimension, np.float32))
+        return vector, search(reader.index, self.lexical, vector, question, mode=mode,
+                              depth=depth or self.settings.depth,
+                              dense_weight=self.settings.dense_weight)
+
+    def ranked_documents(self, question: str, *, mode: str | None = None,
+                         depth: int = 100) -> list[str]:
+        """Document paths, best first, each ranked by its best chunk (for evaluation)."""
+        _, candidates = self.candidates(clean_question(question), mode=mode, depth=depth)
+        paths = self.reader.chunk_paths([c.chunk_id for c in candidates])
+        return list(dict.fromkeys(paths[c.chunk_id] for c in candidates))
+
+    def ask(self, question: str, k: int | None = None, *, mode: str | None = None,
+            abstain: bool = True, exclude: Callable[[str], bool] | None = None) -> Answer:
+        """The best passages for `question`, each with a verbatim quote and its citation.
+
+        `found` is False when the best quotable sentence is not close enough to the
+        question (`Settings.min_confidence`). With `abstain=False` the best passages are
+        returned anyway (evaluation of ranking alone); `exclude` drops documents whose
+        path it accepts, as if they were not indexed (evaluation of abstention).
+        """
+        k = k or self.config.retrieval.k
+        text = clean_question(question)
+        if not any(ch.isalnum() for ch in text):
+            return Answer(question, False, reason="The question has no words to search for.")
+        reader, lexical = self.reader, self.lexical
+        vector, candidates = self.candidates(text, mode=mode)
+        if exclude is not None:
+            paths = reader.chunk_paths([c.chunk_id for c in candidates])
+            candidates = [c for c in candidates if not exclude(paths[c.chunk_id])]
+        if not candidates:
+            return Answer(question, False, reason="The index is empty.")
+        passages = self._passages(reader, candidates[: 3 * k + 2])
+        hits = self._hits(reader, lexical, text, vector, passages, k)
+        confidence = max((h.excerpt_score for h in hits), default=0.0)
+        if not hits:
+            return Answer(question, False, reason="No passage has a sentence to quote.")
+        if abstain and (mode or self.settings.mode) != "bm25" \
+                and confidence < self.settings.min_confidence:
+            return Answer(question, False, confidence=round(confidence, 4),
+                          reason="No passage is close enough to the question.")
+        return Answer(question, True, hits, confidence=round(confidence, 4))
+
+    def _passages(self, reader: StoreReader, candidates: list[Candidate]) -> list[Passage]:
+        """Group candidate chunks by document and merge the ones that overlap."""
+        chunks = reader.chunks([c.chunk_id for c in candidates])
+        passages: list[Passage] = []
+        for cand in candidates:
+            chunk = chunks.get(cand.chunk_id)
+            if chunk is None:
+                continue
+            for p in passages:
+                if p.doc_id == chunk.doc_id and chunk.start <= p.end and p.start <= chunk.end:
+                    p.start, p.end = min(p.start, chunk.start), max(p.end, chunk.end)
+                    p.chunks.append(chunk)
+                    break
+            else:
+                passages.append(Passage(chunk.doc_id, chunk.start, chunk.end, cand.score,
+                                        cand.dense, [chunk]))
+        return passages
+
+    def _document(self, reader: StoreReader, doc_id: str) -> Document:
+        """A stored document's text and line/page maps (a small LRU keeps hot ones)."""
+        with self._lock:
+            if doc_id in self._docs:
+                self._docs.move_to_end(doc_id)
+                return self._docs[doc_id]
+        row = reader.db.execute(
+            "SELECT path, title, format, text, line_anchors, page_starts FROM documents "
+            "WHERE doc_id=?", (doc_id,)).fetchone()
+        doc = Document(doc_id=doc_id, path=row[0], title=row[1], format=row[2], text=row[3],
+                       blocks=[], line_anchors=[tuple(a) for a in json.loads(row[4])],
+                       page_starts=None if row[5] is None else json.loads(row[5]))
+        with self._lock:
+            self._docs[doc_id] = doc
+            while len(self._docs) > 64:
+                self._docs.popitem(last=False)
+        return doc
+
+    def _hits(self, reader: StoreReader, lexical: LexicalIndex, question: str,
+              vector: np.ndarray, passages: list[Passage], k: int) -> list[Hit]:
+        weights = question_weights(question, lexical.idf(tokenize(question)))
+        hits: list[Hit] = []
+        kept_words: list[set[str]] = []
+        for passage in passages:
+            if len(hits) >= k:
+                break
+            doc = self._document(reader, passage.doc_id)
+            text = doc.text[passage.start:passage.end]
+            words = set(text.lower().split())
+            duplicate = next((i for i, seen in enumerate(kept_words)
+                              if len(words & seen) / max(len(words | seen), 1)
+                              >= self.settings.duplicate_jaccard), None)
+            if duplicate is not None:
+                citation = self._citation(doc, passage.start, passage.end, passage)
+                hits[duplicate].also_in.append(citation)
+                continue
+            spans, vectors = _sentences(passage)
+            scores = score_sentences(doc.text, spans, vectors, vector, weights,
+                                     self.settings.lexical_weight)
+            limit = 2 if not hits else 1
+            for excerpt in best_excerpts(doc.text, scores, limit=limit,
+                                         margin=self.settings.excerpt_margin):
+                if len(hits) >= k:
+                    break
+                hits.append(Hit(
+                    rank=len(hits) + 1, score=round(passage.score, 4), text=text,
+                    excerpt=doc.text[excerpt.start:excerpt.end], excerpt_start=excerpt.start,
+                    excerpt_end=excerpt.end, excerpt_score=round(excerpt.score, 4),
+                    citation=self._citation(doc, excerpt.start, excerpt.end, passage),
+                    passage_start=passage.start, passage_end=passage.end))
+                kept_words.append(words)
+        return hits
+
+    @staticmethod
+    def _citation(doc: Document, start: int, end: int, passage: Passage) -> Citation:
+        return Citation(doc_id=doc.doc_id, title=doc.title, path=doc.path,
+                        line_start=doc.line_at(start), line_end=doc.line_at(max(start, end - 1)),
+                        page=doc.page_at(start), heading_path=passage.chunks[0].heading_path)
+
+    def close(self) -> None:
+        self.reader.close()
+
+
+def _sentences(passage: Passage) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """The distinct sentences of a passage's chunks, in order, with their stored vectors."""
+    seen: dict[tuple[int, int], Any] = {}
+    for chunk in passage.chunks:
+        for span, vec in zip(chunk.sentences, chunk.sentence_vectors, strict=True):
+            seen.setdefault(tuple(span), vec)
+    spans = sorted(seen)
+    return spans, np.array([seen[s] for s in spans], dtype=np.float32).reshape(len(spans), -1)

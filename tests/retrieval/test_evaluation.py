@@ -1,0 +1,77 @@
+"""Evaluation metrics against values computed by hand, and the data-set readers."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from retrieval.evaluation import (
+    contains_answer,
+    load_beir,
+    load_squad,
+    materialise,
+    mrr_at,
+    ndcg_at,
+    recall_at,
+)
+
+RANKED = ["d3", "d1", "d7", "d2"]
+QRELS = {"d1": 1, "d2": 2, "d9": 1}
+
+
+def test_ndcg_matches_hand_computation() -> None:
+    dcg = 1 / math.log2(3) + 2 / math.log2(5)  # d1 at rank 2, d2 at rank 4
+    idcg = 2 / math.log2(2) + 1 / math.log2(3) + 1 / math.log2(4)
+    assert ndcg_at(RANKED, QRELS, 10) == pytest.approx(dcg / idcg)
+
+
+def test_ndcg_cut_off_ignores_lower_ranks() -> None:
+    idcg = 2 / math.log2(2) + 1 / math.log2(3)
+    assert ndcg_at(RANKED, QRELS, 2) == pytest.approx((1 / math.log2(3)) / idcg)
+
+
+def test_recall_counts_relevant_found() -> None:
+    assert recall_at(RANKED, QRELS, 2) == pytest.approx(1 / 3)
+    assert recall_at(RANKED, QRELS, 10) == pytest.approx(2 / 3)
+
+
+def test_mrr_is_reciprocal_rank_of_first_relevant() -> None:
+    assert mrr_at(RANKED, QRELS, 10) == pytest.approx(0.5)
+    assert mrr_at(["x", "y"], QRELS, 10) == 0.0
+
+
+def test_answer_containment_ignores_case_and_spacing() -> None:
+    assert contains_answer("Founded in  the year 1652 in London", ["THE YEAR 1652"])
+    assert not contains_answer("Founded in 1653", ["1652"])
+
+
+def test_beir_reader_keeps_queries_with_judgements(tmp_path: Path) -> None:
+    (tmp_path / "qrels").mkdir()
+    (tmp_path / "corpus.jsonl").write_text(
+        json.dumps({"_id": "1", "title": "T", "text": "Body."}) + "\n", encoding="utf-8")
+    (tmp_path / "queries.jsonl").write_text(
+        json.dumps({"_id": "q1", "text": "a?"}) + "\n"
+        + json.dumps({"_id": "q2", "text": "b?"}) + "\n", encoding="utf-8")
+    (tmp_path / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\t1\t1\n")
+    evalset = load_beir(tmp_path)
+    assert evalset.queries == {"q1": "a?"}
+    assert evalset.qrels == {"q1": {"1": 1}}
+    materialise(evalset, tmp_path / "out")
+    assert (tmp_path / "out" / "1.txt").read_text() == "T\n\nBody.\n"
+
+
+def test_squad_reader_makes_one_document_per_paragraph(tmp_path: Path) -> None:
+    data = {"data": [{"title": "Some_Topic", "paragraphs": [
+        {"context": "First para.", "qas": [{"id": "a", "question": "Q?",
+                                            "answers": [{"text": "First", "answer_start": 0}]}]},
+        {"context": "Second para.", "qas": []}]}]}
+    path = tmp_path / "dev.json"
+    path.write_text(json.dumps(data))
+    evalset = load_squad(path)
+    assert evalset.corpus == {"000_000": ("Some Topic", "First para."),
+                              "000_001": ("Some Topic", "Second para.")}
+    assert evalset.answers == {"a": ["First"]}
+    assert evalset.query_group == {"a": "0"}

@@ -1,0 +1,133 @@
+"""Retrieval on the session's tiny corpus with the real model, FAISS and BM25 indexes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from index.store import StoreReader
+from quotebot.config import Config
+from retrieval import Retriever
+
+
+def doc_text(config: Config, doc_id: str) -> str:
+    reader = StoreReader(config.store)
+    try:
+        return reader.document_text(doc_id)
+    finally:
+        reader.close()
+
+
+@pytest.mark.parametrize(("question", "path", "words"), [
+    ("When did the first coffeehouse in London open?", "food/coffee.html", "1652"),
+    ("How tall is the Eiffel Tower?", "landmarks/eiffel.pdf", "330 metres"),
+    ("What colour jersey does the leader of the Tour de France wear?", "sport/cycling.txt",
+     "yellow jersey"),
+    ("Which towns did Vesuvius bury?", "geology/volcanoes.txt", "Pompeii"),
+])
+def test_plain_question_quotes_the_answering_sentence(retriever: Retriever, question: str,
+                                                      path: str, words: str) -> None:
+    answer = retriever.ask(question)
+    assert answer.found
+    top = answer.hits[0]
+    assert top.citation.path == path
+    assert words in top.excerpt
+
+
+def test_quotes_are_exact_spans_of_the_stored_document(retriever: Retriever,
+                                                       session_config: Config) -> None:
+    for question in ("Who designed the Eiffel Tower?", "Why is Mars red?",
+                     "How many civilians are trapped in Raqqa?"):
+        for hit in retriever.ask(question, k=5).hits:
+            text = doc_text(session_config, hit.citation.doc_id)
+            assert text[hit.excerpt_start:hit.excerpt_end] == hit.excerpt
+            assert text[hit.passage_start:hit.passage_end] == hit.text
+            assert hit.excerpt in hit.text
+
+
+def test_pdf_citation_gives_the_page(retriever: Retriever) -> None:
+    hit = retriever.ask("How tall is the Eiffel Tower?").hits[0]
+    assert hit.citation.page == 2
+
+
+def test_markdown_citation_gives_the_heading_path(retriever: Retriever) -> None:
+    hit = retriever.ask("How long does light from the Sun take to reach the Earth?").hits[0]
+    assert hit.citation.heading_path == ["The Solar System", "The Sun"]
+    assert "eight minutes" in hit.excerpt
+
+
+def test_citation_lines_point_at_the_quote(retriever: Retriever, session_config: Config) -> None:
+    hit = retriever.ask("How many people does the United Nations say are trapped in Raqqa?").hits[0]
+    text = doc_text(session_config, hit.citation.doc_id)
+    assert text.count("\n", 0, hit.excerpt_start) + 1 == hit.citation.line_start == 14
+
+
+def test_both_figures_of_the_seed_article_are_quoted(retriever: Retriever) -> None:
+    excerpts = " ".join(h.excerpt for h in retriever.ask("How many civilians are trapped in "
+                                                         "Raqqa?").hits)
+    assert "4,000" in excerpts and "8,000" in excerpts
+
+
+def test_answer_spread_over_two_documents_cites_both(retriever: Retriever) -> None:
+    answer = retriever.ask("What are the names of the moons of Mars, and what is the largest "
+                           "volcano on Mars?", k=3)
+    paths = {h.citation.path for h in answer.hits}
+    assert {"astronomy/solar.md", "geology/volcanoes.txt"} <= paths
+
+
+def test_syndicated_copy_is_cited_not_repeated(retriever: Retriever) -> None:
+    hits = retriever.ask("How many civilians are trapped in Raqqa?", k=5).hits
+    shown = [(h.citation.path, h.passage_start) for h in hits]
+    assert not ({"news/raqqa.txt", "news/raqqa-wire.txt"} <= {p for p, _ in shown})
+    also = {c.path for h in hits for c in h.also_in}
+    assert also & {"news/raqqa.txt", "news/raqqa-wire.txt"}
+
+
+def test_overlapping_chunks_are_merged_into_one_passage(retriever: Retriever) -> None:
+    hits = retriever.ask("What did Dillon say about the militants in Raqqa?", k=5).hits
+    spans = [(h.citation.doc_id, h.passage_start, h.passage_end) for h in hits]
+    for i, (doc_a, start_a, end_a) in enumerate(spans):
+        for doc_b, start_b, end_b in spans[i + 1:]:
+            same = (start_a, end_a) == (start_b, end_b)
+            assert doc_a != doc_b or same or end_a < start_b or end_b < start_a
+
+
+@pytest.mark.parametrize("question", [
+    "How do I reset my router password?",
+    "What is the best recipe for chocolate cake?",
+    "What is the capital of France?",
+])
+def test_unrelated_question_abstains(retriever: Retriever, question: str) -> None:
+    answer = retriever.ask(question)
+    assert not answer.found and not answer.hits and answer.reason
+
+
+def test_question_without_words_is_not_searched(retriever: Retriever) -> None:
+    answer = retriever.ask("?!  ...")
+    assert not answer.found and answer.reason
+
+
+def test_boilerplate_is_never_quoted(retriever: Retriever) -> None:
+    for question in ("How do I sign up for the newsletter?", "Who took the photo?"):
+        for hit in retriever.ask(question, k=5).hits:
+            assert "newsletter" not in hit.excerpt.lower()
+            assert "Getty Images" not in hit.excerpt
+
+
+def test_json_keeps_the_documented_keys(retriever: Retriever) -> None:
+    data: dict[str, Any] = json.loads(json.dumps(retriever.ask("Who designed the Eiffel "
+                                                               "Tower?").to_dict()))
+    assert {"question", "found", "hits"} <= set(data)
+    hit = data["hits"][0]
+    assert {"rank", "score", "excerpt", "excerpt_start", "excerpt_end", "text",
+            "citation"} <= set(hit)
+    assert {"doc_id", "title", "path", "line_start", "line_end", "page"} <= set(hit["citation"])
+    assert [h["rank"] for h in data["hits"]] == list(range(1, len(data["hits"]) + 1))
+
+
+@pytest.mark.parametrize("mode", ["bm25", "dense", "hybrid"])
+def test_every_mode_finds_the_plain_answer(retriever: Retriever, mode: str) -> None:
+    answer = retriever.ask("When did the first coffeehouse in London open?", mode=mode)
+    assert answer.hits[0].citation.path == "food/coffee.html"
