@@ -1,0 +1,166 @@
+"""The Telegram Application: token, Bot API server, handlers; long polling or a webhook.
+
+    from bot.app import run_bot
+    run_bot(load_config())  # loads the model and index once, then serves until Ctrl-C
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+import urllib.parse
+from collections.abc import Mapping
+from pathlib import Path
+
+from telegram import BotCommand, Update
+from telegram.ext import Application
+from telegram.request import HTTPXRequest
+
+from bot.handlers import (
+    COMMANDS,
+    Answerer,
+    Services,
+    finish_builds,
+    make_services,
+    register,
+)
+from bot.redact import protect_token
+from bot.request import RetryingRequest
+from quotebot.config import Config, ConfigError
+
+logger = logging.getLogger(__name__)
+
+TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
+_TOKEN_SHAPE = re.compile(r"\d+:[A-Za-z0-9_-]+")
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+
+
+class TokenError(ConfigError):
+    """No usable bot token; the message says where to put one (and never shows it)."""
+
+
+def load_token(config: Config, environ: Mapping[str, str] | None = None) -> str:
+    """The bot token from TELEGRAM_BOT_TOKEN, else from the file at telegram.token_file."""
+    environ = os.environ if environ is None else environ
+    token = environ.get(TOKEN_ENV, "").strip()
+    source = f"${TOKEN_ENV}"
+    if not token and config.telegram.token_file:
+        path = Path(config.telegram.token_file).expanduser()
+        source = f"token file {path}"
+        try:
+            token = path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise TokenError(f"cannot read the bot token file {path}: {exc.strerror}") from None
+    if not token:
+        raise TokenError(
+            f"no Telegram bot token: set {TOKEN_ENV}, or telegram.token_file in config.toml "
+            "to a file holding it (get one from @BotFather). Without a token, "
+            "`quotebot chat` answers in the terminal.")
+    if not _TOKEN_SHAPE.fullmatch(token):
+        raise TokenError(f"the bot token from {source} does not look like one "
+                         "(expected digits, a colon, then letters)")
+    return token
+
+
+def api_urls(base_url: str) -> tuple[str, str]:
+    """(base_url, base_file_url) for python-telegram-bot from `telegram.base_url`.
+
+    Accepts a server root ("http://localhost:8081") or the bot prefix
+    ("http://localhost:8081/bot"); empty means Telegram's own servers.
+    """
+    base = base_url.strip().rstrip("/")
+    if not base:
+        return "https://api.telegram.org/bot", "https://api.telegram.org/file/bot"
+    if base.endswith("/bot"):
+        base = base[: -len("/bot")]
+    return f"{base}/bot", f"{base}/file/bot"
+
+
+def build_application(config: Config, retriever: Answerer, *, token: str | None = None,
+                      poll_timeout: float = 30.0) -> Application:
+    """The Application with every handler, talking to `config.telegram.base_url`.
+
+    `retriever` is opened once by the caller (e.g. `Retriever.open(config)`) and shared by
+    all chats; updates are handled concurrently.
+    """
+    token = token or load_token(config)
+    protect_token(token)
+    base_url, base_file_url = api_urls(config.telegram.base_url)
+    request = RetryingRequest(connection_pool_size=64, pool_timeout=10.0, read_timeout=15.0,
+                              write_timeout=15.0, connect_timeout=10.0, media_write_timeout=60.0)
+    updates_request = HTTPXRequest(connection_pool_size=1, read_timeout=poll_timeout + 10.0,
+                                   connect_timeout=10.0)
+    services = make_services(config, retriever)
+
+    async def post_init(application: Application) -> None:
+        await application.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
+        if services.policy.open:
+            logger.warning("no allowlist is set (telegram.allowed_users, "
+                           "telegram.allowed_chats): anyone on Telegram can ask this bot")
+        logger.info("bot @%s ready", application.bot.username)
+
+    async def post_stop(application: Application) -> None:
+        await finish_builds(services)
+
+    async def post_shutdown(application: Application) -> None:
+        services.shutdown()
+
+    application = (
+        Application.builder()
+        .token(token)
+        .base_url(base_url)
+        .base_file_url(base_file_url)
+        .request(request)
+        .get_updates_request(updates_request)
+        .concurrent_updates(True)
+        .post_init(post_init)
+        .post_stop(post_stop)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    register(application, services)
+    return application
+
+
+def services_of(application: Application) -> Services:
+    return application.bot_data["services"]
+
+
+def webhook_options(config: Config) -> dict[str, object]:
+    """`Application.run_webhook`/`Updater.start_webhook` arguments from `[telegram]`.
+
+    The local path is the public URL's path (never the token); without a configured
+    webhook_secret a random one is used, since the bot registers the webhook itself.
+    """
+    tg = config.telegram
+    path = urllib.parse.urlsplit(tg.webhook_url).path.strip("/")
+    return {"listen": tg.webhook_listen, "port": tg.webhook_port, "url_path": path,
+            "webhook_url": tg.webhook_url,
+            "secret_token": tg.webhook_secret or secrets.token_urlsafe(32)}
+
+
+def run_bot(config: Config, *, retriever: Answerer | None = None) -> int:
+    """`quotebot bot`: load the index once, then poll (or serve the webhook) until stopped.
+
+    Raises TokenError (a ConfigError) without a token, before loading the model.
+    """
+    token = load_token(config)
+    protect_token(token)
+    if retriever is None:
+        from retrieval import Retriever
+
+        logger.info("loading the model and index ...")
+        retriever = Retriever.open(config)
+    application = build_application(config, retriever, token=token)
+    if config.telegram.webhook_url:
+        try:
+            import tornado  # noqa: F401 - python-telegram-bot's webhook server
+        except ImportError:
+            raise ConfigError("webhook mode needs python-telegram-bot[webhooks] "
+                              "(pip install 'python-telegram-bot[webhooks]')") from None
+        application.run_webhook(**webhook_options(config), allowed_updates=ALLOWED_UPDATES)
+    else:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    return 0

@@ -1,0 +1,511 @@
+"""What the bot does with each update: commands, questions, buttons, uploads, errors.
+
+Every handler first checks access (allowlists; admins for uploads, /reindex, /stats).
+Questions run in a worker thread (`ask_pool`) so the event loop never blocks; index
+builds run in their own single thread while questions keep using the old index.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import time
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    MessageEntity,
+    ReplyParameters,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.access import AccessPolicy, RateLimiter
+from bot.render import (
+    escape_html,
+    paginate,
+    render_context,
+    render_page,
+    split_html,
+)
+from bot.state import AnswerStore, Conversation, IndexGuard, Stats
+from bot.uploads import safe_name, save_upload, suffix_of
+from quotebot.config import Config
+from retrieval.answer import Answer
+
+logger = logging.getLogger(__name__)
+
+HITS_PER_QUESTION = 9  # three pages of three quotes
+REFUSAL = "Sorry, this bot is private: it only answers its allowed users and chats."
+ADMIN_ONLY = "Sorry, only the bot's admins can do that."
+EXPIRED = "This answer has expired; please ask the question again."
+FAILED = "Sorry, something went wrong while handling that. Please try again later."
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+class Answerer(Protocol):
+    """What the bot needs of `retrieval.Retriever`."""
+
+    def ask(self, question: str, k: int | None = None) -> Answer: ...
+    def refresh(self) -> bool: ...
+    def counts(self) -> dict[str, int]: ...
+
+
+@dataclass
+class Services:
+    """Everything the handlers share; built once per Application (`make_services`)."""
+
+    config: Config
+    retriever: Answerer
+    policy: AccessPolicy
+    limiter: RateLimiter
+    answers: AnswerStore = field(default_factory=AnswerStore)
+    stats: Stats = field(default_factory=Stats)
+    guard: IndexGuard = field(default_factory=IndexGuard)
+    ask_pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="quotebot-ask"))
+    build_pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="quotebot-build"))
+    builds: set[asyncio.Task] = field(default_factory=set)
+
+    def shutdown(self) -> None:
+        self.ask_pool.shutdown(wait=True, cancel_futures=True)
+        self.build_pool.shutdown(wait=True)
+
+
+def make_services(config: Config, retriever: Answerer) -> Services:
+    tg = config.telegram
+    return Services(config=config, retriever=retriever,
+                    policy=AccessPolicy(tg.allowed_users, tg.allowed_chats, tg.admins),
+                    limiter=RateLimiter(tg.rate_per_minute, tg.rate_burst))
+
+
+def _services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.application.bot_data["services"]
+
+
+# --- sending -----------------------------------------------------------------------------
+
+
+async def send_html(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, *,
+                    reply_to: int | None = None,
+                    markup: InlineKeyboardMarkup | None = None) -> Message | None:
+    """Send `text` (HTML), split below 4096 characters; buttons go on the last part."""
+    parts = split_html(text)
+    sent = None
+    for i, part in enumerate(parts):
+        sent = await context.bot.send_message(
+            chat_id, part, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
+            reply_parameters=(ReplyParameters(reply_to, allow_sending_without_reply=True)
+                              if reply_to and i == 0 else None),
+            reply_markup=markup if i == len(parts) - 1 else None)
+    return sent
+
+
+async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    """A short HTML reply to the update's message (quoting it in groups)."""
+    message = update.effective_message
+    chat = update.effective_chat
+    if chat is None:
+        return
+    quote = message.message_id if message and chat.type != ChatType.PRIVATE else None
+    await send_html(context, chat.id, text, reply_to=quote)
+
+
+@contextlib.asynccontextmanager
+async def typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> AsyncIterator[None]:
+    """Show "typing…" in the chat (renewed every 4.5 s, Telegram shows it for 5) meanwhile."""
+
+    async def keep_typing() -> None:
+        while True:
+            with contextlib.suppress(TelegramError):
+                await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+            await asyncio.sleep(4.5)
+
+    task = asyncio.create_task(keep_typing())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+# --- access ------------------------------------------------------------------------------
+
+
+async def admitted(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """True if the sender may use the bot; otherwise one polite refusal, then silence."""
+    policy = _services(context).policy
+    user = update.effective_user
+    chat = update.effective_chat
+    user_id = user.id if user else None
+    chat_id = chat.id if chat else None
+    if policy.allows(user_id, chat_id):
+        return True
+    logger.info("refused user %s in chat %s", user_id, chat_id)
+    if update.callback_query is not None:
+        with contextlib.suppress(TelegramError):
+            await update.callback_query.answer(REFUSAL, show_alert=True)
+    elif policy.first_refusal(user_id, chat_id):
+        await reply(update, context, REFUSAL)
+    return False
+
+
+async def admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """True for an admin; others are told the command is not for them."""
+    if not await admitted(update, context):
+        return False
+    user = update.effective_user
+    if _services(context).policy.is_admin(user.id if user else None):
+        return True
+    await reply(update, context, ADMIN_ONLY)
+    return False
+
+
+# --- commands ----------------------------------------------------------------------------
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start and /help: what the bot knows and how to ask."""
+    if not await admitted(update, context):
+        return
+    services = _services(context)
+    counts = await asyncio.get_running_loop().run_in_executor(
+        services.ask_pool, services.retriever.counts)
+    name = context.bot.username
+    lines = [
+        f"I answer questions from <b>{counts.get('documents', 0)} documents</b> "
+        f"({counts.get('chunks', 0)} passages) by quoting them and saying where each quote "
+        "stands (document, lines or page). I never write answers of my own.",
+        "",
+        "<b>How to ask</b>",
+        "• In a private chat, just send your question.",
+        f"• In a group, mention me (@{escape_html(name)} your question), reply to one of my "
+        "messages, or use /ask your question.",
+        "• /ask &lt;question&gt; works everywhere.",
+        "Under an answer, <b>More</b> shows further quotes and <b>Context</b> the passage "
+        "around a quote.",
+    ]
+    user = update.effective_user
+    if services.policy.is_admin(user.id if user else None):
+        tg = services.config.telegram
+        kinds = " ".join(sorted(allowed_suffixes(services.config)))
+        lines += ["", "<b>Admin</b>",
+                  f"• Send me a document ({escape_html(kinds)}, up to {tg.max_upload_mb:g} MB) "
+                  "to add it to the corpus.",
+                  "• /reindex after files were added on disk; /stats for usage."]
+    await reply(update, context, "\n".join(lines))
+
+
+async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/ask <question>, in any chat."""
+    await answer_question(update, context, " ".join(context.args or []))
+
+
+async def private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any text in a private chat is a question."""
+    await answer_question(update, context, update.effective_message.text or "")
+
+
+async def group_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """In groups, only messages that mention the bot or reply to it are questions."""
+    message = update.effective_message
+    text = message.text or ""
+    me = context.bot
+    addressed = False
+    reply_to = message.reply_to_message
+    if reply_to is not None and reply_to.from_user and reply_to.from_user.id == me.id:
+        addressed = True
+    mentions = message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION])
+    for entity, value in mentions.items():
+        if (entity.type == MessageEntity.MENTION
+                and value.lstrip("@").lower() == (me.username or "").lower()) or (
+                entity.type == MessageEntity.TEXT_MENTION and entity.user
+                and entity.user.id == me.id):
+            addressed = True
+            text = text.replace(value, " ")
+    if addressed:
+        await answer_question(update, context, text)
+
+
+async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                          question: str) -> None:
+    """Check, ask the retriever in a worker thread, reply with quotes and buttons."""
+    if not await admitted(update, context):
+        return
+    services = _services(context)
+    tg = services.config.telegram
+    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    question = " ".join(question.split())
+    if not question:
+        await reply(update, context, "Ask me a question, e.g. <code>/ask When did the first "
+                    "coffeehouse in London open?</code> (see /help).")
+        return
+    if len(question) > tg.max_question_chars:
+        await reply(update, context, f"That question is too long ({len(question)} characters; "
+                    f"the limit is {tg.max_question_chars}). Please ask it more briefly.")
+        return
+    wait = services.limiter.acquire(user.id if user else chat.id)
+    if wait:
+        if services.limiter.should_warn(user.id if user else chat.id):
+            await reply(update, context, "You are asking faster than I can answer. Please "
+                        f"slow down and try again in {max(1, round(wait))} s.")
+        return
+    started = time.monotonic()
+    async with typing(context, chat.id):
+        answer = await asyncio.get_running_loop().run_in_executor(
+            services.ask_pool, functools.partial(_ask, services, question))
+    services.stats.record(time.monotonic() - started, answer.found)
+    logger.info("question in chat %s answered in %.2f s (found=%s)", chat.id,
+                time.monotonic() - started, answer.found)
+    quote = message.message_id if chat.type != ChatType.PRIVATE else None
+    if not answer.found:
+        await send_html(context, chat.id, render_page(answer), reply_to=quote)
+        return
+    key = services.answers.add(Conversation(answer, chat.id))
+    await send_html(context, chat.id, render_page(answer, 0), reply_to=quote,
+                    markup=keyboard(answer, key, 0))
+
+
+def _ask(services: Services, question: str) -> Answer:
+    with services.guard:
+        return services.retriever.ask(question, k=HITS_PER_QUESTION)
+
+
+def keyboard(answer: Answer, key: str, page: int) -> InlineKeyboardMarkup:
+    """Context button(s) for the quotes on this page, and More (or back to the first page)."""
+    pages = paginate(answer)
+    hits = pages[page]
+    row = [InlineKeyboardButton("Context" if len(hits) == 1 else f"Context {i + 1}",
+                                callback_data=f"c:{key}:{i}") for i in hits]
+    nav = []
+    if page + 1 < len(pages):
+        nav.append(InlineKeyboardButton("More ›", callback_data=f"m:{key}:{page + 1}"))
+    elif page > 0:
+        nav.append(InlineKeyboardButton("« First", callback_data=f"m:{key}:0"))
+    return InlineKeyboardMarkup([row, nav] if nav else [row])
+
+
+# --- buttons -----------------------------------------------------------------------------
+
+
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """More: edit the message to the next page. Context: send the passage around a quote."""
+    query = update.callback_query
+    if not await admitted(update, context):
+        return
+    services = _services(context)
+    kind, key, number = _parse_data(query.data or "")
+    message = query.message
+    conversation = services.answers.get(key) if kind else None
+    if (conversation is None or not isinstance(message, Message)
+            or message.chat.id != conversation.chat_id):
+        await query.answer(EXPIRED, show_alert=True)
+        return
+    answer = conversation.answer
+    if kind == "m":
+        page = max(0, min(number, len(paginate(answer)) - 1))
+        await query.answer()
+        if page != conversation.page:
+            conversation.page = page
+            try:
+                await message.edit_text(render_page(answer, page), parse_mode=ParseMode.HTML,
+                                        link_preview_options=NO_PREVIEW,
+                                        reply_markup=keyboard(answer, key, page))
+            except BadRequest as exc:
+                if "not modified" not in str(exc).lower():
+                    raise
+        return
+    if not 0 <= number < len(answer.hits):
+        await query.answer(EXPIRED, show_alert=True)
+        return
+    if number in conversation.contexts_sent:
+        await query.answer("The context of this quote is already in the chat.")
+        return
+    conversation.contexts_sent.add(number)
+    await query.answer()
+    await send_html(context, message.chat.id, render_context(answer.hits[number]),
+                    reply_to=message.message_id)
+
+
+def _parse_data(data: str) -> tuple[str, str, int]:
+    """("m" or "c", key, number) from "m:KEY:2"; ("", "", 0) for anything else."""
+    parts = data.split(":")
+    if len(parts) != 3 or parts[0] not in ("m", "c") or not parts[2].isdigit():
+        return "", "", 0
+    return parts[0], parts[1], int(parts[2])
+
+
+# --- admin: stats, uploads, reindex --------------------------------------------------------
+
+
+async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats (admins): documents, chunks, questions answered, median answer time."""
+    if not await admin(update, context):
+        return
+    services = _services(context)
+    counts = await asyncio.get_running_loop().run_in_executor(
+        services.ask_pool, services.retriever.counts)
+    stats = services.stats
+    median = stats.median()
+    uptime = time.time() - stats.started
+    await reply(update, context, "\n".join([
+        "<b>quotebot stats</b>",
+        f"Documents: {counts.get('documents', 0)}",
+        f"Chunks: {counts.get('chunks', 0)}",
+        f"Questions: {stats.questions} ({stats.answered} answered from the corpus)",
+        "Median answer time: " + ("n/a" if median is None else f"{median:.2f} s"),
+        f"Answers kept for buttons: {len(services.answers)}",
+        f"Up for {uptime / 3600:.1f} h",
+    ]))
+
+
+def allowed_suffixes(config: Config) -> set[str]:
+    from index.loaders import SUPPORTED_SUFFIXES
+
+    return {s.lower() for s in config.loading.extensions} & set(SUPPORTED_SUFFIXES)
+
+
+async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An admin's document: save it into the corpus, then update the index in the background."""
+    if not await admin(update, context):
+        return
+    services = _services(context)
+    config = services.config
+    document = update.effective_message.document
+    name = safe_name(document.file_name or "document")
+    kinds = allowed_suffixes(config)
+    if suffix_of(name) not in kinds:
+        await reply(update, context, f"I can only add these kinds of files: "
+                    f"{escape_html(' '.join(sorted(kinds)))}.")
+        return
+    limit = int(config.telegram.max_upload_mb * 1024 * 1024)
+    if document.file_size and document.file_size > limit:
+        await reply(update, context, f"That file is too large ({document.file_size / 2**20:.1f}"
+                    f" MB; the limit is {config.telegram.max_upload_mb:g} MB).")
+        return
+    file = await document.get_file()
+    data = bytes(await file.download_as_bytearray())
+    if len(data) > limit:
+        await reply(update, context, "That file is too large.")
+        return
+    path = await asyncio.get_running_loop().run_in_executor(
+        None, save_upload, config.corpus, name, data)
+    note = "" if path.name == name else (
+        f" (a file named <code>{escape_html(name)}</code> already exists, so I did not "
+        "overwrite it)")
+    logger.info("admin %s uploaded %s", update.effective_user.id, path.name)
+    await reply(update, context, f"Saved as <code>{escape_html(path.name)}</code>{note}. "
+                "Updating the index in the background; I keep answering from the current "
+                "index meanwhile.")
+    start_rebuild(update, context)
+
+
+async def reindex_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reindex (admins): pick up files added to the corpus folder on disk."""
+    if not await admin(update, context):
+        return
+    await reply(update, context, "Updating the index in the background; I keep answering "
+                "from the current index meanwhile.")
+    start_rebuild(update, context)
+
+
+def start_rebuild(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Queue an incremental build (one at a time) and report to the chat when it is done."""
+    services = _services(context)
+    task = asyncio.create_task(_rebuild(update, context))
+    services.builds.add(task)
+    task.add_done_callback(services.builds.discard)
+
+
+async def finish_builds(services: Services) -> None:
+    """Wait for queued builds and their reports (at shutdown, before the HTTP client closes)."""
+    while services.builds:
+        await asyncio.gather(*list(services.builds), return_exceptions=True)
+
+
+async def _rebuild(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    services = _services(context)
+    loop = asyncio.get_running_loop()
+    try:
+        report = await loop.run_in_executor(services.build_pool, _build_and_refresh, services)
+    except Exception as exc:  # noqa: BLE001 - reported to the admin, logged in full
+        logger.exception("index build failed (update %s)", update.update_id)
+        text = ("The index could not be updated: "
+                f"{escape_html(type(exc).__name__)}: {escape_html(str(exc)[:500])}")
+    else:
+        text = f"Index updated.\n<pre>{escape_html(report)}</pre>"
+    try:
+        await reply(update, context, text)
+    except TelegramError:
+        logger.exception("could not send the build report (update %s)", update.update_id)
+
+
+def _build_and_refresh(services: Services) -> str:
+    from index.build import build_index
+
+    report = build_index(services.config, wait=True, progress=False)
+    with services.guard.exclusive():
+        services.retriever.refresh()
+    return report.summary()
+
+
+# --- errors ------------------------------------------------------------------------------
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the exception with the update id; tell the user briefly, never with a traceback."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    logger.error("error while handling update %s", update_id, exc_info=context.error)
+    if not isinstance(update, Update):
+        return
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(FAILED, show_alert=True)
+        elif update.effective_chat is not None:
+            await context.bot.send_message(update.effective_chat.id, FAILED)
+    except TelegramError as exc:
+        logger.warning("could not tell the user about the error: %s", type(exc).__name__)
+
+
+# --- wiring ------------------------------------------------------------------------------
+
+COMMANDS = [("ask", "Ask a question about the documents"),
+            ("help", "What I know and how to ask")]
+
+
+def register(application: Application, services: Services) -> None:
+    """Add every handler to `application`; `services` goes into bot_data."""
+    application.bot_data["services"] = services
+    new = filters.UpdateType.MESSAGE  # edited messages are not asked again
+    application.add_handler(CommandHandler(["start", "help"], help_command, filters=new))
+    application.add_handler(CommandHandler("ask", ask_command, filters=new))
+    application.add_handler(CommandHandler("stats", stats_command, filters=new))
+    application.add_handler(CommandHandler("reindex", reindex_command, filters=new))
+    application.add_handler(MessageHandler(
+        new & filters.Document.ALL & filters.ChatType.PRIVATE, upload))
+    application.add_handler(MessageHandler(
+        new & filters.TEXT & ~filters.COMMAND & filters.ChatType.PRIVATE, private_text))
+    application.add_handler(MessageHandler(
+        new & filters.TEXT & ~filters.COMMAND & filters.ChatType.GROUPS, group_text))
+    application.add_handler(CallbackQueryHandler(button))
+    application.add_error_handler(on_error)
+

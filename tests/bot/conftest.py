@@ -1,0 +1,113 @@
+"""Fixtures for the bot tests: a fake Bot API server and the real Application running on it.
+
+The Application runs in its own thread and event loop (as in production, long polling),
+so a test talks to it only through the fake server: inject updates, wait for calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fake_telegram import FakeTelegram
+from telegram.ext import Application
+
+from bot.app import ALLOWED_UPDATES, build_application
+from quotebot.config import Config
+
+TOKEN = "123456789:TEST-s3cret-token_ABCDEFGHIJKLMNOPQRSTUVW"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTelegram]:
+    server = FakeTelegram(TOKEN).start()
+    yield server
+    server.stop()
+
+
+class BotRunner:
+    """Runs an Application's long polling in a background thread's event loop."""
+
+    def __init__(self, application: Application,
+                 webhook: dict[str, Any] | None = None) -> None:
+        self.application = application
+        self.webhook = webhook
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def run(self, coro: Any, timeout: float = 30.0) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def start(self) -> BotRunner:
+        self.thread.start()
+        self.run(self._start())
+        return self
+
+    async def _start(self) -> None:
+        app = self.application
+        await app.initialize()
+        if app.post_init:
+            await app.post_init(app)
+        if self.webhook:
+            await app.updater.start_webhook(**self.webhook, allowed_updates=ALLOWED_UPDATES)
+        else:
+            await app.updater.start_polling(poll_interval=0.0, timeout=1,
+                                            allowed_updates=ALLOWED_UPDATES)
+        await app.start()
+
+    async def _stop(self) -> None:
+        app = self.application
+        await app.updater.stop()
+        await app.stop()
+        if app.post_stop:
+            await app.post_stop(app)
+        await app.shutdown()
+        if app.post_shutdown:
+            await app.post_shutdown(app)
+
+    def stop(self) -> None:
+        try:
+            self.run(self._stop())
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(10)
+            self.loop.close()
+
+    @property
+    def services(self) -> Any:
+        return self.application.bot_data["services"]
+
+
+def bot_config(base: Config, fake: FakeTelegram, **telegram: Any) -> Config:
+    """A copy of `base` that talks to `fake`, with telegram settings overridden."""
+    config = copy.deepcopy(base)
+    config.telegram.base_url = fake.base_url
+    config.telegram.rate_per_minute = 600
+    config.telegram.rate_burst = 100
+    for key, value in telegram.items():
+        setattr(config.telegram, key, value)
+    return config
+
+
+@pytest.fixture
+def start_bot(fake: FakeTelegram, session_config: Config,
+              retriever: Any) -> Iterator[Callable[..., BotRunner]]:
+    """start_bot(**telegram_settings, config=..., retriever=...) -> a running bot on `fake`."""
+    runners: list[BotRunner] = []
+
+    def start(*, config: Config | None = None, retriever_: Any = None,
+              webhook: dict[str, Any] | None = None, **telegram: Any) -> BotRunner:
+        cfg = bot_config(config or session_config, fake, **telegram)
+        application = build_application(cfg, retriever_ or retriever, token=TOKEN,
+                                        poll_timeout=1)
+        runner = BotRunner(application, webhook).start()
+        runners.append(runner)
+        return runner
+
+    yield start
+    for runner in runners:
+        runner.stop()

@@ -1,0 +1,423 @@
+"""A fake Telegram Bot API server for end-to-end tests of the bot.
+
+A stdlib `ThreadingHTTPServer` on 127.0.0.1 (random port) in a thread. It answers the
+methods the bot and python-telegram-bot call (getMe, getUpdates with long polling and
+offsets, sendMessage, editMessageText, answerCallbackQuery, sendChatAction, getFile and
+file downloads, setMyCommands, deleteWebhook, ...), records every call, lets a test inject
+updates (private and group messages, mentions, replies, button presses, documents) and
+faults (`fail_next("sendMessage", 429, retry_after=1)`), and wait for what the bot did.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import json
+import re
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+BOT_ID = 777000111
+BOT_USERNAME = "quote_test_bot"
+STRING_KEYS = {"text", "caption", "callback_query_id", "file_id", "parse_mode", "action",
+               "inline_message_id", "url", "secret_token", "description", "short_description",
+               "name", "language_code", "allowed_updates_raw"}
+
+
+@dataclass
+class Call:
+    """One request the bot made, and what the fake answered."""
+
+    method: str
+    params: dict[str, Any]
+    at: float
+    status: int = 200
+    result: Any = None
+
+
+@dataclass
+class Fault:
+    method: str
+    status: int
+    description: str
+    retry_after: int | None = None
+    count: int = 1
+
+
+@dataclass
+class FakeTelegram:
+    """The server's state; all public methods are thread-safe."""
+
+    token: str
+    calls: list[Call] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    injected: list[dict[str, Any]] = field(default_factory=list)
+    messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
+    files: dict[str, bytes] = field(default_factory=dict)
+    chats: dict[int, dict[str, Any]] = field(default_factory=dict)
+    faults: list[Fault] = field(default_factory=list)
+    max_poll_timeout: float = 2.0
+
+    def __post_init__(self) -> None:
+        self.cond = threading.Condition()
+        self._ids = itertools.count(1)
+        self._update_ids = itertools.count(1)
+        self.server: ThreadingHTTPServer | None = None
+        self.thread: threading.Thread | None = None
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> FakeTelegram:
+        fake = self
+
+        class Handler(_Handler):
+            server_state = fake
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True,
+                                       kwargs={"poll_interval": 0.05})
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self.server is not None:
+            with self.cond:
+                self.cond.notify_all()
+            self.server.shutdown()
+            self.server.server_close()
+
+    @property
+    def port(self) -> int:
+        assert self.server is not None
+        return self.server.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    @property
+    def base_file_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/file/bot"
+
+    bot_user = {"id": BOT_ID, "is_bot": True, "first_name": "Quote", "username": BOT_USERNAME,
+                "can_join_groups": True, "can_read_all_group_messages": False,
+                "supports_inline_queries": False}
+
+    # --- injecting updates ---------------------------------------------------------------
+
+    def _chat(self, chat_id: int, chat_type: str) -> dict[str, Any]:
+        chat = {"id": chat_id, "type": chat_type}
+        if chat_type == "private":
+            chat["first_name"] = f"User{chat_id}"
+        else:
+            chat["title"] = f"Group {chat_id}"
+        self.chats[chat_id] = chat
+        return chat
+
+    def add_update(self, payload: dict[str, Any]) -> int:
+        with self.cond:
+            update_id = next(self._update_ids)
+            self.updates.append({"update_id": update_id, **payload})
+            self.injected.append(self.updates[-1])
+            self.cond.notify_all()
+        return update_id
+
+    def user_message(self, user_id: int, text: str = "", *, chat_id: int | None = None,
+                     chat_type: str | None = None, reply_to: dict[str, Any] | None = None,
+                     document: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Inject a message from a user (private chat by default; group if chat_id < 0)."""
+        chat_id = user_id if chat_id is None else chat_id
+        chat_type = chat_type or ("private" if chat_id > 0 else "supergroup")
+        with self.cond:
+            message: dict[str, Any] = {
+                "message_id": next(self._ids), "date": int(time.time()),
+                "chat": self._chat(chat_id, chat_type),
+                "from": {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"},
+            }
+        if text:
+            message["text"] = text
+            entities = entities_for(text)
+            if entities:
+                message["entities"] = entities
+        if reply_to is not None:
+            message["reply_to_message"] = reply_to
+        if document is not None:
+            message["document"] = document
+        self.add_update({"message": message})
+        return message
+
+    def press_button(self, user_id: int, message: dict[str, Any], data: str) -> str:
+        """Inject a callback query from `user_id` on a message the bot sent."""
+        query_id = str(next(self._ids) + 10_000_000)
+        self.add_update({"callback_query": {
+            "id": query_id, "chat_instance": str(message["chat"]["id"]), "data": data,
+            "from": {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"},
+            "message": message,
+        }})
+        return query_id
+
+    def upload(self, user_id: int, file_name: str, data: bytes, *, chat_id: int | None = None,
+               mime_type: str = "text/plain", caption: str = "") -> dict[str, Any]:
+        """Inject a document message; the file can then be fetched with getFile."""
+        with self.cond:
+            n = next(self._ids)
+        file_id = f"FILE{n}"
+        self.files[file_id] = data
+        document = {"file_id": file_id, "file_unique_id": f"U{n}", "file_name": file_name,
+                    "mime_type": mime_type, "file_size": len(data)}
+        message = self.user_message(user_id, chat_id=chat_id, document=document)
+        if caption:
+            message["caption"] = caption
+        return message
+
+    def fail_next(self, method: str, status: int = 429, *, retry_after: int | None = 1,
+                  description: str = "", count: int = 1) -> None:
+        """The next `count` calls of `method` fail with `status` (429: with retry_after).
+
+        `status=0` drops the connection without an answer, after the call was recorded
+        (and, for sendMessage, not delivered): the client cannot know what happened.
+        """
+        if not description:
+            description = (f"Too Many Requests: retry after {retry_after}" if status == 429
+                           else "Internal Server Error")
+        with self.cond:
+            self.faults.append(Fault(method, status, description,
+                                     retry_after if status == 429 else None, count))
+
+    # --- what the bot did ----------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[Call]:
+        with self.cond:
+            return [c for c in self.calls if c.method == method]
+
+    def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
+        """Messages the bot sent successfully (sendMessage answered ok), oldest first."""
+        with self.cond:
+            return [c.result for c in self.calls
+                    if c.method == "sendMessage" and c.status == 200
+                    and (chat_id is None or c.result["chat"]["id"] == chat_id)]
+
+    def message(self, chat_id: int, message_id: int) -> dict[str, Any]:
+        with self.cond:
+            return dict(self.messages[(chat_id, message_id)])
+
+    def wait_for(self, predicate: Callable[[], Any], timeout: float = 15.0) -> Any:
+        """Wait until `predicate()` is truthy (checked whenever the bot calls); return it."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                value = predicate()
+                if value:
+                    return value
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError("the bot did not do what the test waited for")
+                self.cond.wait(min(left, 0.2))
+
+    def wait_sent(self, chat_id: int, count: int = 1, timeout: float = 15.0) -> list[dict]:
+        return self.wait_for(lambda: len(self.sent(chat_id)) >= count and self.sent(chat_id),
+                             timeout)
+
+    # --- the API -------------------------------------------------------------------------
+
+    def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if method == "getUpdates":
+            return 200, {"ok": True, "result": self._get_updates(params)}
+        with self.cond:
+            call = Call(method, params, time.monotonic())
+            self.calls.append(call)
+            fault = next((f for f in self.faults if f.method == method), None)
+            if fault is not None:
+                fault.count -= 1
+                if fault.count <= 0:
+                    self.faults.remove(fault)
+                body: dict[str, Any] = {"ok": False, "error_code": fault.status,
+                                        "description": fault.description}
+                if fault.retry_after is not None:
+                    body["parameters"] = {"retry_after": fault.retry_after}
+                call.status = fault.status
+                self.cond.notify_all()
+                if fault.status == 0:
+                    raise ConnectionAbortedError("fault: connection dropped")
+                return fault.status, body
+            try:
+                status, result = self._method(method, params)
+            except (KeyError, ValueError) as exc:
+                status, result = 400, f"Bad Request: {exc}"
+            call.status = status
+            call.result = result
+            self.cond.notify_all()
+        if status != 200:
+            return status, {"ok": False, "error_code": status, "description": result}
+        return 200, {"ok": True, "result": result}
+
+    def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        limit = int(params.get("limit") or 100)
+        timeout = min(float(params.get("timeout") or 0), self.max_poll_timeout)
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            if offset:
+                self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            while True:
+                pending = [u for u in self.updates if u["update_id"] >= offset]
+                left = deadline - time.monotonic()
+                if pending or left <= 0:
+                    return pending[:limit]
+                self.cond.wait(left)
+
+    def _method(self, method: str, p: dict[str, Any]) -> tuple[int, Any]:
+        if method == "getMe":
+            return 200, self.bot_user
+        if method in ("deleteWebhook", "setWebhook", "setMyCommands", "deleteMyCommands",
+                      "sendChatAction", "answerCallbackQuery", "close", "logOut",
+                      "setMyDescription", "setMyShortDescription"):
+            return 200, True
+        if method == "getWebhookInfo":
+            return 200, {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
+        if method == "sendMessage":
+            chat_id = int(p["chat_id"])
+            chat = self.chats.get(chat_id) or self._chat(
+                chat_id, "private" if chat_id > 0 else "supergroup")
+            message = {"message_id": next(self._ids), "date": int(time.time()), "chat": chat,
+                       "from": self.bot_user, **_text_of(p)}
+            if "reply_markup" in p:
+                message["reply_markup"] = p["reply_markup"]
+            reply = p.get("reply_parameters") or {}
+            if isinstance(reply, dict) and reply.get("message_id"):
+                message["reply_to_message_id"] = reply["message_id"]
+            self.messages[(chat_id, message["message_id"])] = dict(message)  # edits change this
+            return 200, message
+        if method == "editMessageText":
+            key = (int(p["chat_id"]), int(p["message_id"]))
+            if key not in self.messages:
+                return 400, "Bad Request: message to edit not found"
+            message = self.messages[key]
+            new = _text_of(p)
+            markup = p.get("reply_markup")
+            if new["html"] == message.get("html") and markup == message.get("reply_markup"):
+                return 400, ("Bad Request: message is not modified: specified new message "
+                             "content and reply markup are exactly the same")
+            message.update(new, edit_date=int(time.time()))
+            if markup is None:
+                message.pop("reply_markup", None)
+            else:
+                message["reply_markup"] = markup
+            return 200, dict(message)
+        if method == "getFile":
+            file_id = p["file_id"]
+            if file_id not in self.files:
+                return 400, "Bad Request: invalid file_id"
+            return 200, {"file_id": file_id, "file_unique_id": "U" + file_id,
+                         "file_size": len(self.files[file_id]),
+                         "file_path": f"documents/{file_id}.bin"}
+        return 404, "Not Found"
+
+
+def _text_of(params: dict[str, Any]) -> dict[str, Any]:
+    """The message text as Telegram would show it, plus the raw HTML the bot sent."""
+    raw = params["text"]
+    shown = html.unescape(re.sub(r"<[^>]*>", "", raw)) if params.get("parse_mode") == "HTML" \
+        else raw
+    return {"text": shown, "html": raw}
+
+
+def entities_for(text: str) -> list[dict[str, Any]]:
+    """bot_command and mention entities, offsets in UTF-16 units like Telegram's."""
+    def units(s: str) -> int:
+        return len(s.encode("utf-16-le")) // 2
+
+    found = []
+    command = re.match(r"/\w+(?:@\w+)?", text)
+    if command:
+        found.append({"type": "bot_command", "offset": 0, "length": units(command.group())})
+    for mention in re.finditer(r"(?<![\w/])@\w{3,}", text):
+        found.append({"type": "mention", "offset": units(text[:mention.start()]),
+                      "length": units(mention.group())})
+    return found
+
+
+def _parse_params(content_type: str, body: bytes, query: str) -> dict[str, Any]:
+    raw: dict[str, str] = {k: v[-1] for k, v in urllib.parse.parse_qs(query).items()}
+    if content_type.startswith("application/json") and body:
+        return {**raw, **json.loads(body)}
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        raw.update({k: v[-1] for k, v in
+                    urllib.parse.parse_qs(body.decode(), keep_blank_values=True).items()})
+    elif content_type.startswith("multipart/form-data"):
+        msg = BytesParser(policy=HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+        for part in msg.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            if name and part.get_filename() is None:
+                raw[name] = part.get_content()
+    params: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in STRING_KEYS:
+            params[key] = value
+            continue
+        try:
+            params[key] = json.loads(value)
+        except (TypeError, ValueError):
+            params[key] = value
+    return params
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_state: FakeTelegram
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+        pass
+
+    def _reply(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _dispatch(self) -> None:
+        state = self.server_state
+        url = urllib.parse.urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        file_prefix = f"/file/bot{state.token}/"
+        path = urllib.parse.unquote(url.path)  # python-telegram-bot quotes the token's ':'
+        if path.startswith(file_prefix):
+            name = path[len(file_prefix):].rsplit("/", 1)[-1].removesuffix(".bin")
+            data = state.files.get(name)
+            if data is None:
+                self._reply(404, b"not found", "text/plain")
+            else:
+                self._reply(200, data, "application/octet-stream")
+            return
+        match = re.fullmatch(r"/bot([^/]+)/(\w+)", url.path)
+        if not match:
+            self._reply(404, b'{"ok":false,"error_code":404,"description":"Not Found"}')
+            return
+        if match.group(1) != state.token:
+            self._reply(401, b'{"ok":false,"error_code":401,"description":"Unauthorized"}')
+            return
+        params = _parse_params(self.headers.get("Content-Type", ""), body, url.query)
+        try:
+            status, payload = state.handle(match.group(2), params)
+        except ConnectionAbortedError:
+            self.close_connection = True
+            self.connection.shutdown(2)  # socket.SHUT_RDWR
+            return
+        self._reply(status, json.dumps(payload).encode())
+
+    do_GET = _dispatch
+    do_POST = _dispatch

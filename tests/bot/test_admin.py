@@ -1,0 +1,114 @@
+"""Admin features end to end: uploads into the corpus, /reindex, escaping of new corpus text."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fake_telegram import FakeTelegram
+from html_check import well_formed
+
+from quotebot.config import Config
+
+ADMIN, OTHER = 1001, 2002
+
+
+@pytest.fixture
+def copy_bot(fresh_copy: Callable[[], Config], start_bot: Any) -> Callable[..., tuple[Any, Config]]:
+    """A bot with admin ADMIN on a private copy of the indexed corpus, with its own Retriever."""
+    from retrieval import Retriever
+
+    opened = []
+
+    def start(**telegram: Any) -> tuple[Any, Config]:
+        config = fresh_copy()
+        retriever = Retriever.open(config)
+        opened.append(retriever)
+        runner = start_bot(config=config, retriever_=retriever, admins=[ADMIN], **telegram)
+        return runner, config
+
+    yield start
+    for retriever in opened:
+        retriever.close()
+
+
+def wait_text(fake: FakeTelegram, chat: int, needle: str, timeout: float = 30) -> dict:
+    return fake.wait_for(lambda: next((m for m in fake.sent(chat) if needle in m["text"]),
+                                      None), timeout)
+
+
+ZORBLAX = ("Zorblax Festival\n\nThe Zorblax festival is held every March in the village "
+           "of Kettleby, where people race wheels of cheese down Cooper's Hill.\n")
+
+
+def test_admin_upload_saved_indexed_and_answered(fake: FakeTelegram, copy_bot: Any) -> None:
+    runner, config = copy_bot()
+    fake.upload(ADMIN, "../../zorblax festival.txt", ZORBLAX.encode())
+    saved = wait_text(fake, ADMIN, "Saved as")
+    assert "zorblax festival.txt" in saved["text"]
+    assert (config.corpus / "zorblax festival.txt").is_file()
+    assert not any(p.name.startswith(".upload") for p in config.corpus.iterdir())
+    report = wait_text(fake, ADMIN, "Index updated")
+    assert "1 added" in report["text"]
+    fake.user_message(ADMIN, "Where is the Zorblax festival held?")
+    answer = wait_text(fake, ADMIN, "Kettleby")
+    assert "zorblax festival.txt" in answer["text"]
+    assert "<blockquote>" in answer["html"]
+
+
+def test_upload_never_overwrites(fake: FakeTelegram, copy_bot: Any) -> None:
+    runner, config = copy_bot()
+    before = (config.corpus / "sport" / "cycling.txt").read_bytes()
+    fake.upload(ADMIN, "sport/cycling.txt", b"Completely different cycling text.")
+    first = wait_text(fake, ADMIN, "Saved as cycling.txt")
+    fake.upload(ADMIN, "cycling.txt", b"Second upload of the same name.")
+    second = wait_text(fake, ADMIN, "Saved as cycling-2.txt")
+    assert "already exists" in second["text"] and "overwrite" in second["text"]
+    assert "already exists" not in first["text"]
+    assert (config.corpus / "sport" / "cycling.txt").read_bytes() == before
+    assert (config.corpus / "cycling-2.txt").read_bytes() == b"Second upload of the same name."
+    fake.wait_for(lambda: sum("Index updated" in m["text"] for m in fake.sent(ADMIN)) == 2)
+
+
+def test_upload_of_unsupported_or_large_file_refused(fake: FakeTelegram,
+                                                     copy_bot: Any) -> None:
+    runner, config = copy_bot(max_upload_mb=0.001)
+    fake.upload(ADMIN, "tool.exe", b"MZ...")
+    wait_text(fake, ADMIN, "I can only add")
+    fake.upload(ADMIN, "big.txt", b"word " * 1000)
+    wait_text(fake, ADMIN, "too large")
+    assert not (config.corpus / "tool.exe").exists() and not (config.corpus / "big.txt").exists()
+    assert not fake.calls_to("getFile")
+
+
+def test_non_admin_upload_refused(fake: FakeTelegram, copy_bot: Any) -> None:
+    runner, config = copy_bot()
+    before = sorted(p.name for p in config.corpus.rglob("*"))
+    fake.upload(OTHER, "notes.txt", b"Something to add.")
+    refused = wait_text(fake, OTHER, "only the bot's admins")
+    assert refused
+    assert sorted(p.name for p in config.corpus.rglob("*")) == before
+    assert not fake.calls_to("getFile")
+    fake.user_message(OTHER, "/reindex")
+    fake.wait_sent(OTHER, 2)
+    assert "only the bot's admins" in fake.sent(OTHER)[1]["text"]
+
+
+def test_corpus_html_is_escaped_after_reindex(fake: FakeTelegram, copy_bot: Any) -> None:
+    runner, config = copy_bot()
+    (config.corpus / "kitchen").mkdir()
+    (config.corpus / "kitchen" / "soup.txt").write_text(
+        "Soup notes\n\nThe secret ingredient of zorblax soup is <b>pepper</b> & salt "
+        "</blockquote> <i>never</i> sugar.\n", encoding="utf-8")
+    fake.user_message(ADMIN, "/reindex")
+    report = wait_text(fake, ADMIN, "Index updated")
+    assert "1 added" in report["text"]
+    fake.user_message(ADMIN, "What is the secret ingredient of zorblax soup?")
+    answer = wait_text(fake, ADMIN, "secret ingredient")
+    html = answer["html"]
+    assert well_formed(html), html
+    assert ("&lt;b&gt;pepper&lt;/b&gt; &amp; salt &lt;/blockquote&gt; &lt;i&gt;never&lt;/i&gt;"
+            in html)
+    assert html.count("<blockquote>") == html.count("</blockquote>")
+    assert "<b>pepper</b> & salt </blockquote> <i>never</i> sugar." in answer["text"]
