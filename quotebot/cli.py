@@ -17,6 +17,9 @@ examples:
   quotebot index                      index ./seeds (or the corpus in config.toml)
   quotebot index --corpus ~/notes     index another folder
   quotebot index --full --json        rebuild from scratch, report as JSON
+  quotebot ask "Who designed the tower?"
+  quotebot chat                       ask in the terminal, as the bot would answer
+  TELEGRAM_BOT_TOKEN=... quotebot bot the Telegram bot (long polling, or a webhook)
 
 Every flag has a config.toml key and a QUOTEBOT_* environment variable:
   --corpus  corpus        QUOTEBOT_CORPUS
@@ -98,6 +101,24 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_chat(args: argparse.Namespace) -> int:
+    from bot.chat import run_chat
+
+    return run_chat(config_from_args(args))
+
+
+def cmd_bot(args: argparse.Namespace) -> int:
+    import logging
+
+    from bot.app import run_bot
+
+    config = config_from_args(args)
+    config.override("telegram.base_url", args.base_url)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return run_bot(config)
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from index.build import build_index
     from retrieval import Retriever
@@ -171,6 +192,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=MODES, default=None,
                    help="ranking: hybrid (default), dense or bm25 alone")
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", help="ask questions in the terminal (the bot's answers, "
+                       "in plain text)",
+                       description="An interactive chat in the terminal with the same answers "
+                       "as the Telegram bot: type a question; 'more' shows further quotes, "
+                       "'context N' the passage around quote N, 'quit' ends. Reads questions "
+                       "from stdin when it is not a terminal.",
+                       epilog="examples:\n  quotebot chat\n"
+                       "  echo 'Who designed the tower?' | quotebot chat",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    _common(p)
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("bot", help="run the Telegram bot (needs TELEGRAM_BOT_TOKEN)",
+                       description="Serve the Telegram bot: loads the model and index once, "
+                       "then long-polls Telegram (or serves a webhook when telegram.webhook_url "
+                       "is set). The token is read from $TELEGRAM_BOT_TOKEN or the file named "
+                       "by telegram.token_file, and is never printed or logged. Who may use "
+                       "the bot is set by telegram.allowed_users / allowed_chats / admins in "
+                       "config.toml; with no allowlist it answers everyone.",
+                       epilog="examples:\n"
+                       "  TELEGRAM_BOT_TOKEN=123:abc quotebot bot\n"
+                       "  quotebot bot --base-url http://localhost:8081   "
+                       "(a self-hosted Bot API server)\n"
+                       "  QUOTEBOT_TELEGRAM_ALLOWED_USERS=11,22 quotebot bot",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    _common(p)
+    p.add_argument("--base-url", metavar="URL",
+                   help="Bot API server (telegram.base_url, $TELEGRAM_API_BASE_URL; "
+                   "default: Telegram's)")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    p.set_defaults(func=cmd_bot)
 
     p = sub.add_parser("eval", help="measure retrieval on a BEIR folder or a SQuAD file",
                        description="Index an evaluation corpus (kept and reused under "

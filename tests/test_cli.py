@@ -75,3 +75,18 @@ def test_help_teaches_with_examples(capsys) -> None:
         main(["ask", "--help"])
     out = capsys.readouterr().out
     assert exit_.value.code == 0 and "examples:" in out and "--json" in out
+
+
+def test_chat_answers_questions_from_stdin(session_config: Config, capsys,
+                                           monkeypatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("Why is Mars red?\nquit\n"))
+    code, out, _ = run(capsys, "chat", *where(session_config))
+    assert code == 0 and "iron oxide" in out and "astronomy/solar.md" in out
+
+
+def test_bot_without_token_is_a_clear_error(session_config: Config, capsys,
+                                            monkeypatch) -> None:
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    code, out, err = run(capsys, "bot", *where(session_config))
+    assert code == 2 and "TELEGRAM_BOT_TOKEN" in err and "quotebot chat" in err
+    assert out == ""
