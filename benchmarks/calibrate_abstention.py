@@ -16,10 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from index.build import build_index  # noqa: E402
 from quotebot.config import load_config  # noqa: E402
+from quotebot.evalstore import prepare  # noqa: E402
 from retrieval import Retriever  # noqa: E402
-from retrieval.evaluation import abstention, evaluate_squad, load_squad, materialise  # noqa: E402
+from retrieval.evaluation import abstention, evaluate_squad, load_squad  # noqa: E402
 
 
 def main() -> None:
@@ -31,12 +31,7 @@ def main() -> None:
                         help="index folder (default: the one `quotebot eval` keeps)")
     args = parser.parse_args()
     evalset = load_squad(args.squad)
-    root = Path(".quotebot") / "eval" / evalset.name
-    config = load_config()
-    config.override("corpus", root / "corpus")
-    config.override("store", args.store or root / "store")
-    materialise(evalset, Path(config.corpus))
-    build_index(config, progress=False)
+    config = prepare(evalset, load_config(), store=args.store, progress=False)
     retriever = Retriever.open(config)
     seen: dict[str, list[float]] = {}
     evaluate_squad(retriever, evalset, mode="hybrid", limit=args.limit, confidences=seen)

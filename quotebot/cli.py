@@ -120,21 +120,17 @@ def cmd_bot(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from index.build import build_index
+    from quotebot.evalstore import prepare
     from retrieval import Retriever
-    from retrieval.evaluation import load_beir, load_squad, materialise, run
+    from retrieval.evaluation import load_beir, load_squad, run
 
     evalset = load_beir(args.beir, args.split) if args.beir else load_squad(args.squad)
-    config = load_config(args.config)
-    root = Path(".quotebot") / "eval" / evalset.name
-    config.override("corpus", args.corpus or root / "corpus")
-    config.override("store", args.store or root / "store")
-    config.override("model.name", args.model)
+    base = load_config(args.config)
+    base.override("model.name", args.model)
     print(f"Evaluating on {evalset.name}: {len(evalset.corpus)} documents, "
-          f"{len(evalset.queries)} questions; index in {config.store}", file=sys.stderr)
-    materialise(evalset, Path(config.corpus))
-    report = build_index(config, progress=args.progress)
-    print(report.summary().splitlines()[0], file=sys.stderr)
+          f"{len(evalset.queries)} questions", file=sys.stderr)
+    config = prepare(evalset, base, corpus=args.corpus, store=args.store,
+                     progress=args.progress)
     retriever = Retriever.open(config)
     modes = ["bm25", "dense", "hybrid"] if args.mode == "all" else [args.mode]
     results = []

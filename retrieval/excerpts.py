@@ -3,7 +3,8 @@
 Each sentence is scored against the question with its stored sentence vector (cosine)
 plus the share of the question's informative words (IDF-weighted) that it contains.
 The best sentence is quoted; its neighbour joins when the sentence cannot stand alone
-(it opens with a pronoun or connective, or is a fragment). Quotes are always spans of
+(it opens with a pronoun or connective, or is a fragment) or when it scores nearly as
+well (the sentence naming the subject and the one giving the fact). Quotes are always spans of
 the stored document text, so a citation never points at text that is not there.
 """
 
@@ -80,8 +81,9 @@ def needs_neighbour(sentence: str) -> str:
 
 
 def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
-                   max_sentences: int = 3) -> Excerpt:
-    """The best sentence, widened by one neighbour when it cannot stand alone."""
+                   max_sentences: int = 3, join_margin: float = 0.0) -> Excerpt:
+    """The best sentence, widened by one neighbour when it cannot stand alone, and by a
+    neighbour that answers nearly as well (within `join_margin`)."""
     first = last = best
     want = needs_neighbour(text[scores[best].start:scores[best].end])
     if want == "before" and best > 0:
@@ -90,13 +92,22 @@ def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
         last = best + 1
     elif want == "before" and best + 1 < len(scores):
         last = best + 1  # nothing before it in this passage: give the reader what follows
+    if join_margin > 0:
+        floor = scores[best].score - join_margin
+        for j in sorted((first - 1, last + 1), key=lambda j: -_score_at(scores, j)):
+            if last - first + 1 < max_sentences and _score_at(scores, j) >= floor:
+                first, last = min(first, j), max(last, j)
     if last - first + 1 > max_sentences:
         first, last = best, best
     return Excerpt(scores[first].start, scores[last].end, scores[best].score, (first, last))
 
 
+def _score_at(scores: Sequence[SentenceScore], i: int) -> float:
+    return scores[i].score if 0 <= i < len(scores) else float("-inf")
+
+
 def best_excerpts(text: str, scores: Sequence[SentenceScore], *, limit: int,
-                  margin: float) -> list[Excerpt]:
+                  margin: float, join_margin: float = 0.0) -> list[Excerpt]:
     """The best excerpt, and up to `limit - 1` more non-touching ones that also answer.
 
     Another sentence is quoted too when it scores within `margin` of the best, or when it
@@ -117,7 +128,7 @@ def best_excerpts(text: str, scores: Sequence[SentenceScore], *, limit: int,
                 and s.cosine >= best.cosine - SECOND_COSINE_GAP)
         if not (close or also):
             continue
-        excerpt = excerpt_around(text, scores, i)
+        excerpt = excerpt_around(text, scores, i, join_margin=join_margin)
         first, last = excerpt.sentences
         if all(last + 1 < c.sentences[0] or c.sentences[1] + 1 < first for c in chosen):
             chosen.append(excerpt)

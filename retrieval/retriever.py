@@ -46,6 +46,9 @@ class Settings:
     # the question's words it holds), nothing answers: calibrated on SQuAD (BENCHMARKS.md).
     min_confidence: float = 0.7
     excerpt_margin: float = 0.05  # a second quote from one passage must score this close
+    # A neighbour of the quoted sentence that scores this close to it is quoted with it
+    # (the answer is often in the sentence after the one that names the subject).
+    join_margin: float = 0.1
     duplicate_jaccard: float = 0.8  # passages of different documents this alike are one
 
 
@@ -215,7 +218,8 @@ class Retriever:
                                      self.settings.lexical_weight)
             limit = 2 if not hits else 1
             for excerpt in best_excerpts(doc.text, scores, limit=limit,
-                                         margin=self.settings.excerpt_margin):
+                                         margin=self.settings.excerpt_margin,
+                                         join_margin=self.settings.join_margin):
                 if len(hits) >= k:
                     break
                 hits.append(Hit(
