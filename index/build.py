@@ -333,7 +333,9 @@ def _write_generation(config: Config, store: Path, embedder: Embedder, params: d
     new_ids: list[int] = []
     new_vectors: list[np.ndarray] = []
     for doc, chunks in new_docs:
-        st.insert_document(db, doc, chunks, [vectors[c.text_hash][1] for c in chunks])
+        chunk_vectors = [vectors[c.text_hash][0] for c in chunks]
+        st.insert_document(db, doc, chunks, [vectors[c.text_hash][1] for c in chunks],
+                           st.document_vector(chunk_vectors))
         new_ids += [c.chunk_id for c in chunks]
         new_vectors += [vectors[c.text_hash][0] for c in chunks]
     st.write_skipped(db, report.skipped)

@@ -31,7 +31,7 @@ import numpy as np
 
 from index.documents import Chunk, Document
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: documents carry a vector (mean of their chunk vectors)
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 META = "meta.sqlite"
@@ -156,7 +156,7 @@ CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY, path TEXT NOT NULL UNIQUE, title TEXT NOT NULL,
     format TEXT NOT NULL, content_hash TEXT NOT NULL, size INTEGER NOT NULL,
     mtime REAL NOT NULL, text TEXT NOT NULL, line_anchors TEXT NOT NULL,
-    page_starts TEXT, n_chunks INTEGER NOT NULL
+    page_starts TEXT, n_chunks INTEGER NOT NULL, vector BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS chunks (
     chunk_id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, ordinal INTEGER NOT NULL,
@@ -176,13 +176,20 @@ def open_meta(path: Path) -> sqlite3.Connection:
     return db
 
 
+def document_vector(chunk_vectors: Sequence[np.ndarray]) -> np.ndarray:
+    """What a document is about as a whole: the normalised mean of its chunk vectors."""
+    mean = np.mean(np.asarray(chunk_vectors, dtype=np.float32), axis=0)
+    return (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
+
+
 def insert_document(db: sqlite3.Connection, doc: Document, chunks: Sequence[Chunk],
-                    sentence_vectors: Sequence[np.ndarray]) -> None:
+                    sentence_vectors: Sequence[np.ndarray], doc_vector: np.ndarray) -> None:
     db.execute(
-        "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
         (doc.doc_id, doc.path, doc.title, doc.format, doc.content_hash, doc.size, doc.mtime,
          doc.text, json.dumps(doc.line_anchors),
-         None if doc.page_starts is None else json.dumps(doc.page_starts), len(chunks)),
+         None if doc.page_starts is None else json.dumps(doc.page_starts), len(chunks),
+         np.asarray(doc_vector, np.float16).tobytes()),
     )
     db.executemany(
         "INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -289,6 +296,19 @@ class StoreReader:
                 path=row[13], title=row[14])
             for row in rows
         }
+
+    def document_vectors(self, chunk_ids: Sequence[int]) -> np.ndarray:
+        """The vector of each chunk's document (rows in the order of `chunk_ids`), one query."""
+        dim = self.manifest.dimension
+        if not len(chunk_ids):
+            return np.empty((0, dim), np.float32)
+        marks = ",".join("?" * len(chunk_ids))
+        found = dict(self.db.execute(
+            f"SELECT c.chunk_id, d.vector FROM chunks c JOIN documents d USING (doc_id) "
+            f"WHERE c.chunk_id IN ({marks})", [int(i) for i in chunk_ids]))
+        zero = np.zeros(dim, np.float16).tobytes()
+        blob = b"".join(found.get(int(i), zero) for i in chunk_ids)
+        return np.frombuffer(blob, dtype=np.float16).reshape(-1, dim).astype(np.float32)
 
     def chunk_paths(self, chunk_ids: Sequence[int]) -> dict[int, str]:
         """chunk id -> its document's path, in one query."""

@@ -39,8 +39,9 @@ class Settings:
     """Ranking knobs, chosen by `quotebot eval` on the public sets (see BENCHMARKS.md)."""
 
     mode: str = "hybrid"
-    depth: int = 50  # candidates taken from each of dense and BM25
+    depth: int = 100  # candidates taken from each of dense and BM25
     dense_weight: float = 0.5  # share of the dense score in the fused score
+    doc_weight: float = 0.5  # weight of the document's cosine added to a chunk's (hybrid)
     lexical_weight: float = 0.5  # weight of word overlap when scoring sentences to quote
     # Below this score of the best quotable sentence (cosine + lexical_weight x share of
     # the question's words it holds), nothing answers: calibrated on SQuAD (BENCHMARKS.md).
@@ -119,14 +120,26 @@ class Retriever:
                   else np.zeros(reader.manifest.dimension, np.float32))
         return vector, search(reader.index, self.lexical, vector, question, mode=mode,
                               depth=depth or self.settings.depth,
-                              dense_weight=self.settings.dense_weight)
+                              dense_weight=self.settings.dense_weight,
+                              doc_weight=self.settings.doc_weight,
+                              document_vectors=reader.document_vectors)
 
     def ranked_documents(self, question: str, *, mode: str | None = None,
                          depth: int = 100) -> list[str]:
-        """Document paths, best first, each ranked by its best chunk (for evaluation)."""
-        _, candidates = self.candidates(clean_question(question), mode=mode, depth=depth)
+        """Up to `depth` document paths, best first, each ranked by its best chunk.
+
+        The order is the one `ask` uses (same candidates, same fusion); when those hold
+        fewer than `depth` documents, a deeper search fills the tail (for Recall@100).
+        """
+        text = clean_question(question)
+        _, candidates = self.candidates(text, mode=mode)
         paths = self.reader.chunk_paths([c.chunk_id for c in candidates])
-        return list(dict.fromkeys(paths[c.chunk_id] for c in candidates))
+        ranked = dict.fromkeys(paths[c.chunk_id] for c in candidates)
+        if len(ranked) < depth:
+            _, deeper = self.candidates(text, mode=mode, depth=3 * depth)
+            more = self.reader.chunk_paths([c.chunk_id for c in deeper])
+            ranked.update(dict.fromkeys(more[c.chunk_id] for c in deeper))
+        return list(ranked)[:depth]
 
     def ask(self, question: str, k: int | None = None, *, mode: str | None = None,
             abstain: bool = True, exclude: Callable[[str], bool] | None = None) -> Answer:

@@ -4,11 +4,16 @@ Fusion is a convex blend of min-max normalised scores over the union of both
 candidate lists. Each candidate gets its exact score from both sides (BM25 scores
 are computed for the whole corpus anyway; dense scores of lexical-only candidates
 are recomputed from their stored vectors), so no candidate is penalised for being
-missed by one list's cut-off.
+missed by one list's cut-off. In hybrid mode the dense side also counts how close the
+chunk's whole document is to the question (`doc_weight` x cosine with the document
+vector): a passage of a document that is about the question outranks a passage that
+only shares words with it. The choices and weights come from `benchmarks/tune_retrieval.py`
+(see BENCHMARKS.md).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,8 +52,14 @@ def dense_scores(index: Any, query: np.ndarray, ids: np.ndarray) -> np.ndarray:
 
 
 def search(index: Any, lexical: LexicalIndex, query_vector: np.ndarray, question: str, *,
-           mode: str = "hybrid", depth: int = 50, dense_weight: float = 0.5) -> list[Candidate]:
-    """Rank chunks for a question; returns up to about 2 x `depth` candidates, best first."""
+           mode: str = "hybrid", depth: int = 100, dense_weight: float = 0.5,
+           doc_weight: float = 0.0,
+           document_vectors: Callable[[np.ndarray], np.ndarray] | None = None,
+           ) -> list[Candidate]:
+    """Rank chunks for a question; returns up to about 2 x `depth` candidates, best first.
+
+    `document_vectors(chunk_ids)` gives each chunk's document vector (hybrid mode only).
+    """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
     n = min(depth, index.ntotal)
@@ -77,7 +88,10 @@ def search(index: Any, lexical: LexicalIndex, query_vector: np.ndarray, question
     elif mode == "bm25":
         fused = lex
     else:
-        fused = dense_weight * _minmax(dense) + (1 - dense_weight) * _minmax(lex)
+        context = dense
+        if doc_weight and document_vectors is not None:
+            context = dense + doc_weight * (document_vectors(order) @ query_vector)
+        fused = dense_weight * _minmax(context) + (1 - dense_weight) * _minmax(lex)
     ranked = np.argsort(-fused, kind="stable")
     return [Candidate(int(order[i]), float(dense[i]), float(lex[i]), float(fused[i]))
             for i in ranked]

@@ -228,3 +228,16 @@ def _cache_rows(path: Path) -> int:
             db.close()
     except sqlite3.Error:
         return 0
+
+
+def test_documents_carry_the_mean_of_their_chunk_vectors(session_config: Config) -> None:
+    reader = StoreReader(session_config.store)
+    doc_id, n = reader.db.execute(
+        "SELECT doc_id, n_chunks FROM documents ORDER BY n_chunks DESC LIMIT 1").fetchone()
+    ids = [r[0] for r in reader.db.execute("SELECT chunk_id FROM chunks WHERE doc_id=?",
+                                           (doc_id,))]
+    mean = np.mean([reader.index.reconstruct(int(i)) for i in ids], axis=0)
+    stored = reader.document_vectors(ids)
+    reader.close()
+    assert n == len(ids) >= 2
+    assert np.allclose(stored, mean / np.linalg.norm(mean), atol=2e-3)  # float16 on disk
