@@ -53,6 +53,7 @@ class Scores:
     docs: list[str]  # document keys (evaluation ids)
     vectors: np.ndarray  # (chunks, dim) stored chunk vectors
     queries: np.ndarray  # (questions, dim) question vectors
+    doc_cosine: np.ndarray  # (questions, chunks) cosine of each chunk's document vector
 
 
 def collect(retriever: Retriever, evalset: EvalSet, qids: list[str]) -> Scores:
@@ -70,8 +71,9 @@ def collect(retriever: Retriever, evalset: EvalSet, qids: list[str]) -> Scores:
     qv = retriever.embedder.encode_queries(questions)
     dense = qv @ vectors.T
     bm25 = np.vstack([retriever.lexical._all_scores(q)[lex_rows] for q in questions])
+    doc_cosine = qv @ reader.document_vectors(ids).T
     return Scores(qids, dense.astype(np.float32), bm25.astype(np.float32), chunk_doc, docs,
-                  vectors, qv)
+                  vectors, qv, doc_cosine.astype(np.float32))
 
 
 # ---- fusions: (dense row, bm25 row, depth) -> fused score per chunk (-inf: not a candidate)
@@ -200,6 +202,10 @@ def settings(scores: Scores, depths: list[int]) -> list[tuple[str, int, float, C
                         lambda i, d, f=fuse: f(scores.dense[i], scores.bm25[i], d)))
     for w in (0.5, 0.6):
         fuse = blend(minmax, w)
+        for a in (0.3, 0.5, 1.0):
+            out.append((f"minmax w={w} doc_weight={a}", depths[0], 0.0,
+                        lambda i, d, f=fuse, a=a: f(scores.dense[i] + a * scores.doc_cosine[i],
+                                                    scores.bm25[i], d)))
         for rest in (0.05, 0.1, 0.2):
             out.append((f"minmax w={w}", depths[0], rest,
                         lambda i, d, f=fuse: f(scores.dense[i], scores.bm25[i], d)))
