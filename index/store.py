@@ -6,10 +6,13 @@ Layout of the store folder:
     gen-000007/          one complete, never-modified index:
         manifest.json    model, dimension, fingerprint, chunking, counts
         meta.sqlite      documents (with text and hash) and chunks (text, offsets, sentences)
-        vectors.faiss    FAISS index of chunk vectors under their int64 chunk ids
+        vectors.faiss    FAISS index of chunk vectors under their int64 chunk ids (flat or
+                         IVF, see index/vectors.py; the manifest names the type)
         bm25/            lexical index over the same chunks (same row order as `bm25_ids`)
     gen-000008.partial/  a build in progress (or one that was killed: removed by the next build)
     embeddings.sqlite    embedding cache shared by all generations
+    models/<fingerprint>/  ONNX export of the embedding model, shared by all generations
+                         (index/onnx_export.py)
     build.lock           held by the one running build
 
 A build writes a new generation beside the live one and only then replaces CURRENT,
@@ -30,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from index.documents import Chunk, Document
+from quotebot.config import IndexConfig
 
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
@@ -58,8 +62,9 @@ class Manifest:
     chunker_version: int
     n_documents: int = 0
     n_chunks: int = 0
-    index_type: str = "flat"
-    index_trained_size: int = 0
+    index_type: str = "flat"  # index.vectors.IndexPlan.name: "flat", "ivf1024", "ivf1024-sq8"
+    index_trained_size: int = 0  # passages the IVF lists / SQ8 ranges were trained on
+    embedding_precision: str = "fp32"  # model weights the chunks were embedded with
     created: str = ""
     format_version: int = FORMAT_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
@@ -233,9 +238,14 @@ class StoredChunk:
 
 
 class StoreReader:
-    """Read access to the live generation: manifest, FAISS index and metadata."""
+    """Read access to the live generation: manifest, FAISS index and metadata.
 
-    def __init__(self, store: Path, *, mmap: bool = False) -> None:
+    With `options` (the `[index]` config) the vectors are opened for answering:
+    memory-mapped when `options.mmap` and FAISS allows it, IVF search depth set.
+    """
+
+    def __init__(self, store: Path, *, mmap: bool = False,
+                 options: IndexConfig | None = None) -> None:
         folder = current_generation(store)
         if folder is None:
             raise StoreError(f"no index in {store}: build one with `quotebot index`")
@@ -253,10 +263,14 @@ class StoreReader:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"store {folder / META} is damaged ({exc}): "
                              "rebuild with `quotebot index --full`") from exc
-        self.index = read_vectors(folder / VECTORS, mmap=mmap)
+        self.index = read_vectors(folder / VECTORS, mmap=mmap or bool(options and options.mmap))
         if self.index.ntotal != self.manifest.n_chunks or self.index.d != self.manifest.dimension:
             raise StoreError(f"store {folder}: vectors do not match the manifest "
                              "(damaged?): rebuild with `quotebot index --full`")
+        if options is not None:
+            from index.vectors import configure_search
+
+            configure_search(self.index, options)
 
     def check_model(self, name: str, fingerprint: str) -> None:
         """Refuse to query with another model than the one the vectors were made with."""
