@@ -2,6 +2,11 @@
 
 Built with every generation from the generation's chunks, so it always matches the
 vectors; `LexicalIndex` reads it back for retrieval with the same tokenizer.
+
+Scores are bm25s' own (its precomputed per-token scores, summed in float32 in query
+order), but the best rows are chosen among the rows that hold a question word only,
+not among every row: at a million passages a full sort of the score array would
+dominate the time of a question.
 """
 
 from __future__ import annotations
@@ -43,10 +48,15 @@ def lexical_text(title: str, heading_path: Sequence[str], text: str) -> str:
 
 def build_lexical(folder: Path, ids: Sequence[int], texts: Sequence[str]) -> None:
     """Write the BM25 index of `texts` (rows in the order of `ids`) into a generation folder."""
+    build_lexical_tokens(folder, ids, [tokenize(t) for t in texts])
+
+
+def build_lexical_tokens(folder: Path, ids: Sequence[int], tokens: Sequence[list[str]]) -> None:
+    """`build_lexical` for texts already tokenized with `tokenize`."""
     import bm25s
 
     retriever = bm25s.BM25(k1=K1, b=B)
-    tokens = [tokenize(t) for t in texts]
+    tokens = list(tokens)
     if tokens:
         retriever.index(tokens, show_progress=False)
     else:
@@ -63,26 +73,38 @@ class LexicalIndex:
 
         self.ids = np.load(folder / BM25_IDS)  # sorted chunk ids, one per BM25 row
         self.bm25 = bm25s.BM25.load(str(folder / BM25_DIR), mmap=mmap, show_progress=False)
-        indptr = np.asarray(self.bm25.scores["indptr"])
-        n_docs = max(int(self.bm25.scores["num_docs"]), 1)
-        df = np.diff(indptr).astype(np.float32)  # documents containing each token
+        if self.bm25.nonoccurrence_array is not None:
+            raise ValueError("BM25 variants with non-occurrence scores are not supported")
+        scores = self.bm25.scores
+        self._data, self._indices = scores["data"], scores["indices"]
+        self._indptr = np.asarray(scores["indptr"])
+        self._dtype = np.dtype(self.bm25.dtype)
+        n_docs = max(int(scores["num_docs"]), 1)
+        df = np.diff(self._indptr).astype(np.float32)  # documents containing each token
         self._idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5))
-        self._last: tuple[str, np.ndarray] | None = None
+        self._last: tuple[str, np.ndarray, np.ndarray] | None = None
 
-    def _all_scores(self, query: str) -> np.ndarray:
-        """BM25 score of every row for `query` (the last query's scores are reused)."""
+    def _all_scores(self, query: str) -> tuple[np.ndarray, np.ndarray]:
+        """BM25 score of every row for `query`, and the rows that scored (ascending).
+
+        The sums are bm25s' (`get_scores_from_ids`), token by token in float32, so
+        scores are identical to it. The last query's result is reused.
+        """
         last = self._last  # read once: other threads may replace it
         if last is not None and last[0] == query:
-            return last[1]
+            return last[1], last[2]
         token_ids = self.bm25.get_tokens_ids(tokenize(query))
-        scores = (self.bm25.get_scores_from_ids(token_ids) if token_ids
-                  else np.zeros(len(self.ids), np.float32))
-        self._last = (query, scores)
-        return scores
+        scores = np.zeros(len(self.ids), self._dtype)
+        for token in token_ids:
+            start, end = self._indptr[token], self._indptr[token + 1]
+            np.add.at(scores, self._indices[start:end], self._data[start:end])
+        rows = np.flatnonzero(scores) if token_ids else np.empty(0, np.int64)
+        self._last = (query, scores, rows)
+        return scores, rows
 
     def scores_for(self, query: str, chunk_ids: np.ndarray) -> np.ndarray:
         """BM25 scores of `query` for these chunk ids (0 for ids not in the index)."""
-        scores = self._all_scores(query)
+        scores, _ = self._all_scores(query)
         rows = np.searchsorted(self.ids, chunk_ids)
         rows = np.clip(rows, 0, max(len(self.ids) - 1, 0))
         found = self.ids[rows] == chunk_ids if len(self.ids) else np.zeros(len(chunk_ids), bool)
@@ -94,12 +116,19 @@ class LexicalIndex:
         return {t: float(self._idf[vocab[t]]) for t in tokens if t in vocab}
 
     def search(self, query: str, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Up to `n` (chunk ids, BM25 scores) with a positive score, best first."""
-        scores = self._all_scores(query)
-        n = min(n, len(scores))
+        """Up to `n` (chunk ids, BM25 scores) with a positive score, best first.
+
+        Equal scores rank by chunk id, so results do not depend on selection order.
+        """
+        scores, rows = self._all_scores(query)
+        n = min(n, len(rows))
         if n == 0:
             return np.empty(0, np.int64), np.empty(0, np.float32)
-        top = np.argpartition(-scores, n - 1)[:n]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        top = top[scores[top] > 0]
-        return self.ids[top], scores[top]
+        found = scores[rows]
+        if n < len(rows):
+            # Every row scoring at least the n-th best score, so ties at the cut are whole.
+            cut = np.partition(found, len(found) - n)[len(found) - n]
+            keep = found >= cut
+            rows, found = rows[keep], found[keep]
+        order = np.lexsort((rows, -found))[:n]
+        return self.ids[rows[order]], found[order]
