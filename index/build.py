@@ -33,7 +33,7 @@ from index.cache import EmbeddingCache
 from index.chunking import chunk_document, load_token_counter
 from index.documents import Chunk, Document
 from index.embedding import Embedder, show_progress
-from index.lexical import build_lexical, lexical_text
+from index.lexical import build_lexical_tokens, chunk_tokens
 from index.loaders import SUPPORTED_SUFFIXES, SkipFile, load_document, read_file
 from index.onnx_export import OnnxExport, ensure_export
 from index.vectors import (
@@ -420,12 +420,10 @@ def _write_generation(config: Config, store: Path, embedder: Embedder, params: d
     st.write_skipped(db, report.skipped)
     db.commit()
     n_docs = db.execute("SELECT count(*) FROM documents").fetchone()[0]
-    rows = db.execute("SELECT c.chunk_id, d.title, c.heading_path, c.text FROM chunks c "
-                      "JOIN documents d USING (doc_id) ORDER BY c.chunk_id").fetchall()
+    chunk_ids, tokens = chunk_tokens(db)
     db.close()
-    n_chunks = len(rows)
-    build_lexical(folder, [r[0] for r in rows],
-                  [lexical_text(r[1], json.loads(r[2]), r[3]) for r in rows])
+    n_chunks = len(chunk_ids)
+    build_lexical_tokens(folder, chunk_ids, tokens)
 
     dimension = previous.manifest.dimension if previous else (
         len(new_vectors[0]) if new_vectors else embedder.dimension)

@@ -11,7 +11,9 @@ dominate the time of a question.
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +22,8 @@ import numpy as np
 
 BM25_DIR = "bm25"
 BM25_IDS = "bm25_ids.npy"
+# Bump when `tokenize` or `lexical_text` change: tokens kept in the store are then redone.
+TOKENS_VERSION = 1
 # Anserini's defaults for passages; a plain BM25 with them matches published SciFact runs.
 K1, B = 0.9, 0.4
 
@@ -44,6 +48,30 @@ def tokenize(text: str) -> list[str]:
 def lexical_text(title: str, heading_path: Sequence[str], text: str) -> str:
     """What BM25 sees for a chunk: its document's title and headings, then its text."""
     return "\n".join([title, *heading_path, text])
+
+
+def chunk_tokens(db: sqlite3.Connection) -> tuple[list[int], list[list[str]]]:
+    """Chunk ids (ascending) and their BM25 tokens, tokenizing and keeping only new chunks.
+
+    Tokenizing every chunk again is most of the time of a one-document update of a
+    corpus of thousands; the tokens of unchanged chunks are read back instead.
+    """
+    rows = db.execute(
+        "SELECT c.chunk_id, d.title, c.heading_path, c.text, t.tokens FROM chunks c "
+        "JOIN documents d USING (doc_id) LEFT JOIN chunk_tokens t "
+        "ON t.chunk_id = c.chunk_id AND t.version = ? ORDER BY c.chunk_id",
+        (TOKENS_VERSION,)).fetchall()
+    tokens: list[list[str]] = []
+    new: list[tuple[int, int, str]] = []
+    for chunk_id, title, heading_path, text, kept in rows:
+        if kept is None:
+            tokens.append(tokenize(lexical_text(title, json.loads(heading_path), text)))
+            new.append((chunk_id, TOKENS_VERSION, " ".join(tokens[-1])))
+        else:
+            tokens.append(kept.split())
+    db.executemany("INSERT OR REPLACE INTO chunk_tokens VALUES (?, ?, ?)", new)
+    db.commit()
+    return [r[0] for r in rows], tokens
 
 
 def build_lexical(folder: Path, ids: Sequence[int], texts: Sequence[str]) -> None:

@@ -171,6 +171,11 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ordinal);
 CREATE TABLE IF NOT EXISTS skipped (path TEXT PRIMARY KEY, reason TEXT NOT NULL);
+-- BM25 tokens of each chunk (space-separated), kept so that a build re-tokenizes only
+-- new chunks; rows of another tokenizer version are ignored (index.lexical).
+CREATE TABLE IF NOT EXISTS chunk_tokens (
+    chunk_id INTEGER PRIMARY KEY, version INTEGER NOT NULL, tokens TEXT NOT NULL
+);
 """
 
 
@@ -204,6 +209,8 @@ def delete_documents(db: sqlite3.Connection, doc_ids: Iterable[str]) -> list[int
     for doc_id in doc_ids:
         removed += [r[0] for r in db.execute("SELECT chunk_id FROM chunks WHERE doc_id=?",
                                              (doc_id,))]
+        db.execute("DELETE FROM chunk_tokens WHERE chunk_id IN "
+                   "(SELECT chunk_id FROM chunks WHERE doc_id=?)", (doc_id,))
         db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
         db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
     return removed

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
+
 import numpy as np
 
-from index.lexical import LexicalIndex, build_lexical, tokenize
-from index.store import current_generation
+from index.build import build_index
+from index.lexical import LexicalIndex, build_lexical, chunk_tokens, lexical_text, tokenize
+from index.store import META, current_generation
 from quotebot.config import Config
 
 QUESTIONS = [
@@ -53,3 +57,38 @@ def test_ties_rank_by_chunk_id_across_the_cut(tmp_path) -> None:
     found, scores = index.search("kettle", 3)
     assert found.tolist() == [10, 20, 30] and len(set(scores.tolist())) == 1
     assert index.search("copper", 2)[0].tolist()[0] == 60
+
+
+def stored_tokens(config: Config) -> dict[int, tuple[list[str], list[str]]]:
+    """chunk id -> (tokens kept in the store, tokens of a fresh tokenization)."""
+    db = sqlite3.connect(current_generation(config.store) / META)
+    rows = db.execute("SELECT c.chunk_id, d.title, c.heading_path, c.text, t.tokens "
+                      "FROM chunks c JOIN documents d USING (doc_id) "
+                      "LEFT JOIN chunk_tokens t USING (chunk_id)").fetchall()
+    orphans = db.execute("SELECT count(*) FROM chunk_tokens WHERE chunk_id NOT IN "
+                         "(SELECT chunk_id FROM chunks)").fetchone()[0]
+    db.close()
+    assert orphans == 0
+    return {r[0]: ((r[4] or "").split(), tokenize(lexical_text(r[1], json.loads(r[2]), r[3])))
+            for r in rows}
+
+
+def test_builds_keep_each_chunks_tokens_and_redo_only_new_ones(fresh_copy) -> None:
+    config = fresh_copy()
+    path = config.corpus / "geology" / "volcanoes.txt"
+    path.write_text(path.read_text() + "\nMauna Loa is the largest active volcano.\n",
+                    encoding="utf-8")
+    (config.corpus / "sport" / "cycling.txt").unlink()
+    build_index(config, progress=False)
+    tokens = stored_tokens(config)
+    assert tokens and all(kept == fresh for kept, fresh in tokens.values())
+    assert any("mauna" in kept for kept, _ in tokens.values())
+
+
+def test_tokens_of_another_tokenizer_version_are_redone(fresh_copy) -> None:
+    config = fresh_copy()
+    db = sqlite3.connect(current_generation(config.store) / META)
+    db.execute("UPDATE chunk_tokens SET version = 0, tokens = 'stale'")
+    ids, tokens = chunk_tokens(db)
+    db.close()
+    assert ids == sorted(ids) and "stale" not in {t for ts in tokens for t in ts}
