@@ -92,3 +92,19 @@ def test_tokens_of_another_tokenizer_version_are_redone(fresh_copy) -> None:
     ids, tokens = chunk_tokens(db)
     db.close()
     assert ids == sorted(ids) and "stale" not in {t for ts in tokens for t in ts}
+
+
+def test_top_n_from_a_sampled_floor_is_exact_on_a_larger_index(tmp_path) -> None:
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(300)]
+    weights = 1 / np.arange(1, 301)  # Zipf-like: a few words are in most rows
+    texts = [" ".join(rng.choice(words, int(rng.integers(3, 40)), p=weights / weights.sum()))
+             for _ in range(6000)]
+    texts += ["w7 w7 w7"] * 40  # many equal scores, across any cut
+    ids = np.sort(rng.choice(2**40, len(texts), replace=False))
+    build_lexical(tmp_path, ids.tolist(), texts)
+    index = LexicalIndex(tmp_path)
+    for question in ["w0 w1", "w7", "w250 w3 w0", "w299", "w0"]:
+        for n in (1, 10, 50, 100):
+            got_ids, got_scores = index.search(question, n)
+            assert (got_ids.tolist(), got_scores.tolist()) == reference(index, question, n)
