@@ -16,8 +16,13 @@ Ratios are chunks/s over the mean of runs 1 and 5 (the machine is shared: runs a
 interleaved so drift hits both sides). The empty stores already hold the ONNX export,
 as every build after a store's first does; the one-time export is timed separately.
 
+With `--sweep`, instead: the product's embedder (chunk and sentence vectors, ONNX
+fp32) on a sample of the chunk texts for each model.threads x model.batch_size, three
+interleaved rounds, best round reported (what config.toml's defaults rest on).
+
     python benchmarks/indexing_throughput.py
     python benchmarks/indexing_throughput.py --quick      # 30 articles, < 1 minute
+    python benchmarks/indexing_throughput.py --sweep      # threads x batch size
 """
 
 from __future__ import annotations
@@ -49,8 +54,9 @@ from common import (
 WORKDIR = WORK / "indexing"
 
 
-def chunk_texts(corpus: Path) -> list[str]:
-    """The distinct chunk texts `quotebot index` embeds for this corpus (its own chunker)."""
+def chunk_texts(corpus: Path) -> dict[str, list[tuple[int, int]]]:
+    """The distinct chunk texts `quotebot index` embeds for this corpus (its own chunker),
+    with their sentence spans."""
     from index.build import model_window, scan_corpus
     from index.chunking import chunk_document, load_token_counter
     from index.embedding import Embedder
@@ -63,7 +69,7 @@ def chunk_texts(corpus: Path) -> list[str]:
     counter = load_token_counter(embedder.resolved.location)
     suffixes = {s.lower() for s in config.loading.extensions} & SUPPORTED_SUFFIXES
     files, _, _ = scan_corpus(corpus, suffixes)
-    texts: dict[str, str] = {}
+    texts: dict[str, tuple[str, list[tuple[int, int]]]] = {}
     for rel, path in files:
         try:
             doc = load_document(rel, read_file(path, 50 * 2**20), mtime=0)
@@ -73,8 +79,9 @@ def chunk_texts(corpus: Path) -> list[str]:
                                     max_tokens=min(config.chunking.max_tokens, window - 2),
                                     overlap_sentences=config.chunking.overlap_sentences,
                                     window=window):
-            texts.setdefault(chunk.text_hash, chunk.text)
-    return list(texts.values())
+            spans = [(s - chunk.start, e - chunk.start) for s, e in chunk.sentences]
+            texts.setdefault(chunk.text_hash, (chunk.text, spans))
+    return dict(texts.values())
 
 
 def encode_plain(runtime: str, texts_file: Path) -> dict[str, Any]:
@@ -109,6 +116,33 @@ def encode_plain(runtime: str, texts_file: Path) -> dict[str, Any]:
             "chunks_per_second": round(len(texts) / seconds, 2)}
 
 
+def sweep(texts: dict[str, list[tuple[int, int]]], sample: int = 400) -> list[dict[str, Any]]:
+    """chunks/s of `Embedder.embed_chunks` (ONNX fp32) per threads x batch size."""
+    import random
+
+    from index.embedding import Embedder
+    from index.onnx_encoder import use_store_export
+
+    picked = sorted(random.Random(0).sample(sorted(texts), min(sample, len(texts))), key=len)
+    spans = [texts[t] for t in picked]
+    embedders = {}
+    for threads in (1, 2):
+        embedders[threads] = Embedder()
+        use_store_export(embedders[threads], exported_model().parent, threads=threads)
+    best: dict[tuple[int, int], float] = {}
+    for _ in range(3):
+        for threads, embedder in embedders.items():
+            for batch in (4, 8, 16, 32):
+                embedder.batch_size = batch
+                started = time.perf_counter()
+                list(embedder.embed_chunks(picked, spans))
+                rate = len(picked) / (time.perf_counter() - started)
+                best[threads, batch] = max(best.get((threads, batch), 0.0), rate)
+                log(f"threads {threads}, batch {batch}: {rate:.1f} chunks/s")
+    return [{"threads": t, "batch_size": b, "chunks_per_second": round(r, 1)}
+            for (t, b), r in sorted(best.items())]
+
+
 def export_seconds() -> float:
     """Seconds of the one-time ONNX export (torch import, export, check) in a new process."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -138,6 +172,8 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=BBC, help="folder of documents")
     parser.add_argument("--quick", action="store_true", help="30 articles (< 1 minute)")
     parser.add_argument("--no-int8", action="store_true", help="skip the int8 run")
+    parser.add_argument("--sweep", action="store_true",
+                        help="time the embedder per threads x batch size instead")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     parser.add_argument("--encode", choices=["torch", "onnx"], help=argparse.SUPPRESS)
     parser.add_argument("--texts", type=Path, help=argparse.SUPPRESS)
@@ -158,8 +194,13 @@ def main() -> None:
                 shutil.copy(path, corpus / category.name / path.name)
     texts = chunk_texts(corpus)
     texts_file = WORKDIR / "texts.json"
-    texts_file.write_text(json.dumps(texts), encoding="utf-8")
+    texts_file.write_text(json.dumps(list(texts)), encoding="utf-8")
     log(f"{len(texts)} distinct chunk texts from {corpus}")
+    if args.sweep:
+        write_json(args.json, {"benchmark": "indexing_sweep", "machine": machine(),
+                               "command": "python benchmarks/indexing_throughput.py --sweep",
+                               "corpus": str(corpus), "results": sweep(texts)})
+        return
 
     def plain(runtime: str) -> dict[str, Any]:
         result = json.loads(subprocess_run([PYTHON, str(Path(__file__)), "--encode", runtime,

@@ -103,8 +103,11 @@ def _build(base: Path, target: Path, size: int, sigma: float, seed: int) -> None
     db = st.open_meta(folder / st.META)
     db.execute("PRAGMA journal_mode=OFF")
     db.execute("PRAGMA synchronous=OFF")
-    db.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)", docs)
-    db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", chunk_rows)
+    # Rows are copied whole, whatever columns this version of the schema has.
+    insert_doc = f"INSERT INTO documents VALUES ({','.join('?' * len(docs[0]))})"
+    insert_chunk = f"INSERT INTO chunks VALUES ({','.join('?' * len(chunk_rows[0]))})"
+    db.executemany(insert_doc, docs)
+    db.executemany(insert_chunk, chunk_rows)
     all_ids = np.empty(size, np.int64)
     all_vectors_ = np.empty((size, manifest.dimension), np.float32)
     sources = np.empty(size, np.int64)  # real chunk id each row copies (for BM25 tokens)
@@ -126,9 +129,8 @@ def _build(base: Path, target: Path, size: int, sigma: float, seed: int) -> None
             all_ids[row], sources[row] = chunk_id, c[0]
             row, k = row + 1, k + 1
         if len(chunk_batch) >= BATCH or i == len(picks) - 1:
-            db.executemany("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?)", doc_batch)
-            db.executemany("INSERT INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                           chunk_batch)
+            db.executemany(insert_doc, doc_batch)
+            db.executemany(insert_chunk, chunk_batch)
             doc_batch, chunk_batch = [], []
     db.commit()
     n_docs = db.execute("SELECT count(*) FROM documents").fetchone()[0]

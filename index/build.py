@@ -74,7 +74,7 @@ class BuildReport:
     chunks_embedded: int = 0
     chunks_from_cache: int = 0
     seconds: float = 0.0
-    embed_seconds: float = 0.0  # of `seconds`, spent running the model
+    embed_seconds: float = 0.0  # of `seconds`, spent loading and running the model
     runtime: str = ""  # what embedded: "onnx-fp32", "onnx-int8" or "torch"
     index_type: str = ""  # the FAISS index of the generation, as in its manifest
     notes: list[str] = field(default_factory=list)
@@ -280,6 +280,7 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
         # Nothing changed: keep the live generation (the skip list may still be new).
         report.generation = previous.manifest.generation
         report.documents, report.chunks = previous.manifest.n_documents, previous.manifest.n_chunks
+        report.index_type = previous.manifest.index_type
         return report
 
     vectors = _embed(embedder, [c for _, cs in new_docs for c in cs], store, full, progress, report,
@@ -458,7 +459,8 @@ def _vector_index(config: Config, previous: _Previous | None, n_chunks: int, dim
 
     The live index takes the changes in place when its type still fits the corpus;
     otherwise (first build, type change, IVF lists outgrown) a new index is trained
-    on every vector: the live index's (exact for float indexes) and the new ones.
+    on every vector: the live index's (exact for float indexes, decoded for SQ8) and
+    the new ones.
     """
     if previous is not None:
         old = st.read_vectors(previous.folder / st.VECTORS)

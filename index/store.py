@@ -335,11 +335,13 @@ class StoreReader:
 
 
 def read_vectors(path: Path, *, mmap: bool = False) -> Any:
-    """Load a FAISS index file, turning a damaged one into a StoreError."""
+    """Load a FAISS index file (memory-mapped, read-only, with `mmap`); damage is a StoreError."""
     import faiss
 
     try:
-        flags = faiss.IO_FLAG_MMAP if mmap else 0
+        # IO_FLAG_MMAP_IFC maps flat codes and IVF lists in place (searches as fast as from
+        # RAM); the older IO_FLAG_MMAP gives IVF on-disk lists, about 3x slower to search.
+        flags = getattr(faiss, "IO_FLAG_MMAP_IFC", 0) if mmap else 0
         return faiss.read_index(str(path), flags)
     except RuntimeError as exc:
         raise StoreError(f"vector index {path} is damaged ({str(exc).splitlines()[0]}): "

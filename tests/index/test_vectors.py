@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import faiss
 import numpy as np
 import pytest
 
 from index.build import build_index
-from index.store import StoreReader
+from index.store import StoreReader, read_vectors
 from index.vectors import (
     IndexPlan,
     add_vectors,
@@ -74,7 +77,8 @@ def test_ivf_is_retrained_when_the_corpus_outgrows_its_lists() -> None:
 
 @pytest.mark.parametrize("plan", [IndexPlan("flat"), IndexPlan("flat", 0, True),
                                   IndexPlan("ivf", 16), IndexPlan("ivf", 16, True)])
-def test_every_index_type_keeps_ids_removes_and_reconstructs(plan: IndexPlan) -> None:
+def test_every_index_type_keeps_ids_removes_and_reconstructs(plan: IndexPlan,
+                                                             tmp_path: Path) -> None:
     ids, vectors = clustered(2000)
     index = new_index(32, plan, vectors)
     add_vectors(index, ids, vectors)
@@ -83,6 +87,12 @@ def test_every_index_type_keeps_ids_removes_and_reconstructs(plan: IndexPlan) ->
     assert found[:, 0].tolist() == ids[:5].tolist()
     tolerance = 0.02 if plan.sq8 else 1e-6
     assert np.abs(index.reconstruct(int(ids[7])) - vectors[7]).max() < tolerance
+    # Memory-mapped, as answering opens it: the same results.
+    faiss.write_index(index, str(tmp_path / "v.faiss"))
+    mapped = read_vectors(tmp_path / "v.faiss", mmap=True)
+    configure_search(mapped, IndexConfig(ivf_nprobe=16))
+    assert mapped.search(vectors[:50], 10)[1].tolist() == index.search(vectors[:50], 10)[1].tolist()
+    assert np.array_equal(mapped.reconstruct(int(ids[7])), index.reconstruct(int(ids[7])))
     index.remove_ids(ids[:100])
     got_ids, got = all_vectors(index)
     order = np.argsort(got_ids)
