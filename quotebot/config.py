@@ -32,11 +32,11 @@ class ConfigError(ValueError):
 @dataclass
 class ModelConfig:
     name: str = "sentence-transformers/all-MiniLM-L6-v2"
-    batch_size: int = 16
+    batch_size: int = 4
     allow_download: bool = False
     runtime: str = "onnx"
     index_precision: str = "fp32"
-    threads: int = 0
+    threads: int = 1
     query_threads: int = 1
 
 
@@ -57,7 +57,7 @@ class LoadingConfig:
 @dataclass
 class IndexConfig:
     faiss_index: str = "auto"
-    flat_max: int = 50_000
+    flat_max: int = 25_000
     ivf_nlist: int = 0
     ivf_nprobe: int = 16
     retrain_growth: float = 2.0
