@@ -103,10 +103,10 @@ def main() -> None:
             use_threads(0)  # builds use every core
             started = time.perf_counter()
             if plan is None:
-                index = faiss.IndexIDMap2(faiss.IndexHNSWFlat(vectors.shape[1], 32,
-                                                              faiss.METRIC_INNER_PRODUCT))
+                hnsw = faiss.IndexHNSWFlat(vectors.shape[1], 32, faiss.METRIC_INNER_PRODUCT)
+                hnsw.hnsw.efSearch = 64  # >= k
+                index = faiss.IndexIDMap2(hnsw)
                 index.add_with_ids(vectors, ids)
-                index.index.hnsw.efSearch = 64
             else:
                 index = new_index(vectors.shape[1], plan, training_sample(vectors, plan))
                 add_vectors(index, ids, vectors)

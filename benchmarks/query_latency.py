@@ -1,12 +1,15 @@
 """Warm query latency through the public `Retriever.ask`, at 2k, 100k and 1M passages.
 
-For each store size a fresh process opens the store as `quotebot ask` would, asks
-SQuAD dev questions once to warm up, then times every `ask` (encode the question,
+For each store size a fresh process first reads the store's files once (so they are
+in the OS file cache, as for a store in use: a 1M store is ~8 GB, and a cold disk
+read per question would be measured otherwise), opens the store as `quotebot ask`
+would, asks SQuAD dev questions once to warm up, then times every `ask` (encode the question,
 dense and BM25 search, fusion, excerpt choice, metadata reads): median and p95. A
 second pass over the same questions times the stages alone. Recall@10 (and @50, the
 depth hybrid search takes) of the store's FAISS index is measured against exact search
-over the same float vectors, on the same questions. Memory (peak RSS) and bytes on disk
-per passage are recorded too (see also benchmarks/memory.py).
+over the same float vectors, on the same questions, and for IVF indexes at other
+`ivf_nprobe` values too. Memory (peak RSS) and bytes on disk per passage are recorded
+too (see also benchmarks/memory.py).
 
 2k is SQuAD's 2,067 paragraphs, indexed by the product. 100k and 1M are that store
 scaled with filler (see benchmarks/scaled_store.py: noise around real vectors, copied
@@ -26,6 +29,7 @@ from typing import Any
 
 import numpy as np
 from common import (
+    ROOT,
     SQUAD,
     folder_bytes,
     log,
@@ -49,12 +53,12 @@ def parse_size(text: str) -> int:
 
 def measure(store: Path, squad: Path, n_questions: int) -> dict[str, Any]:
     """Open `store` in this (fresh) process and time `ask`; returns the figures."""
-    from common import ROOT
-
+    from index.store import current_generation
     from index.vectors import use_threads
     from quotebot.config import load_config
     from retrieval import Retriever
 
+    warm = _read_files(current_generation(store))
     before = memory_mb()
     config = load_config(ROOT / "config.toml")
     config.store = store
@@ -93,7 +97,9 @@ def measure(store: Path, squad: Path, n_questions: int) -> dict[str, Any]:
         lexical.scores_for(q, ids)
         stages["bm25"].append(time.perf_counter() - t)
 
-    recall = _recall(reader, store, np.vstack(vectors), depth)
+    queries = np.vstack(vectors)
+    recall = _recall(reader, _exact(reader, store, queries, depth), queries, depth,
+                     (8, 16, 24, 32, 64))
     generation = reader.folder
     disk = {name: folder_bytes(generation / name) if (generation / name).is_dir()
             else (generation / name).stat().st_size
@@ -103,6 +109,7 @@ def measure(store: Path, squad: Path, n_questions: int) -> dict[str, Any]:
         "store": str(store), "passages": n, "index_type": reader.manifest.index_type,
         "nprobe": config.index.ivf_nprobe if "ivf" in reader.manifest.index_type else None,
         "runtime": retriever.embedder.runtime, "questions": len(questions),
+        "prewarm_read_seconds": warm,
         "answered": found, "open_seconds": round(open_seconds, 3),
         "ask": summary_ms(times),
         "stages": {k: summary_ms(v) for k, v in stages.items()},
@@ -114,8 +121,19 @@ def measure(store: Path, squad: Path, n_questions: int) -> dict[str, Any]:
     }
 
 
-def _recall(reader: Any, store: Path, queries: np.ndarray, depth: int) -> dict[str, float]:
-    """Overlap of the index's top 10 / top `depth` with exact search's, on the same vectors."""
+def _read_files(folder: Path) -> float:
+    """Read every file of the generation once (into the OS cache); seconds it took."""
+    started = time.perf_counter()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            with open(path, "rb") as f:
+                while f.read(1 << 24):
+                    pass
+    return round(time.perf_counter() - started, 1)
+
+
+def _exact(reader: Any, store: Path, queries: np.ndarray, depth: int) -> np.ndarray:
+    """The ids exact search ranks first for each query, over the store's float vectors."""
     import faiss
 
     from index.vectors import all_vectors, use_threads
@@ -129,13 +147,37 @@ def _recall(reader: Any, store: Path, queries: np.ndarray, depth: int) -> dict[s
     exact = faiss.IndexFlatIP(vectors.shape[1])
     exact.add(vectors)
     _, truth = exact.search(queries, depth)
-    truth = ids[truth]
+    return ids[truth]
+
+
+def _recall(reader: Any, truth: np.ndarray, queries: np.ndarray, depth: int,
+            nprobes: tuple[int, ...] = ()) -> dict[str, Any]:
+    """Overlap of the index's top 10 / top `depth` with exact search's; for IVF, also at
+    other nprobe values, with the mean search time per question."""
+    import faiss
+
+    from index.vectors import use_threads
+
+    def overlap(k: int) -> float:
+        _, got = reader.index.search(queries, depth)
+        return round(float(np.mean([len(set(t[:k]) & set(g[:k])) / k
+                                    for t, g in zip(truth, got, strict=True)])), 4)
+
     use_threads(1)
-    _, got = reader.index.search(queries, depth)
-    result = {}
-    for k in (10, depth):
-        result[f"recall@{k}"] = round(float(np.mean([
-            len(set(t[:k]) & set(g[:k])) / k for t, g in zip(truth, got, strict=True)])), 4)
+    result: dict[str, Any] = {"recall@10": overlap(10), f"recall@{depth}": overlap(depth)}
+    if "ivf" in reader.manifest.index_type and nprobes:
+        ivf = faiss.extract_index_ivf(reader.index)
+        configured, rows = ivf.nprobe, []
+        for nprobe in nprobes:
+            ivf.nprobe = nprobe
+            started = time.perf_counter()
+            for q in queries:
+                reader.index.search(q[None], depth)
+            ms = (time.perf_counter() - started) / len(queries) * 1000
+            rows.append({"nprobe": nprobe, "recall@10": overlap(10),
+                         f"recall@{depth}": overlap(depth), "search_ms_mean": round(ms, 3)})
+        ivf.nprobe = configured
+        result["by_nprobe"] = rows
     return result
 
 

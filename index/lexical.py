@@ -18,6 +18,7 @@ import sqlite3
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -89,12 +90,50 @@ def build_lexical_tokens(folder: Path, ids: Sequence[int], tokens: Sequence[list
 
     retriever = bm25s.BM25(k1=K1, b=B)
     tokens = list(tokens)
-    if tokens:
-        retriever.index(tokens, show_progress=False)
+    if any(tokens):
+        retriever.scores, retriever.vocab_dict = bm25_matrix(tokens, retriever)
+        retriever.unique_token_ids_set = set(retriever.vocab_dict.values())
+        retriever.nonoccurrence_array = None
     else:
         retriever.index([[""]], show_progress=False)
     retriever.save(str(folder / BM25_DIR), show_progress=False)
     np.save(folder / BM25_IDS, np.asarray(ids, dtype=np.int64))
+
+
+def bm25_matrix(tokens: Sequence[list[str]], bm25: Any) -> tuple[dict[str, Any], dict[str, int]]:
+    """bm25s' index of `tokens` (its `scores` and `vocab_dict`), computed with numpy.
+
+    `bm25s.BM25.index` loops over documents in Python: at a one-article update of a
+    few thousand chunks that was most of the build. The arithmetic is bm25s' own,
+    operation for operation (Lucene idf in float64 stored as float32, term-frequency
+    part in float64, score stored as float32), so the matrix is identical to the one
+    bm25s builds (tests/index/test_lexical.py checks it); only the vocabulary's
+    numbering differs (first appearance here, set order there).
+    """
+    from bm25s.scoring import _build_idf_array, _select_idf_scorer
+
+    vocab: dict[str, int] = {}
+    flat = np.fromiter((vocab.setdefault(t, len(vocab)) for doc in tokens for t in doc),
+                       dtype=np.int64)
+    lengths = np.fromiter((len(doc) for doc in tokens), dtype=np.int64, count=len(tokens))
+    n_docs, n_vocab = len(tokens), len(vocab)
+    docs = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+    pairs, tf = np.unique(docs * n_vocab + flat, return_counts=True)  # sorted: doc, token
+    pair_docs, pair_tokens = pairs // n_vocab, pairs % n_vocab
+    df = np.bincount(pair_tokens, minlength=n_vocab)
+    idf = _build_idf_array(dict(enumerate(df.tolist())), n_docs,
+                           _select_idf_scorer(bm25.idf_method), dtype=bm25.dtype)
+    avg = np.array(lengths).mean()  # a float64 numpy scalar, as in bm25s
+    tf64 = tf.astype(bm25.dtype).astype(np.float64)
+    tfc = tf64 / (bm25.k1 * ((1 - bm25.b) + bm25.b * lengths[pair_docs] / avg) + tf64)
+    scores = (idf[pair_tokens].astype(np.float64) * tfc).astype(bm25.dtype)
+    order = np.argsort(pair_tokens, kind="stable")  # columns (tokens), rows (docs) ascending
+    index_dtype = np.int32 if len(pairs) < 2**31 else np.int64
+    indptr = np.zeros(n_vocab + 1, dtype=index_dtype)
+    np.cumsum(df, out=indptr[1:])
+    vocab[""] = n_vocab  # bm25s' empty token, outside the matrix
+    return {"data": scores[order], "indices": pair_docs[order].astype(index_dtype),
+            "indptr": indptr, "num_docs": n_docs}, vocab
 
 
 class LexicalIndex:

@@ -8,7 +8,16 @@ import sqlite3
 import numpy as np
 
 from index.build import build_index
-from index.lexical import LexicalIndex, build_lexical, chunk_tokens, lexical_text, tokenize
+from index.lexical import (
+    K1,
+    B,
+    LexicalIndex,
+    bm25_matrix,
+    build_lexical,
+    chunk_tokens,
+    lexical_text,
+    tokenize,
+)
 from index.store import META, current_generation
 from quotebot.config import Config
 
@@ -108,3 +117,27 @@ def test_top_n_from_a_sampled_floor_is_exact_on_a_larger_index(tmp_path) -> None
         for n in (1, 10, 50, 100):
             got_ids, got_scores = index.search(question, n)
             assert (got_ids.tolist(), got_scores.tolist()) == reference(index, question, n)
+
+
+def test_numpy_bm25_index_is_bm25s_own(tmp_path) -> None:
+    import bm25s
+
+    rng = np.random.default_rng(1)
+    words = [f"t{i}" for i in range(500)]
+    weights = 1 / np.arange(1, 501)
+    tokens = [list(rng.choice(words, int(rng.integers(0, 60)), p=weights / weights.sum()))
+              for _ in range(3000)]
+    reference = bm25s.BM25(k1=K1, b=B)
+    reference.index(tokens, show_progress=False)
+    ours, vocab = bm25_matrix(tokens, bm25s.BM25(k1=K1, b=B))
+    assert ours["num_docs"] == reference.scores["num_docs"]
+    assert set(vocab) == set(reference.vocab_dict)
+
+    def postings(scores: dict, token_id: int) -> tuple[list[int], list[float]]:
+        start, end = scores["indptr"][token_id], scores["indptr"][token_id + 1]
+        return scores["indices"][start:end].tolist(), scores["data"][start:end].tolist()
+
+    for word in set(vocab) - {""}:
+        assert postings(ours, vocab[word]) == postings(reference.scores,
+                                                       reference.vocab_dict[word])
+    assert ours["data"].dtype == reference.scores["data"].dtype
