@@ -4,6 +4,10 @@ A content hash decides whether a document changed; unchanged documents cost a re
 and a hash. Chunks are embedded only when their text is not in the embedding cache.
 The new generation is written beside the live one and switched in atomically
 (see index/store.py), under a lock so that two builds never interleave.
+
+The model runs from the store's ONNX export (made by the first build, see
+index/onnx_export.py) unless `model.runtime = "torch"`; the FAISS index type follows
+the corpus size (index/vectors.py) and is retrained when the corpus outgrows it.
 """
 
 from __future__ import annotations
@@ -29,10 +33,20 @@ from index.cache import EmbeddingCache
 from index.chunking import chunk_document, load_token_counter
 from index.documents import Chunk, Document
 from index.embedding import Embedder, show_progress
-from index.lexical import build_lexical, lexical_text
+from index.lexical import build_lexical_tokens, chunk_tokens
 from index.loaders import SUPPORTED_SUFFIXES, SkipFile, load_document, read_file
-from index.vectors import add_vectors, new_index
-from quotebot.config import Config
+from index.onnx_export import OnnxExport, ensure_export
+from index.vectors import (
+    IndexPlan,
+    add_vectors,
+    all_vectors,
+    new_index,
+    plan_index,
+    retrain_reason,
+    training_sample,
+    use_threads,
+)
+from quotebot.config import Config, ConfigError
 
 CHUNKER_VERSION = 1  # bump when chunking rules change: stored chunks are then redone
 EMBED_GROUP = 256  # chunks embedded between cache commits
@@ -60,6 +74,9 @@ class BuildReport:
     chunks_embedded: int = 0
     chunks_from_cache: int = 0
     seconds: float = 0.0
+    embed_seconds: float = 0.0  # of `seconds`, spent loading and running the model
+    runtime: str = ""  # what embedded: "onnx-fp32", "onnx-int8" or "torch"
+    index_type: str = ""  # the FAISS index of the generation, as in its manifest
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -75,7 +92,8 @@ class BuildReport:
             f"{len(self.removed)} removed, {self.unchanged} unchanged, "
             f"{len(self.skipped)} skipped",
             f"  chunks embedded: {self.chunks_embedded} "
-            f"(reused from cache: {self.chunks_from_cache})",
+            f"(reused from cache: {self.chunks_from_cache})"
+            + (f" in {self.embed_seconds:.1f} s ({self.runtime})" if self.chunks_embedded else ""),
         ]
         lines += [f"  note: {note}" for note in self.notes]
         lines += [f"  skipped {path}: {reason}" for path, reason in self.skipped]
@@ -203,9 +221,11 @@ def build_index(config: Config, *, full: bool = False, wait: bool = False,
 def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
                   progress: bool) -> BuildReport:
     report = BuildReport(store=str(store), full=full)
+    use_threads(config.index.build_threads)
     embedder = Embedder(config.model.name, batch_size=config.model.batch_size,
                         allow_download=config.model.allow_download)
-    window = model_window(embedder)
+    export, precision = _model_export(config, store, embedder, report)
+    window = export.window if export else model_window(embedder)
     params = {"max_tokens": min(config.chunking.max_tokens, window - 2),
               "overlap_sentences": config.chunking.overlap_sentences, "window": window}
 
@@ -215,6 +235,9 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
         if (m.max_tokens, m.overlap_sentences, m.window, m.chunker_version) != (
                 params["max_tokens"], params["overlap_sentences"], window, CHUNKER_VERSION):
             return "chunking settings changed: re-chunking every document"
+        if m.embedding_precision != precision:
+            return (f"embedding precision changed ({m.embedding_precision} -> {precision}): "
+                    "re-embedding everything")
         return ""
 
     previous, why = (None, "full rebuild requested") if full else _previous(store, compatible)
@@ -253,15 +276,57 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
 
     gone = sorted(set(previous.hashes) - seen_paths) if previous else []
     report.removed = gone
-    if previous and not new_docs and not gone:
+    if previous and not new_docs and not gone and not _index_outdated(config, previous):
         # Nothing changed: keep the live generation (the skip list may still be new).
         report.generation = previous.manifest.generation
         report.documents, report.chunks = previous.manifest.n_documents, previous.manifest.n_chunks
+        report.index_type = previous.manifest.index_type
         return report
 
-    vectors = _embed(embedder, [c for _, cs in new_docs for c in cs], store, full, progress, report)
-    _write_generation(config, store, embedder, params, previous, new_docs, gone, vectors, report)
+    vectors = _embed(embedder, [c for _, cs in new_docs for c in cs], store, full, progress, report,
+                     _Runtime(export, precision, config.model.threads))
+    _write_generation(config, store, embedder, params, previous, new_docs, gone, vectors, report,
+                      precision)
     return report
+
+
+@dataclass
+class _Runtime:
+    """How to run the model if anything needs embedding: the ONNX export, or torch (None)."""
+
+    export: OnnxExport | None
+    precision: str  # "fp32" | "int8"
+    threads: int
+
+
+def _model_export(config: Config, store: Path, embedder: Embedder,
+                  report: BuildReport) -> tuple[OnnxExport | None, str]:
+    """The store's ONNX export (made now if missing) and the precision chunks are embedded in."""
+    runtime, precision = config.model.runtime, config.model.index_precision
+    if runtime not in ("onnx", "torch"):
+        raise ConfigError(f"model.runtime must be onnx or torch, not {runtime!r}")
+    if precision not in ("fp32", "int8"):
+        raise ConfigError(f"model.index_precision must be fp32 or int8, not {precision!r}")
+    export = ensure_export(store, embedder, int8=precision == "int8") \
+        if runtime == "onnx" else None
+    if export is None and runtime == "onnx":
+        report.notes.append("no ONNX export of the model: embedding with sentence-transformers")
+    if precision == "int8" and (export is None or not export.model_path("int8").is_file()):
+        report.notes.append("int8 embedding needs the ONNX export: embedding in fp32")
+        precision = "fp32"
+    return export, precision
+
+
+def cache_key(fingerprint: str, precision: str) -> str:
+    """The embedding cache's key for vectors of this model made at this precision."""
+    return fingerprint if precision == "fp32" else f"{fingerprint}_{precision}"
+
+
+def _index_outdated(config: Config, previous: _Previous) -> bool:
+    """Whether the index settings now call for another FAISS index than the live one."""
+    m = previous.manifest
+    return bool(retrain_reason(IndexPlan.parse(m.index_type), m.index_trained_size, m.n_chunks,
+                               config.index))
 
 
 def model_window(embedder: Embedder) -> int:
@@ -273,19 +338,35 @@ def model_window(embedder: Embedder) -> int:
 
 
 def _embed(embedder: Embedder, chunks: list[Chunk], store: Path, full: bool, progress: bool,
-           report: BuildReport) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+           report: BuildReport, runtime: _Runtime) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Vectors for every chunk, from the cache or computed now (and cached as they come)."""
     by_hash = {c.text_hash: c for c in chunks}
     if not by_hash:
         return {}
-    cache = EmbeddingCache(store / st.CACHE, embedder.fingerprint, _dimension(embedder, store))
+    dimension = runtime.export.dimension if runtime.export else _dimension(embedder, store)
+    cache = EmbeddingCache(store / st.CACHE, cache_key(embedder.fingerprint, runtime.precision),
+                           dimension)
     try:
         if full:
             cache.clear()
         found = cache.get_many(by_hash)
+        # Sorted by length, so each batch pads little (padding is wasted model time).
         todo = sorted((c for h, c in by_hash.items() if h not in found), key=lambda c: len(c.text))
         report.chunks_from_cache = sum(1 for c in chunks if c.text_hash in found)
         report.chunks_embedded = len(todo)
+        started = time.monotonic()
+        if todo and runtime.export is not None:
+            from index.onnx_encoder import use_store_export
+
+            why = use_store_export(embedder, store, precision=runtime.precision,
+                                   threads=runtime.threads)
+            if why and runtime.precision != "fp32":
+                raise RuntimeError(f"{why}: cannot embed in {runtime.precision}; "
+                                   "set model.index_precision = \"fp32\"")
+            if why:
+                report.notes.append(f"{why}: embedding with sentence-transformers")
+        if todo:
+            report.runtime = embedder.runtime
         bar = tqdm(total=len(todo), desc="embedding", unit="chunk", disable=not progress)
         for i in range(0, len(todo), EMBED_GROUP):
             group = todo[i:i + EMBED_GROUP]
@@ -296,6 +377,7 @@ def _embed(embedder: Embedder, chunks: list[Chunk], store: Path, full: bool, pro
             found.update({h: (v, s) for h, v, s in rows})
             bar.update(len(group))
         bar.close()
+        report.embed_seconds = round(time.monotonic() - started, 3)
         return found
     finally:
         cache.close()
@@ -317,7 +399,7 @@ def _dimension(embedder: Embedder, store: Path) -> int:
 def _write_generation(config: Config, store: Path, embedder: Embedder, params: dict[str, int],
                       previous: _Previous | None, new_docs: list[tuple[Document, list[Chunk]]],
                       gone: list[str], vectors: dict[str, tuple[np.ndarray, np.ndarray]],
-                      report: BuildReport) -> None:
+                      report: BuildReport, precision: str) -> None:
     """Write the next generation beside the live one, then switch CURRENT to it."""
     live = st.current_generation(store)
     number = (st.generation_number(live) if live else 0) + 1
@@ -341,23 +423,17 @@ def _write_generation(config: Config, store: Path, embedder: Embedder, params: d
     st.write_skipped(db, report.skipped)
     db.commit()
     n_docs = db.execute("SELECT count(*) FROM documents").fetchone()[0]
-    rows = db.execute("SELECT c.chunk_id, d.title, c.heading_path, c.text FROM chunks c "
-                      "JOIN documents d USING (doc_id) ORDER BY c.chunk_id").fetchall()
+    chunk_ids, tokens = chunk_tokens(db)
     db.close()
-    n_chunks = len(rows)
-    build_lexical(folder, [r[0] for r in rows],
-                  [lexical_text(r[1], json.loads(r[2]), r[3]) for r in rows])
+    n_chunks = len(chunk_ids)
+    build_lexical_tokens(folder, chunk_ids, tokens)
 
     dimension = previous.manifest.dimension if previous else (
         len(new_vectors[0]) if new_vectors else embedder.dimension)
-    if previous:
-        index = st.read_vectors(previous.folder / st.VECTORS)
-        if removed_ids:
-            index.remove_ids(np.asarray(removed_ids, dtype=np.int64))
-    else:
-        index = new_index(dimension, config.index)
-    add_vectors(index, np.asarray(new_ids, dtype=np.int64),
-                np.asarray(new_vectors, dtype=np.float32).reshape(-1, dimension))
+    index, plan, trained = _vector_index(
+        config, previous, n_chunks, dimension, np.asarray(removed_ids, dtype=np.int64),
+        np.asarray(new_ids, dtype=np.int64),
+        np.asarray(new_vectors, dtype=np.float32).reshape(-1, dimension), report)
     if index.ntotal != n_chunks:
         raise RuntimeError(f"internal error: {index.ntotal} vectors for {n_chunks} chunks")
     import faiss
@@ -366,10 +442,44 @@ def _write_generation(config: Config, store: Path, embedder: Embedder, params: d
     st.Manifest(
         generation=number, model_name=config.model.name, model_fingerprint=embedder.fingerprint,
         dimension=dimension, chunker_version=CHUNKER_VERSION, n_documents=n_docs,
-        n_chunks=n_chunks, created=datetime.now(UTC).isoformat(timespec="seconds"), **params,
+        n_chunks=n_chunks, index_type=plan.name, index_trained_size=trained,
+        embedding_precision=precision,
+        created=datetime.now(UTC).isoformat(timespec="seconds"), **params,
     ).write(folder)
+    report.index_type = plan.name
     final = store / f"gen-{number:06d}"
     os.replace(folder, final)
     st.publish(store, final)
     st.prune(store, config.index.keep_generations)
     report.generation, report.documents, report.chunks = number, n_docs, n_chunks
+
+
+def _vector_index(config: Config, previous: _Previous | None, n_chunks: int, dimension: int,
+                  removed: np.ndarray, ids: np.ndarray, vectors: np.ndarray,
+                  report: BuildReport) -> tuple[Any, IndexPlan, int]:
+    """The generation's FAISS index, its plan and the corpus size it was trained on.
+
+    The live index takes the changes in place when its type still fits the corpus;
+    otherwise (first build, type change, IVF lists outgrown) a new index is trained
+    on every vector: the live index's (exact for float indexes, decoded for SQ8) and
+    the new ones.
+    """
+    if previous is not None:
+        old = st.read_vectors(previous.folder / st.VECTORS)
+        old_plan = IndexPlan.parse(previous.manifest.index_type)
+        trained = previous.manifest.index_trained_size
+        why = retrain_reason(old_plan, trained, n_chunks, config.index)
+        if not why:
+            if len(removed):
+                old.remove_ids(removed)
+            add_vectors(old, ids, vectors)
+            return old, old_plan, trained
+        report.notes.append(why)
+        kept_ids, kept = all_vectors(old)
+        keep = ~np.isin(kept_ids, removed)
+        ids = np.concatenate([kept_ids[keep], ids])
+        vectors = np.concatenate([kept[keep], vectors]) if len(vectors) else kept[keep]
+    plan = plan_index(n_chunks, config.index)
+    index = new_index(dimension, plan, training_sample(vectors, plan))
+    add_vectors(index, ids, vectors)
+    return index, plan, (n_chunks if plan.kind == "ivf" or plan.sq8 else 0)

@@ -1,9 +1,13 @@
-"""Embedding with sentence-transformers: model resolution, chunk and sentence vectors.
+"""Embedding: model resolution, chunk and sentence vectors, sentence-transformers or ONNX.
 
 One forward pass per chunk gives both vectors the product needs: the chunk vector
 (the model's own pooled, normalised output) and one vector per sentence (the mean of
 that sentence's contextual token embeddings, normalised), which retrieval uses to
 choose the sentence to quote. Sentence vectors therefore cost no extra model time.
+
+The model runs with sentence-transformers (torch), or with onnxruntime once the store
+holds an ONNX export of it (`index.onnx_export`, `index.onnx_encoder`): same vectors,
+no torch import.
 """
 
 from __future__ import annotations
@@ -106,6 +110,16 @@ class Embedder:
         self.allow_download = allow_download
         self.fingerprint = model_fingerprint(self.resolved.location)
         self._model: Any = None
+        self.onnx: Any = None  # an index.onnx_encoder.OnnxEncoder, once `use_onnx` is called
+
+    def use_onnx(self, encoder: Any) -> None:
+        """Run the model with this ONNX encoder from now on (same vectors, no torch)."""
+        self.onnx = encoder
+
+    @property
+    def runtime(self) -> str:
+        """"onnx-fp32", "onnx-int8" or "torch": what embeds now."""
+        return f"onnx-{self.onnx.precision}" if self.onnx is not None else "torch"
 
     @property
     def model(self) -> Any:
@@ -116,6 +130,8 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
+        if self.onnx is not None:
+            return int(self.onnx.dimension)
         get = getattr(self.model, "get_embedding_dimension", None) or \
             self.model.get_sentence_embedding_dimension
         return int(get())
@@ -123,10 +139,14 @@ class Embedder:
     @property
     def window(self) -> int:
         """Word pieces the model reads, special tokens included; text beyond is truncated."""
+        if self.onnx is not None:
+            return int(self.onnx.export.window)
         return int(self.model.max_seq_length)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Normalised float32 vectors for short texts such as questions."""
+        if self.onnx is not None:
+            return self.onnx.encode(list(texts), self.batch_size)
         vectors = self.model.encode(list(texts), batch_size=self.batch_size,
                                     normalize_embeddings=True, convert_to_numpy=True,
                                     show_progress_bar=False)
@@ -141,6 +161,9 @@ class Embedder:
         batches of a few hundred texts and store each result as it comes, so a build
         that is stopped keeps what it embedded.
         """
+        if self.onnx is not None:
+            yield from self.onnx.embed_chunks(list(texts), sentence_spans, self.batch_size)
+            return
         outputs = self.model.encode(list(texts), batch_size=self.batch_size,
                                     output_value=None, show_progress_bar=False)
         encodings = self.model.tokenizer(list(texts), truncation=True,

@@ -6,10 +6,13 @@ Layout of the store folder:
     gen-000007/          one complete, never-modified index:
         manifest.json    model, dimension, fingerprint, chunking, counts
         meta.sqlite      documents (with text and hash) and chunks (text, offsets, sentences)
-        vectors.faiss    FAISS index of chunk vectors under their int64 chunk ids
+        vectors.faiss    FAISS index of chunk vectors under their int64 chunk ids (flat or
+                         IVF, see index/vectors.py; the manifest names the type)
         bm25/            lexical index over the same chunks (same row order as `bm25_ids`)
     gen-000008.partial/  a build in progress (or one that was killed: removed by the next build)
     embeddings.sqlite    embedding cache shared by all generations
+    models/<fingerprint>/  ONNX export of the embedding model, shared by all generations
+                         (index/onnx_export.py)
     build.lock           held by the one running build
 
 A build writes a new generation beside the live one and only then replaces CURRENT,
@@ -30,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from index.documents import Chunk, Document
+from quotebot.config import IndexConfig
 
 FORMAT_VERSION = 2  # 2: documents carry a vector (mean of their chunk vectors)
 CURRENT = "CURRENT"
@@ -58,8 +62,9 @@ class Manifest:
     chunker_version: int
     n_documents: int = 0
     n_chunks: int = 0
-    index_type: str = "flat"
-    index_trained_size: int = 0
+    index_type: str = "flat"  # index.vectors.IndexPlan.name: "flat", "ivf1024", "ivf1024-sq8"
+    index_trained_size: int = 0  # passages the IVF lists / SQ8 ranges were trained on
+    embedding_precision: str = "fp32"  # model weights the chunks were embedded with
     created: str = ""
     format_version: int = FORMAT_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
@@ -166,6 +171,11 @@ CREATE TABLE IF NOT EXISTS chunks (
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ordinal);
 CREATE TABLE IF NOT EXISTS skipped (path TEXT PRIMARY KEY, reason TEXT NOT NULL);
+-- BM25 tokens of each chunk (space-separated), kept so that a build re-tokenizes only
+-- new chunks; rows of another tokenizer version are ignored (index.lexical).
+CREATE TABLE IF NOT EXISTS chunk_tokens (
+    chunk_id INTEGER PRIMARY KEY, version INTEGER NOT NULL, tokens TEXT NOT NULL
+);
 """
 
 
@@ -206,6 +216,8 @@ def delete_documents(db: sqlite3.Connection, doc_ids: Iterable[str]) -> list[int
     for doc_id in doc_ids:
         removed += [r[0] for r in db.execute("SELECT chunk_id FROM chunks WHERE doc_id=?",
                                              (doc_id,))]
+        db.execute("DELETE FROM chunk_tokens WHERE chunk_id IN "
+                   "(SELECT chunk_id FROM chunks WHERE doc_id=?)", (doc_id,))
         db.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
         db.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
     return removed
@@ -240,9 +252,14 @@ class StoredChunk:
 
 
 class StoreReader:
-    """Read access to the live generation: manifest, FAISS index and metadata."""
+    """Read access to the live generation: manifest, FAISS index and metadata.
 
-    def __init__(self, store: Path, *, mmap: bool = False) -> None:
+    With `options` (the `[index]` config) the vectors are opened for answering:
+    memory-mapped when `options.mmap` and FAISS allows it, IVF search depth set.
+    """
+
+    def __init__(self, store: Path, *, mmap: bool = False,
+                 options: IndexConfig | None = None) -> None:
         folder = current_generation(store)
         if folder is None:
             raise StoreError(f"no index in {store}: build one with `quotebot index`")
@@ -260,10 +277,14 @@ class StoreReader:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"store {folder / META} is damaged ({exc}): "
                              "rebuild with `quotebot index --full`") from exc
-        self.index = read_vectors(folder / VECTORS, mmap=mmap)
+        self.index = read_vectors(folder / VECTORS, mmap=mmap or bool(options and options.mmap))
         if self.index.ntotal != self.manifest.n_chunks or self.index.d != self.manifest.dimension:
             raise StoreError(f"store {folder}: vectors do not match the manifest "
                              "(damaged?): rebuild with `quotebot index --full`")
+        if options is not None:
+            from index.vectors import configure_search
+
+            configure_search(self.index, options)
 
     def check_model(self, name: str, fingerprint: str) -> None:
         """Refuse to query with another model than the one the vectors were made with."""
@@ -334,11 +355,13 @@ class StoreReader:
 
 
 def read_vectors(path: Path, *, mmap: bool = False) -> Any:
-    """Load a FAISS index file, turning a damaged one into a StoreError."""
+    """Load a FAISS index file (memory-mapped, read-only, with `mmap`); damage is a StoreError."""
     import faiss
 
     try:
-        flags = faiss.IO_FLAG_MMAP if mmap else 0
+        # IO_FLAG_MMAP_IFC maps flat codes and IVF lists in place (searches as fast as from
+        # RAM); the older IO_FLAG_MMAP gives IVF on-disk lists, about 3x slower to search.
+        flags = getattr(faiss, "IO_FLAG_MMAP_IFC", 0) if mmap else 0
         return faiss.read_index(str(path), flags)
     except RuntimeError as exc:
         raise StoreError(f"vector index {path} is damaged ({str(exc).splitlines()[0]}): "

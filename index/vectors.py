@@ -1,25 +1,132 @@
-"""FAISS index construction: which index type, and adding vectors under stable chunk ids."""
+"""FAISS index construction: which index type for the corpus size, training, stable chunk ids.
+
+- "flat": exact inner-product search; fast enough up to `index.flat_max` passages.
+- "ivf": inverted lists over k-means centroids trained at build time on the corpus'
+  own vectors; a question searches `ivf_nprobe` lists. Trained again when the corpus
+  has grown (or shrunk) past `retrain_growth` times the size it was trained on.
+- `sq8` stores either as 8-bit scalars: a quarter of the bytes, approximate scores.
+
+Every type keeps our 63-bit chunk ids, supports removal (incremental builds) and
+`reconstruct(chunk_id)` (dense scores of lexical-only candidates): IVF indexes get a
+hash-table direct map for that.
+"""
 
 from __future__ import annotations
 
+import math
+import threading
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from quotebot.config import IndexConfig
+from quotebot.config import ConfigError, IndexConfig
+
+KINDS = ("auto", "flat", "ivf")
+MAX_NLIST = 4096
+# k-means sees at most this many vectors per list (FAISS' own cap is 256): training
+# stays in seconds at a million passages with no measurable loss of recall.
+TRAIN_POINTS_PER_LIST = 64
+MIN_POINTS_PER_LIST = 39  # FAISS warns below this; fewer lists are used instead
+
+_threads = threading.local()
 
 
-def new_index(dimension: int, config: IndexConfig) -> Any:
+@dataclass(frozen=True)
+class IndexPlan:
+    """The FAISS index a generation uses; `name` is what the manifest records."""
+
+    kind: str  # "flat" | "ivf"
+    nlist: int = 0
+    sq8: bool = False
+
+    @property
+    def name(self) -> str:
+        base = f"ivf{self.nlist}" if self.kind == "ivf" else "flat"
+        return f"{base}-sq8" if self.sq8 else base
+
+    @classmethod
+    def parse(cls, name: str) -> IndexPlan:
+        """The plan a manifest's `index_type` names ("flat", "ivf1024-sq8", ...)."""
+        base, _, suffix = name.partition("-")
+        if base.startswith("ivf"):
+            return cls("ivf", int(base[3:] or 0), suffix == "sq8")
+        return cls("flat", 0, suffix == "sq8")
+
+
+def auto_nlist(n: int) -> int:
+    """About sqrt(n) lists (a power of two), each with enough vectors to train on."""
+    nlist = 2 ** round(math.log2(max(math.sqrt(max(n, 1)), 1)))
+    while nlist > 1 and n < nlist * MIN_POINTS_PER_LIST:
+        nlist //= 2
+    return int(min(nlist, MAX_NLIST))
+
+
+def plan_index(n: int, config: IndexConfig) -> IndexPlan:
+    """The index type for a corpus of `n` passages under `config`."""
+    kind = config.faiss_index
+    if kind not in KINDS:
+        raise ConfigError(f"index.faiss_index must be one of {KINDS}, not {kind!r}")
+    if kind == "auto":
+        kind = "flat" if n <= config.flat_max else "ivf"
+    if n == 0:
+        kind = "flat"  # nothing to train on; the next build with passages retrains
+    nlist = (config.ivf_nlist or auto_nlist(n)) if kind == "ivf" else 0
+    return IndexPlan(kind, nlist, bool(config.sq8) and n > 0)  # SQ8 trains on vectors
+
+
+def retrain_reason(previous: IndexPlan, trained_size: int, n: int,
+                   config: IndexConfig) -> str:
+    """Why an existing index cannot simply take the changes ('' when it can).
+
+    A new index is made when the planned type changes (flat <-> ivf, sq8 on or off, a
+    configured nlist), or when an IVF index's corpus is `retrain_growth` times larger
+    or smaller than the corpus its lists were trained on.
+    """
+    plan = plan_index(n, config)
+    if (plan.kind, plan.sq8) != (previous.kind, previous.sq8):
+        return f"index type changes from {previous.name} to {plan.name}"
+    if plan.kind == "ivf":
+        if config.ivf_nlist and config.ivf_nlist != previous.nlist:
+            return f"index.ivf_nlist changed ({previous.nlist} -> {config.ivf_nlist})"
+        growth = max(float(config.retrain_growth), 1.0)
+        if trained_size <= 0 or n > trained_size * growth or n * growth < trained_size:
+            return (f"corpus is now {n} passages, the IVF lists were trained on "
+                    f"{trained_size}: retraining")
+    return ""
+
+
+def new_index(dimension: int, plan: IndexPlan, sample: np.ndarray | None = None) -> Any:
     """An empty index for inner-product search over normalised vectors, keyed by chunk id.
 
-    `IndexIDMap2` keeps our 63-bit chunk ids and supports removal, so an incremental
-    build removes a changed document's chunks and adds the new ones in place.
+    Types that learn from data (IVF lists, SQ8 ranges) are trained on `sample`.
     """
     import faiss
 
-    if config.faiss_index not in ("auto", "flat"):
-        raise ValueError(f"unknown index.faiss_index {config.faiss_index!r} (use auto or flat)")
-    return faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+    metric = faiss.METRIC_INNER_PRODUCT
+    sq = faiss.ScalarQuantizer.QT_8bit
+    if plan.kind == "ivf":
+        quantizer = faiss.IndexFlatIP(dimension)
+        index = (faiss.IndexIVFScalarQuantizer(quantizer, dimension, plan.nlist, sq, metric)
+                 if plan.sq8 else faiss.IndexIVFFlat(quantizer, dimension, plan.nlist, metric))
+        index.set_direct_map_type(faiss.DirectMap.Hashtable)
+    else:
+        index = faiss.IndexIDMap2(faiss.IndexScalarQuantizer(dimension, sq, metric) if plan.sq8
+                                  else faiss.IndexFlatIP(dimension))
+    if not index.is_trained:
+        if sample is None or not len(sample):
+            raise ValueError(f"a {plan.name} index needs vectors to train on")
+        index.train(np.ascontiguousarray(sample, dtype=np.float32))
+    return index
+
+
+def training_sample(vectors: np.ndarray, plan: IndexPlan, seed: int = 0) -> np.ndarray:
+    """The vectors to train on: all of them, or an even random subset for IVF."""
+    limit = plan.nlist * TRAIN_POINTS_PER_LIST if plan.kind == "ivf" else 100_000
+    if len(vectors) <= limit:
+        return vectors
+    rows = np.sort(np.random.default_rng(seed).choice(len(vectors), limit, replace=False))
+    return vectors[rows]
 
 
 def add_vectors(index: Any, ids: np.ndarray, vectors: np.ndarray) -> None:
@@ -27,3 +134,53 @@ def add_vectors(index: Any, ids: np.ndarray, vectors: np.ndarray) -> None:
     if len(ids):
         index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32),
                            np.ascontiguousarray(ids, dtype=np.int64))
+
+
+def index_ids(index: Any) -> np.ndarray:
+    """Every chunk id stored in an index made by `new_index`."""
+    import faiss
+
+    if isinstance(index, faiss.IndexIDMap2):
+        return faiss.vector_to_array(index.id_map).astype(np.int64)
+    ivf = faiss.extract_index_ivf(index)
+    lists = ivf.invlists
+    parts = [faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)).copy()
+             for i in range(ivf.nlist) if lists.list_size(i)]
+    return np.concatenate(parts).astype(np.int64) if parts else np.empty(0, np.int64)
+
+
+def all_vectors(index: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, vectors) of everything in an index: exact for float indexes, decoded for SQ8."""
+    ids = index_ids(index)
+    if not len(ids):
+        return ids, np.empty((0, index.d), np.float32)
+    return ids, index.reconstruct_batch(ids)
+
+
+def configure_search(index: Any, config: IndexConfig) -> None:
+    """Query-time settings: lists searched per question for IVF indexes."""
+    import faiss
+
+    if not isinstance(index, faiss.IndexIDMap2):
+        faiss.extract_index_ivf(index).nprobe = max(int(config.ivf_nprobe), 1)
+
+
+def use_threads(n: int) -> None:
+    """FAISS (OpenMP) threads for searches made by the calling thread (0: all cores).
+
+    OpenMP keeps this per thread, so a build thread and the threads answering
+    questions each get their own setting. One thread answers a single question
+    faster than two on a small machine (no fork/join per search).
+    """
+    if getattr(_threads, "n", None) == n:
+        return
+    import faiss
+
+    faiss.omp_set_num_threads(n if n > 0 else _cores())
+    _threads.n = n
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

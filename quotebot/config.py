@@ -32,8 +32,12 @@ class ConfigError(ValueError):
 @dataclass
 class ModelConfig:
     name: str = "sentence-transformers/all-MiniLM-L6-v2"
-    batch_size: int = 16
+    batch_size: int = 4
     allow_download: bool = False
+    runtime: str = "onnx"
+    index_precision: str = "fp32"
+    threads: int = 1
+    query_threads: int = 1
 
 
 @dataclass
@@ -53,6 +57,14 @@ class LoadingConfig:
 @dataclass
 class IndexConfig:
     faiss_index: str = "auto"
+    flat_max: int = 25_000
+    ivf_nlist: int = 0
+    ivf_nprobe: int = 16
+    retrain_growth: float = 2.0
+    sq8: bool = False
+    mmap: bool = True
+    search_threads: int = 1
+    build_threads: int = 0
     keep_generations: int = 2
 
 

@@ -25,6 +25,7 @@ from index.documents import Document
 from index.embedding import Embedder
 from index.lexical import LexicalIndex, tokenize
 from index.store import StoredChunk, StoreReader, current_generation
+from index.vectors import use_threads
 from quotebot.config import Config
 from retrieval.answer import Answer, Citation, Hit
 from retrieval.excerpts import best_excerpts, question_weights, score_sentences
@@ -88,9 +89,16 @@ class Retriever:
         return cls(config, settings)
 
     def _load(self) -> None:
-        reader = StoreReader(self.config.store)
+        reader = StoreReader(self.config.store, options=self.config.index)
         reader.check_model(self.config.model.name, self.embedder.fingerprint)
-        lexical = LexicalIndex(reader.folder)
+        if self.config.model.runtime == "onnx" and self.embedder.onnx is None:
+            # Questions are encoded with onnxruntime when the store has the model's export:
+            # no torch import (seconds, hundreds of MB); else sentence-transformers.
+            from index.onnx_encoder import use_store_export
+
+            use_store_export(self.embedder, self.config.store,
+                             threads=self.config.model.query_threads)
+        lexical = LexicalIndex(reader.folder, mmap=self.config.index.mmap)
         with self._lock:
             self.reader, self.lexical = reader, lexical
             self._docs.clear()
@@ -116,6 +124,7 @@ class Retriever:
         """The question's vector and its ranked chunk candidates (for `ask` and evaluation)."""
         mode = mode or self.settings.mode
         reader = self.reader
+        use_threads(self.config.index.search_threads)  # per calling thread (OpenMP)
         vector = (self.encode(question) if mode != "bm25"
                   else np.zeros(reader.manifest.dimension, np.float32))
         return vector, search(reader.index, self.lexical, vector, question, mode=mode,
