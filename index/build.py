@@ -34,7 +34,9 @@ from index.loaders import SUPPORTED_SUFFIXES, SkipFile, load_document, read_file
 from index.vectors import add_vectors, new_index
 from quotebot.config import Config
 
-CHUNKER_VERSION = 1  # bump when chunking rules change: stored chunks are then redone
+CHUNKER_VERSION = 2  # bump when chunking rules change: stored chunks are then redone
+# (2: overlong sentences past a document's start are cut where they are, not further on;
+# near repeats are looked for among recent alike sentences only: index/chunking.py)
 EMBED_GROUP = 256  # chunks embedded between cache commits
 
 
