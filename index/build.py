@@ -116,33 +116,60 @@ def scan_corpus(corpus: Path, suffixes: set[str],
     """Files to index (relative path, path), problems found while walking, count ignored.
 
     Hidden files and folders are ignored; symlinked folders are not followed (no loops).
+    The walk keeps its own stack, so any depth of folders works (os.walk recurses and
+    fails past ~1000 levels); names that are not valid UTF-8 are reported, not indexed
+    (they cannot be stored or cited).
     """
     files: list[tuple[str, Path]] = []
     problems: list[tuple[str, str]] = []
     ignored = 0
-
-    def on_error(exc: OSError) -> None:
-        where = _rel(Path(exc.filename or corpus), corpus)
-        problems.append((where, f"cannot read folder: {exc.strerror}"))
-
-    for root, dirs, names in os.walk(corpus, followlinks=False, onerror=on_error):
-        here = Path(root)
-        for d in list(dirs):
-            if d.startswith("."):
-                dirs.remove(d)
-            elif (here / d).is_symlink():
-                dirs.remove(d)
-                problems.append((_rel(here / d, corpus), "symlinked folder not followed"))
-        for name in names:
-            path = here / name
+    stack = [corpus]
+    while stack:
+        here = stack.pop()
+        try:
+            with os.scandir(here) as listing:
+                entries = list(listing)
+        except OSError as exc:
+            problems.append((_rel(here, corpus), f"cannot read folder: {exc.strerror or exc}"))
+            continue
+        for entry in entries:
+            name = entry.name
             if name.startswith("."):
                 continue
-            if path.suffix.lower() not in suffixes:
-                ignored += 1
+            path = here / name
+            if not _utf8(name):
+                problems.append((_printable(_rel(path, corpus)),
+                                 "name is not valid UTF-8: rename it to index it"))
                 continue
-            files.append((_rel(path, corpus), path))
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir and entry.is_symlink():
+                problems.append((_rel(path, corpus), "symlinked folder not followed"))
+            elif is_dir:
+                stack.append(path)
+            elif path.suffix.lower() not in suffixes:
+                ignored += 1
+            else:
+                files.append((_rel(path, corpus), path))
     files.sort()
+    problems.sort()
     return files, problems, ignored
+
+
+def _utf8(name: str) -> bool:
+    """False for names holding bytes that are not UTF-8 (Python keeps them as surrogates)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable(name: str) -> str:
+    """A name with undecodable bytes shown as \\xNN escapes, for the build report."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def _rel(path: Path, corpus: Path) -> str:
