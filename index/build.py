@@ -8,6 +8,7 @@ The new generation is written beside the live one and switched in atomically
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -38,10 +39,16 @@ CHUNKER_VERSION = 2  # bump when chunking rules change: stored chunks are then r
 # (2: overlong sentences past a document's start are cut where they are, not further on;
 # near repeats are looked for among recent alike sentences only: index/chunking.py)
 EMBED_GROUP = 256  # chunks embedded between cache commits
+LOW_SPACE = 64 * 2**20  # a write error with less free space than this is called "disk full"
 
 
 class BuildBusy(RuntimeError):
     """Another build holds the store's lock."""
+
+
+class BuildError(RuntimeError):
+    """The build could not write to the store (disk full, read-only...); the live index is
+    untouched. The message says why and what to do."""
 
 
 @dataclass
@@ -210,6 +217,14 @@ def _previous(store: Path, compatible: Callable[[st.Manifest], str],
         return None, f"previous index unusable ({exc}); building from scratch"
 
 
+def _live(store: Path) -> Path | None:
+    """The live generation; None when there is none or CURRENT is damaged (build anew)."""
+    try:
+        return st.current_generation(store)
+    except st.StoreError:
+        return None
+
+
 def build_index(config: Config, *, full: bool = False, wait: bool = False,
                 progress: bool | None = None) -> BuildReport:
     """Bring the store up to date with the corpus folder and return what was done."""
@@ -217,10 +232,13 @@ def build_index(config: Config, *, full: bool = False, wait: bool = False,
     corpus, store = Path(config.corpus), Path(config.store)
     if not corpus.is_dir():
         raise FileNotFoundError(f"corpus folder {corpus} does not exist")
-    store.mkdir(parents=True, exist_ok=True)
     progress = show_progress() if progress is None else progress
     lock = BuildLock(store / st.LOCK)
-    lock.acquire(wait)
+    try:
+        store.mkdir(parents=True, exist_ok=True)
+        lock.acquire(wait)
+    except OSError as exc:
+        raise BuildError(write_failure(store, exc)) from exc
     try:
         report = _build_locked(config, corpus, store, full, progress)
     finally:
@@ -247,7 +265,7 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
         return ""
 
     previous, why = (None, "full rebuild requested") if full else _previous(store, compatible)
-    if why and st.current_generation(store) is not None:
+    if why and _live(store) is not None:
         report.notes.append(why)
 
     suffixes = {s.lower() for s in config.loading.extensions} & SUPPORTED_SUFFIXES
@@ -288,9 +306,46 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
         report.documents, report.chunks = previous.manifest.n_documents, previous.manifest.n_chunks
         return report
 
-    vectors = _embed(embedder, [c for _, cs in new_docs for c in cs], store, full, progress, report)
-    _write_generation(config, store, embedder, params, previous, new_docs, gone, vectors, report)
+    try:
+        vectors = _embed(embedder, [c for _, cs in new_docs for c in cs], store, full, progress,
+                         report)
+        _write_generation(config, store, embedder, params, previous, new_docs, gone, vectors,
+                          report)
+    except (OSError, sqlite3.OperationalError) as exc:  # disk full, read-only, no permission
+        live = _live(store)
+        st.discard_unpublished(store, live)  # give back the space the new generation took
+        raise BuildError(write_failure(store, exc, live)) from exc
     return report
+
+
+def _free_bytes(store: Path) -> int | None:
+    try:
+        stats = os.statvfs(store)
+    except OSError:
+        return None
+    return stats.f_bavail * stats.f_frsize
+
+
+def write_failure(store: Path, exc: Exception, live: Path | None = None) -> str:
+    """Why the build could not write, that the live index is intact, and what to do."""
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    code, text = getattr(exc, "errno", None), reason.lower()
+    free = _free_bytes(store)
+    if (code in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT) or "full" in text or "space" in text
+            or (free is not None and free < LOW_SPACE)):  # SQLite may only say "I/O error"
+        where = "" if free is None else f"; {free // 1024:,} KB are free there"
+        advice = f"free some disk space{where} (or use another store folder with --store)"
+    elif (code in (errno.EROFS, errno.EACCES, errno.EPERM) or "read-only" in text
+          or "readonly" in text or "permission" in text):
+        advice = "make the store folder writable (or use another one with --store)"
+    elif code == errno.EIO or "i/o" in text:
+        advice = "check that its disk has free space and works"
+    else:
+        advice = "fix that"
+    advice += ", then run `quotebot index` again"
+    kept = (f"the live index ({live.name}) is untouched and still answers" if live
+            else "no index was published")
+    return f"cannot write the index in {store}: {reason}. Nothing was changed: {kept}; {advice}."
 
 
 def model_window(embedder: Embedder) -> int:
@@ -348,10 +403,9 @@ def _write_generation(config: Config, store: Path, embedder: Embedder, params: d
                       gone: list[str], vectors: dict[str, tuple[np.ndarray, np.ndarray]],
                       report: BuildReport) -> None:
     """Write the next generation beside the live one, then switch CURRENT to it."""
-    live = st.current_generation(store)
+    live = _live(store)
+    st.discard_unpublished(store, live)
     number = (st.generation_number(live) if live else 0) + 1
-    for stale in store.glob("gen-*.partial"):
-        shutil.rmtree(stale, ignore_errors=True)
     folder = store / f"gen-{number:06d}.partial"
     folder.mkdir()
     if previous:
@@ -387,9 +441,7 @@ def _write_generation(config: Config, store: Path, embedder: Embedder, params: d
                 np.asarray(new_vectors, dtype=np.float32).reshape(-1, dimension))
     if index.ntotal != n_chunks:
         raise RuntimeError(f"internal error: {index.ntotal} vectors for {n_chunks} chunks")
-    import faiss
-
-    faiss.write_index(index, str(folder / st.VECTORS))
+    st.write_vectors(index, folder / st.VECTORS)
     st.Manifest(
         generation=number, model_name=config.model.name, model_fingerprint=embedder.fingerprint,
         dimension=dimension, chunker_version=CHUNKER_VERSION, n_documents=n_docs,

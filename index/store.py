@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -38,6 +39,9 @@ META = "meta.sqlite"
 VECTORS = "vectors.faiss"
 CACHE = "embeddings.sqlite"
 LOCK = "build.lock"
+
+
+_GENERATION = re.compile(r"gen-(\d{6,})(\.partial)?")
 
 
 class StoreError(RuntimeError):
@@ -117,15 +121,29 @@ def current_generation(store: Path) -> Path | None:
         name = (store / CURRENT).read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StoreError(f"store {store}: CURRENT is unreadable ({exc}): "
+                         "rebuild with `quotebot index --full`") from exc
     folder = store / name
-    if not name.startswith("gen-") or not folder.is_dir():
-        raise StoreError(f"store {store}: CURRENT names {name!r}, which is missing: "
-                         "rebuild with `quotebot index --full`")
+    match = _GENERATION.fullmatch(name)
+    if not match or match.group(2) or not folder.is_dir():
+        raise StoreError(f"store {store}: CURRENT names {name[:80]!r}, which is not a "
+                         "complete index: rebuild with `quotebot index --full`")
     return folder
 
 
 def generation_number(folder: Path) -> int:
     return int(folder.name.split("-")[1].split(".")[0])
+
+
+def _generations(store: Path) -> list[tuple[int, bool, Path]]:
+    """(number, complete, folder) of every generation folder in the store."""
+    found = []
+    for folder in store.glob("gen-*"):
+        match = _GENERATION.fullmatch(folder.name)
+        if match and folder.is_dir():
+            found.append((int(match.group(1)), match.group(2) is None, folder))
+    return sorted(found)
 
 
 def publish(store: Path, folder: Path) -> None:
@@ -141,11 +159,22 @@ def prune(store: Path, keep: int) -> None:
     their names); keeping the previous one covers readers that are just opening it.
     """
     live = current_generation(store)
-    complete = sorted((p for p in store.glob("gen-*") if p.is_dir() and "." not in p.name),
-                      key=generation_number)
+    generations = _generations(store)
+    complete = [folder for _, done, folder in generations if done]
     keepers = {p for p in complete[-max(keep, 1):]} | ({live} if live else set())
-    for folder in store.glob("gen-*"):
-        if folder.is_dir() and folder not in keepers:
+    for _, _, folder in generations:
+        if folder not in keepers:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def discard_unpublished(store: Path, live: Path | None) -> None:
+    """Remove what a killed or failed build left: partial generations, and complete ones
+    newer than `live` that were never published (killed between their rename and the
+    switch of CURRENT). Readers only open what CURRENT names, so none is in use.
+    """
+    live_number = generation_number(live) if live else 0
+    for number, done, folder in _generations(store):
+        if not done or number > live_number:
             shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -323,3 +352,15 @@ def read_vectors(path: Path, *, mmap: bool = False) -> Any:
     except RuntimeError as exc:
         raise StoreError(f"vector index {path} is damaged ({str(exc).splitlines()[0]}): "
                          "rebuild with `quotebot index --full`") from exc
+
+
+def write_vectors(index: Any, path: Path) -> None:
+    """Save a FAISS index file; a failed write (disk full, read-only) becomes an OSError."""
+    import faiss
+
+    try:
+        faiss.write_index(index, str(path))
+    except RuntimeError as exc:
+        reason = re.search(r"\(([^()]*)\)\s*$", str(exc))  # faiss ends with "(strerror)"
+        raise OSError(f"cannot write {path}: "
+                      f"{reason.group(1) if reason else str(exc).splitlines()[0]}") from exc

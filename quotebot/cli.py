@@ -255,7 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
-    from index.build import BuildBusy
+    from index.build import BuildBusy, BuildError
     from index.embedding import ModelError
     from index.store import StoreError
 
@@ -264,7 +264,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"quotebot: config error: {exc}", file=sys.stderr)
         return 2
-    except (StoreError, ModelError, BuildBusy, FileNotFoundError, PermissionError) as exc:
+    except (StoreError, ModelError, BuildBusy, BuildError, FileNotFoundError,
+            PermissionError) as exc:
         print(f"quotebot: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
