@@ -206,6 +206,7 @@ def _previous(store: Path, compatible: Callable[[st.Manifest], str],
         reason = compatible(manifest)
         if reason:
             return None, reason
+        st.verify_files(folder, manifest)
         db = sqlite3.connect(f"file:{folder / st.META}?mode=ro", uri=True)
         try:
             hashes = {p: (d, h) for p, d, h in
@@ -362,11 +363,8 @@ def _embed(embedder: Embedder, chunks: list[Chunk], store: Path, full: bool, pro
     by_hash = {c.text_hash: c for c in chunks}
     if not by_hash:
         return {}
-    cache = EmbeddingCache(store / st.CACHE, embedder.fingerprint, _dimension(embedder, store))
+    cache, found = _open_cache(store, embedder, full, list(by_hash), report)
     try:
-        if full:
-            cache.clear()
-        found = cache.get_many(by_hash)
         todo = sorted((c for h, c in by_hash.items() if h not in found), key=lambda c: len(c.text))
         report.chunks_from_cache = sum(1 for c in chunks if c.text_hash in found)
         report.chunks_embedded = len(todo)
@@ -383,6 +381,40 @@ def _embed(embedder: Embedder, chunks: list[Chunk], store: Path, full: bool, pro
         return found
     finally:
         cache.close()
+
+
+def _open_cache(store: Path, embedder: Embedder, full: bool, hashes: list[str],
+                report: BuildReport,
+                ) -> tuple[EmbeddingCache, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """The embedding cache and the vectors it has for `hashes`.
+
+    The cache is only a cache: a damaged one is moved aside (for inspection) and the
+    build starts a new one, instead of failing.
+    """
+    path, dimension = store / st.CACHE, _dimension(embedder, store)
+
+    def attempt() -> tuple[EmbeddingCache, dict[str, tuple[np.ndarray, np.ndarray]]]:
+        cache = EmbeddingCache(path, embedder.fingerprint, dimension)
+        try:
+            if full:
+                cache.clear()
+            return cache, cache.get_many(hashes)
+        except BaseException:
+            cache.close()
+            raise
+
+    try:
+        return attempt()
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.OperationalError):
+            raise  # full, read-only, locked: not damage
+        damaged = path.with_name(path.name + ".damaged")
+        os.replace(path, damaged)
+        for suffix in ("-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        report.notes.append(f"the embedding cache was damaged ({exc}); moved it to "
+                            f"{damaged.name} and started a new one")
+        return attempt()
 
 
 def _dimension(embedder: Embedder, store: Path) -> int:
@@ -445,7 +477,8 @@ def _write_generation(config: Config, store: Path, embedder: Embedder, params: d
     st.Manifest(
         generation=number, model_name=config.model.name, model_fingerprint=embedder.fingerprint,
         dimension=dimension, chunker_version=CHUNKER_VERSION, n_documents=n_docs,
-        n_chunks=n_chunks, created=datetime.now(UTC).isoformat(timespec="seconds"), **params,
+        n_chunks=n_chunks, created=datetime.now(UTC).isoformat(timespec="seconds"),
+        files=st.file_checksums(folder), **params,
     ).write(folder)
     final = store / f"gen-{number:06d}"
     os.replace(folder, final)

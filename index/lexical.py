@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from index.store import StoreError
+
 BM25_DIR = "bm25"
 BM25_IDS = "bm25_ids.npy"
 # Anserini's defaults for passages; a plain BM25 with them matches published SciFact runs.
@@ -61,10 +63,14 @@ class LexicalIndex:
     def __init__(self, folder: Path, *, mmap: bool = False) -> None:
         import bm25s
 
-        self.ids = np.load(folder / BM25_IDS)  # sorted chunk ids, one per BM25 row
-        self.bm25 = bm25s.BM25.load(str(folder / BM25_DIR), mmap=mmap, show_progress=False)
-        indptr = np.asarray(self.bm25.scores["indptr"])
-        n_docs = max(int(self.bm25.scores["num_docs"]), 1)
+        try:
+            self.ids = np.load(folder / BM25_IDS)  # sorted chunk ids, one per BM25 row
+            self.bm25 = bm25s.BM25.load(str(folder / BM25_DIR), mmap=mmap, show_progress=False)
+            indptr = np.asarray(self.bm25.scores["indptr"])
+            n_docs = max(int(self.bm25.scores["num_docs"]), 1)
+        except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
+            raise StoreError(f"the lexical index in {folder} is damaged ({exc}): "
+                             "rebuild with `quotebot index --full`") from exc
         df = np.diff(indptr).astype(np.float32)  # documents containing each token
         self._idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5))
         self._last: tuple[str, np.ndarray] | None = None

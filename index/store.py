@@ -18,6 +18,7 @@ so readers never see a half-written index and a killed build leaves the old one 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -67,6 +68,9 @@ class Manifest:
     created: str = ""
     format_version: int = FORMAT_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
+    # [size, sha256] of every other file of the generation, checked when it is opened
+    # (empty in stores written before checksums: then only presence is checked).
+    files: dict[str, list[Any]] = field(default_factory=dict)
 
     def write(self, folder: Path) -> None:
         write_atomic(folder / MANIFEST, json.dumps(asdict(self), indent=2).encode())
@@ -82,9 +86,48 @@ class Manifest:
                     "rebuild with `quotebot index --full`")
             known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
             return cls(**known)
-        except (OSError, ValueError, TypeError) as exc:
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
             raise StoreError(f"store manifest {folder / MANIFEST} is unreadable ({exc}): "
                              "rebuild with `quotebot index --full`") from exc
+
+
+def file_checksums(folder: Path) -> dict[str, list[Any]]:
+    """[size, sha256] of every file of a generation folder but its manifest."""
+    sums: dict[str, list[Any]] = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.name != MANIFEST:
+            with open(path, "rb") as f:
+                digest = hashlib.file_digest(f, "sha256").hexdigest()
+            sums[path.relative_to(folder).as_posix()] = [path.stat().st_size, digest]
+    return sums
+
+
+def verify_files(folder: Path, manifest: Manifest) -> None:
+    """StoreError unless every file the manifest lists is present, whole and unchanged.
+
+    Catches what opening alone misses: a truncated or overwritten file whose damage would
+    otherwise surface as wrong results or an error deep in a search.
+    """
+    rebuild = "rebuild with `quotebot index --full`"
+    names = list(manifest.files) or [META, VECTORS]
+    for name in names:
+        path = folder / name
+        if not path.is_file():
+            raise StoreError(f"store {folder} lacks {name}: {rebuild}")
+        if name not in manifest.files:
+            continue
+        try:
+            size, digest = manifest.files[name]
+            actual = path.stat().st_size
+            if actual != size:
+                raise StoreError(f"store file {path} is damaged ({actual:,} bytes, expected "
+                                 f"{size:,}): {rebuild}")
+            with open(path, "rb") as f:
+                if hashlib.file_digest(f, "sha256").hexdigest() != digest:
+                    raise StoreError(f"store file {path} is damaged (its content changed "
+                                     f"since it was written): {rebuild}")
+        except (OSError, TypeError, ValueError) as exc:
+            raise StoreError(f"store file {path} cannot be checked ({exc}): {rebuild}") from exc
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -271,10 +314,7 @@ class StoreReader:
         self.store = store
         self.folder = folder
         self.manifest = Manifest.read(folder)
-        for name in (META, VECTORS):
-            if not (folder / name).is_file():
-                raise StoreError(f"store {folder} lacks {name}: "
-                                 "rebuild with `quotebot index --full`")
+        verify_files(folder, self.manifest)
         self.db = sqlite3.connect(f"file:{folder / META}?mode=ro&immutable=1", uri=True,
                                   check_same_thread=False)
         try:

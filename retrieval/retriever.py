@@ -85,8 +85,12 @@ class Retriever:
 
     def _load(self) -> None:
         reader = StoreReader(self.config.store)
-        reader.check_model(self.config.model.name, self.embedder.fingerprint)
-        lexical = LexicalIndex(reader.folder)
+        try:
+            reader.check_model(self.config.model.name, self.embedder.fingerprint)
+            lexical = LexicalIndex(reader.folder)
+        except BaseException:
+            reader.close()
+            raise
         with self._lock:
             self.reader, self.lexical = reader, lexical
             self._docs.clear()
