@@ -70,6 +70,9 @@ class BotRunner:
             await app.post_shutdown(app)
 
     def stop(self) -> None:
+        """Stop as `run_polling` does on Ctrl-C; a second call does nothing."""
+        if self.loop.is_closed():
+            return
         try:
             self.run(self._stop())
         finally:
