@@ -2,35 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-import pytest
 from fake_telegram import FakeTelegram
 from html_check import well_formed
 
-from quotebot.config import Config
-
-ADMIN, OTHER = 1001, 2002
-
-
-@pytest.fixture
-def copy_bot(fresh_copy: Callable[[], Config], start_bot: Any) -> Callable[..., tuple[Any, Config]]:
-    """A bot with admin ADMIN on a private copy of the indexed corpus, with its own Retriever."""
-    from retrieval import Retriever
-
-    opened = []
-
-    def start(**telegram: Any) -> tuple[Any, Config]:
-        config = fresh_copy()
-        retriever = Retriever.open(config)
-        opened.append(retriever)
-        runner = start_bot(config=config, retriever_=retriever, admins=[ADMIN], **telegram)
-        return runner, config
-
-    yield start
-    for retriever in opened:
-        retriever.close()
+ADMIN, OTHER = 1001, 2002  # ADMIN: the admin of `copy_bot`
 
 
 def wait_text(fake: FakeTelegram, chat: int, needle: str, timeout: float = 30) -> dict:
