@@ -85,6 +85,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     retriever = Retriever.open(config)
+    if args.question == "-" and hasattr(sys.stdin, "reconfigure"):
+        sys.stdin.reconfigure(errors="replace")  # a line that is not UTF-8 is still asked
     questions = sys.stdin if args.question == "-" else [args.question]
     for line in questions:
         question = line.strip()

@@ -101,3 +101,16 @@ def test_damaged_index_is_exit_1_with_what_to_do(fresh_copy, capsys) -> None:
     code, out, err = run(capsys, "ask", *where(config), "Why is Mars red?")
     assert code == 1 and out == ""
     assert "damaged" in err and "quotebot index --full" in err and "Traceback" not in err
+
+
+def test_question_bytes_that_are_not_utf8_are_still_asked(session_config: Config, capsys,
+                                                          monkeypatch) -> None:
+    code, out, _ = run(capsys, "ask", *where(session_config), "--json",
+                       "caf\udce9 in London?")  # how Python passes a Latin-1 argument
+    assert code == 0 and json.loads(out)["question"] == "caf\ufffd in London?"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(
+        b"caf\xe9 in London?\nWhy is Mars red?\n"), encoding="utf-8"))  # strict, like a tty
+    code, out, _ = run(capsys, "ask", *where(session_config), "--json", "-")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [d["question"] for d in lines] == ["caf\ufffd in London?",
+                                                            "Why is Mars red?"]
