@@ -83,7 +83,7 @@ class FakeTelegram:
         class Handler(_Handler):
             server_state = fake
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True,
                                        kwargs={"poll_interval": 0.05})
@@ -406,6 +406,16 @@ def _parse_params(content_type: str, body: bytes, query: str) -> dict[str, Any]:
         except (TypeError, ValueError):
             params[key] = value
     return params
+
+
+class _Server(ThreadingHTTPServer):
+    """Quiet about clients that go away mid-request (a bot being stopped or killed)."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

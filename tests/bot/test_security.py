@@ -194,7 +194,7 @@ def test_upload_over_the_limit_is_refused_even_if_its_size_is_not_told(fake: Fak
     assert not (config.corpus / "lying.txt").exists()
 
 
-@settings(max_examples=100, deadline=None)
+@settings(deadline=None)  # examples: the profile in tests/conftest.py (more in the soak)
 @given(name=st.text(max_size=120))
 def test_any_upload_name_is_saved_inside_the_folder(tmp_path_factory: Any, name: str) -> None:
     folder = tmp_path_factory.mktemp("uploads")
