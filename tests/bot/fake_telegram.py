@@ -409,7 +409,13 @@ def _parse_params(content_type: str, body: bytes, query: str) -> dict[str, Any]:
 
 
 class _Server(ThreadingHTTPServer):
-    """Quiet about clients that go away mid-request (a bot being stopped or killed)."""
+    """Quiet about clients that go away mid-request (a bot being stopped or killed).
+
+    The listen backlog is 128, not socketserver's 5: a burst of new connections (the bot
+    answering many chats at once) must not be reset by the fake, which Telegram never does.
+    """
+
+    request_queue_size = 128
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         import sys
