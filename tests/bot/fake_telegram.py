@@ -24,6 +24,7 @@ from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+PAGE = "<page>"  # key of a payload that is an HTML page, not JSON
 BOT_ID = 777000111
 BOT_USERNAME = "quote_test_bot"
 STRING_KEYS = {"text", "caption", "callback_query_id", "file_id", "parse_mode", "action",
@@ -51,6 +52,7 @@ class Fault:
     count: int = 1
     deliver: bool = False  # with status 0: do the call (send the message), then drop
     delay: float = 0.0
+    page: bool = False  # answer with a proxy's HTML error page, not a Bot API error object
 
 
 @dataclass
@@ -190,21 +192,24 @@ class FakeTelegram:
         return message
 
     def fail_next(self, method: str, status: int = 429, *, retry_after: int | None = 1,
-                  description: str = "", count: int = 1, deliver: bool = False) -> None:
+                  description: str = "", count: int = 1, deliver: bool = False,
+                  page: bool = False) -> None:
         """The next `count` calls of `method` fail with `status` (429: with retry_after).
 
         `status=0` drops the connection without an answer, after the call was recorded
         (and, for sendMessage, not delivered; with `deliver=True` it is done first, as when
         the answer is lost on its way back): the client cannot know what happened. On
         getUpdates the updates are then not delivered (not confirmed either: the client
-        asks again with the same offset, as with Telegram).
+        asks again with the same offset, as with Telegram). `page=True` answers with an
+        HTML page, as a proxy in front of the Bot API does, instead of an error object.
         """
         if not description:
             description = (f"Too Many Requests: retry after {retry_after}" if status == 429
                            else "Internal Server Error")
         with self.cond:
             self.faults.append(Fault(method, status, description,
-                                     retry_after if status == 429 else None, count, deliver))
+                                     retry_after if status == 429 else None, count, deliver,
+                                     page=page))
 
     def slow_next(self, method: str, seconds: float, *, count: int = 1) -> None:
         """The next `count` calls of `method` are answered normally, `seconds` late."""
@@ -274,6 +279,9 @@ class FakeTelegram:
                 self.cond.notify_all()
                 if fault.status == 0:
                     raise ConnectionAbortedError("fault: connection dropped")
+                if fault.page:
+                    return fault.status, {PAGE: f"<html><body><h1>{fault.status} "
+                                                f"{fault.description}</h1></body></html>"}
                 return fault.status, body
         if delay:
             time.sleep(delay)  # outside the lock: other calls go on meanwhile
@@ -469,6 +477,9 @@ class _Handler(BaseHTTPRequestHandler):
         except ConnectionAbortedError:
             self.close_connection = True
             self.connection.shutdown(2)  # socket.SHUT_RDWR
+            return
+        if PAGE in payload:
+            self._reply(status, payload[PAGE].encode(), "text/html")
             return
         self._reply(status, json.dumps(payload).encode())
 

@@ -7,6 +7,7 @@ production. Timings are not asserted here (see benchmarks/soak.py).
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from typing import Any
 
@@ -62,3 +63,24 @@ def test_restarted_bot_processes_no_update_twice(fake: FakeTelegram, start_bot: 
     after = ask(fake, range(9211, 9216))
     counts = wait_answered(fake, before | after)
     assert counts == Counter({key: 1 for key in before | after})
+
+
+def test_proxy_error_page_repeats_edits_but_never_a_send(fake: FakeTelegram,
+                                                         start_bot: Any) -> None:
+    start_bot()
+    fake.fail_next("sendMessage", 502, description="Bad Gateway", page=True)
+    ask(fake, range(9301, 9302))  # the answer may be behind the page: never resent
+    fake.wait_for(lambda: fake.sent(9301))
+    time.sleep(1.0)
+    sends = fake.calls_to("sendMessage")
+    assert [c.status for c in sends] == [502, 200] and fake.sent(9301)[0]["text"] == FAILED
+    assert not answered(fake)
+    fake.fail_next("editMessageText", 502, description="Bad Gateway", page=True)
+    later = ask(fake, range(9302, 9303))
+    wait_answered(fake, later)
+    answer = fake.sent(9302)[0]
+    more = next(b["callback_data"] for row in answer["reply_markup"]["inline_keyboard"]
+                for b in row if b["text"].startswith("More"))
+    fake.press_button(9302, answer, more)
+    fake.wait_for(lambda: [c for c in fake.calls_to("editMessageText") if c.status == 200])
+    assert [c.status for c in fake.calls_to("editMessageText")] == [502, 200]
