@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from telegram import BotCommand, Update
+from telegram.error import InvalidToken
 from telegram.ext import Application
 from telegram.request import HTTPXRequest
 
@@ -154,13 +155,19 @@ def run_bot(config: Config, *, retriever: Answerer | None = None) -> int:
         logger.info("loading the model and index ...")
         retriever = Retriever.open(config)
     application = build_application(config, retriever, token=token)
-    if config.telegram.webhook_url:
-        try:
-            import tornado  # noqa: F401 - python-telegram-bot's webhook server
-        except ImportError:
-            raise ConfigError("webhook mode needs python-telegram-bot[webhooks] "
-                              "(pip install 'python-telegram-bot[webhooks]')") from None
-        application.run_webhook(**webhook_options(config), allowed_updates=ALLOWED_UPDATES)
-    else:
-        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    try:
+        if config.telegram.webhook_url:
+            try:
+                import tornado  # noqa: F401 - python-telegram-bot's webhook server
+            except ImportError:
+                raise ConfigError("webhook mode needs python-telegram-bot[webhooks] "
+                                  "(pip install 'python-telegram-bot[webhooks]')") from None
+            application.run_webhook(**webhook_options(config), allowed_updates=ALLOWED_UPDATES)
+        else:
+            application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    except InvalidToken:
+        # python-telegram-bot's message quotes the token itself: never show it.
+        raise TokenError(f"the Bot API server ({api_urls(config.telegram.base_url)[0]}) "
+                         f"rejected the bot token from ${TOKEN_ENV} or telegram.token_file: "
+                         "check it with @BotFather") from None
     return 0

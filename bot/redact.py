@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import traceback
+from types import TracebackType
 from typing import Any
 
 REDACTED = "<token>"
@@ -24,8 +26,9 @@ def protect_token(token: str) -> None:
     """From now on no log record anywhere in the process shows `token`.
 
     A log-record factory redacts each record's message and traceback when it is made, so
-    every handler (files, stderr, pytest's capture) sees the redacted text. httpx's INFO
-    request lines are silenced too.
+    every handler (files, stderr, pytest's capture) sees the redacted text. Tracebacks the
+    interpreter prints itself (an exception that ends the program or a thread) are redacted
+    too. httpx's INFO request lines are silenced.
     """
     global _installed
     for name in ("httpx", "httpcore"):
@@ -57,3 +60,27 @@ def protect_token(token: str) -> None:
             return record
 
         logging.setLogRecordFactory(factory)
+        sys.excepthook = _redacting_excepthook
+        threading.excepthook = _redacting_thread_excepthook
+
+
+def _print_redacted(kind: type[BaseException], value: BaseException | None,
+                    tb: TracebackType | None, prefix: str = "") -> None:
+    text = "".join(traceback.format_exception(kind, value, tb))
+    sys.stderr.write(prefix + redact(text))
+    sys.stderr.flush()
+
+
+def _redacting_excepthook(kind: type[BaseException], value: BaseException,
+                          tb: TracebackType | None) -> None:
+    """sys.excepthook: the usual traceback on stderr, without the token."""
+    _print_redacted(kind, value, tb)
+
+
+def _redacting_thread_excepthook(args: threading.ExceptHookArgs) -> None:
+    """threading.excepthook: as Python's own, without the token."""
+    if args.exc_type is SystemExit:
+        return
+    name = args.thread.name if args.thread is not None else threading.get_ident()
+    _print_redacted(args.exc_type, args.exc_value, args.exc_traceback,
+                    f"Exception in thread {name}:\n")

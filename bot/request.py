@@ -2,6 +2,9 @@
 
 `RetryingRequest` wraps python-telegram-bot's `HTTPXRequest`:
 - a 429 answer is a refusal (nothing was done): wait `retry_after` and send again;
+- a 5xx answer that is a Bot API error object (`"ok": false`) says the method failed, so
+  nothing was sent: retry with exponential backoff; a 5xx without one (a proxy's error
+  page) may hide a request that was executed, so only idempotent methods are retried;
 - a connection that could not be made (connect error/timeout, pool timeout) never carried
   the request: retry with exponential backoff;
 - any other network error (a read timeout, a dropped answer) may have been executed, so only
@@ -66,7 +69,7 @@ class RetryingRequest(HTTPXRequest):
                     attempt += 1
                     await asyncio.sleep(retry_after)
                     continue
-            if status >= 500 and safe and attempt < self.max_retries:
+            if status >= 500 and (safe or _refused(content)) and attempt < self.max_retries:
                 delay = self.backoff * 2 ** attempt
                 logger.warning("%s: server error %s; retrying in %.1f s", api_method, status,
                                delay)
@@ -80,6 +83,14 @@ def _not_sent(exc: BaseException) -> bool:
     """True when the request certainly never reached the server."""
     cause = exc.__cause__
     return isinstance(cause, NOT_SENT) or "Pool timeout" in str(exc)
+
+
+def _refused(content: bytes) -> bool:
+    """True when the answer is the Bot API's own error object: the method was not done."""
+    try:
+        return json.loads(content).get("ok") is False
+    except (ValueError, AttributeError):
+        return False
 
 
 def _retry_after(content: bytes) -> float | None:

@@ -12,6 +12,7 @@ the corpus size (index/vectors.py) and is retrained when the corpus outgrows it.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -48,12 +49,20 @@ from index.vectors import (
 )
 from quotebot.config import Config, ConfigError
 
-CHUNKER_VERSION = 1  # bump when chunking rules change: stored chunks are then redone
+CHUNKER_VERSION = 2  # bump when chunking rules change: stored chunks are then redone
+# (2: overlong sentences past a document's start are cut where they are, not further on;
+# near repeats are looked for among recent alike sentences only: index/chunking.py)
 EMBED_GROUP = 256  # chunks embedded between cache commits
+LOW_SPACE = 64 * 2**20  # a write error with less free space than this is called "disk full"
 
 
 class BuildBusy(RuntimeError):
     """Another build holds the store's lock."""
+
+
+class BuildError(RuntimeError):
+    """The build could not write to the store (disk full, read-only...); the live index is
+    untouched. The message says why and what to do."""
 
 
 @dataclass
@@ -132,33 +141,60 @@ def scan_corpus(corpus: Path, suffixes: set[str],
     """Files to index (relative path, path), problems found while walking, count ignored.
 
     Hidden files and folders are ignored; symlinked folders are not followed (no loops).
+    The walk keeps its own stack, so any depth of folders works (os.walk recurses and
+    fails past ~1000 levels); names that are not valid UTF-8 are reported, not indexed
+    (they cannot be stored or cited).
     """
     files: list[tuple[str, Path]] = []
     problems: list[tuple[str, str]] = []
     ignored = 0
-
-    def on_error(exc: OSError) -> None:
-        where = _rel(Path(exc.filename or corpus), corpus)
-        problems.append((where, f"cannot read folder: {exc.strerror}"))
-
-    for root, dirs, names in os.walk(corpus, followlinks=False, onerror=on_error):
-        here = Path(root)
-        for d in list(dirs):
-            if d.startswith("."):
-                dirs.remove(d)
-            elif (here / d).is_symlink():
-                dirs.remove(d)
-                problems.append((_rel(here / d, corpus), "symlinked folder not followed"))
-        for name in names:
-            path = here / name
+    stack = [corpus]
+    while stack:
+        here = stack.pop()
+        try:
+            with os.scandir(here) as listing:
+                entries = list(listing)
+        except OSError as exc:
+            problems.append((_rel(here, corpus), f"cannot read folder: {exc.strerror or exc}"))
+            continue
+        for entry in entries:
+            name = entry.name
             if name.startswith("."):
                 continue
-            if path.suffix.lower() not in suffixes:
-                ignored += 1
+            path = here / name
+            if not _utf8(name):
+                problems.append((_printable(_rel(path, corpus)),
+                                 "name is not valid UTF-8: rename it to index it"))
                 continue
-            files.append((_rel(path, corpus), path))
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir and entry.is_symlink():
+                problems.append((_rel(path, corpus), "symlinked folder not followed"))
+            elif is_dir:
+                stack.append(path)
+            elif path.suffix.lower() not in suffixes:
+                ignored += 1
+            else:
+                files.append((_rel(path, corpus), path))
     files.sort()
+    problems.sort()
     return files, problems, ignored
+
+
+def _utf8(name: str) -> bool:
+    """False for names holding bytes that are not UTF-8 (Python keeps them as surrogates)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable(name: str) -> str:
+    """A name with undecodable bytes shown as \\xNN escapes, for the build report."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def _rel(path: Path, corpus: Path) -> str:
@@ -188,6 +224,7 @@ def _previous(store: Path, compatible: Callable[[st.Manifest], str],
         reason = compatible(manifest)
         if reason:
             return None, reason
+        st.verify_files(folder, manifest)
         db = sqlite3.connect(f"file:{folder / st.META}?mode=ro", uri=True)
         try:
             hashes = {p: (d, h) for p, d, h in
@@ -199,6 +236,14 @@ def _previous(store: Path, compatible: Callable[[st.Manifest], str],
         return None, f"previous index unusable ({exc}); building from scratch"
 
 
+def _live(store: Path) -> Path | None:
+    """The live generation; None when there is none or CURRENT is damaged (build anew)."""
+    try:
+        return st.current_generation(store)
+    except st.StoreError:
+        return None
+
+
 def build_index(config: Config, *, full: bool = False, wait: bool = False,
                 progress: bool | None = None) -> BuildReport:
     """Bring the store up to date with the corpus folder and return what was done."""
@@ -206,10 +251,13 @@ def build_index(config: Config, *, full: bool = False, wait: bool = False,
     corpus, store = Path(config.corpus), Path(config.store)
     if not corpus.is_dir():
         raise FileNotFoundError(f"corpus folder {corpus} does not exist")
-    store.mkdir(parents=True, exist_ok=True)
     progress = show_progress() if progress is None else progress
     lock = BuildLock(store / st.LOCK)
-    lock.acquire(wait)
+    try:
+        store.mkdir(parents=True, exist_ok=True)
+        lock.acquire(wait)
+    except OSError as exc:
+        raise BuildError(write_failure(store, exc)) from exc
     try:
         report = _build_locked(config, corpus, store, full, progress)
     finally:
@@ -241,7 +289,7 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
         return ""
 
     previous, why = (None, "full rebuild requested") if full else _previous(store, compatible)
-    if why and st.current_generation(store) is not None:
+    if why and _live(store) is not None:
         report.notes.append(why)
 
     suffixes = {s.lower() for s in config.loading.extensions} & SUPPORTED_SUFFIXES
@@ -283,10 +331,15 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
         report.index_type = previous.manifest.index_type
         return report
 
-    vectors = _embed(embedder, [c for _, cs in new_docs for c in cs], store, full, progress, report,
-                     _Runtime(export, precision, config.model.threads))
-    _write_generation(config, store, embedder, params, previous, new_docs, gone, vectors, report,
-                      precision)
+    try:
+        vectors = _embed(embedder, [c for _, cs in new_docs for c in cs], store, full, progress,
+                         report, _Runtime(export, precision, config.model.threads))
+        _write_generation(config, store, embedder, params, previous, new_docs, gone, vectors,
+                          report, precision)
+    except (OSError, sqlite3.OperationalError) as exc:  # disk full, read-only, no permission
+        live = _live(store)
+        st.discard_unpublished(store, live)  # give back the space the new generation took
+        raise BuildError(write_failure(store, exc, live)) from exc
     return report
 
 
@@ -329,6 +382,36 @@ def _index_outdated(config: Config, previous: _Previous) -> bool:
                                config.index))
 
 
+def _free_bytes(store: Path) -> int | None:
+    try:
+        stats = os.statvfs(store)
+    except OSError:
+        return None
+    return stats.f_bavail * stats.f_frsize
+
+
+def write_failure(store: Path, exc: Exception, live: Path | None = None) -> str:
+    """Why the build could not write, that the live index is intact, and what to do."""
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    code, text = getattr(exc, "errno", None), reason.lower()
+    free = _free_bytes(store)
+    if (code in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT) or "full" in text or "space" in text
+            or (free is not None and free < LOW_SPACE)):  # SQLite may only say "I/O error"
+        where = "" if free is None else f"; {free // 1024:,} KB are free there"
+        advice = f"free some disk space{where} (or use another store folder with --store)"
+    elif (code in (errno.EROFS, errno.EACCES, errno.EPERM) or "read-only" in text
+          or "readonly" in text or "permission" in text):
+        advice = "make the store folder writable (or use another one with --store)"
+    elif code == errno.EIO or "i/o" in text:
+        advice = "check that its disk has free space and works"
+    else:
+        advice = "fix that"
+    advice += ", then run `quotebot index` again"
+    kept = (f"the live index ({live.name}) is untouched and still answers" if live
+            else "no index was published")
+    return f"cannot write the index in {store}: {reason}. Nothing was changed: {kept}; {advice}."
+
+
 def model_window(embedder: Embedder) -> int:
     """The model's window in word pieces, read from its config so no torch import is needed."""
     config = Path(embedder.resolved.location) / "sentence_bert_config.json"
@@ -344,12 +427,9 @@ def _embed(embedder: Embedder, chunks: list[Chunk], store: Path, full: bool, pro
     if not by_hash:
         return {}
     dimension = runtime.export.dimension if runtime.export else _dimension(embedder, store)
-    cache = EmbeddingCache(store / st.CACHE, cache_key(embedder.fingerprint, runtime.precision),
-                           dimension)
+    cache, found = _open_cache(store, cache_key(embedder.fingerprint, runtime.precision),
+                               dimension, full, list(by_hash), report)
     try:
-        if full:
-            cache.clear()
-        found = cache.get_many(by_hash)
         # Sorted by length, so each batch pads little (padding is wasted model time).
         todo = sorted((c for h, c in by_hash.items() if h not in found), key=lambda c: len(c.text))
         report.chunks_from_cache = sum(1 for c in chunks if c.text_hash in found)
@@ -383,6 +463,40 @@ def _embed(embedder: Embedder, chunks: list[Chunk], store: Path, full: bool, pro
         cache.close()
 
 
+def _open_cache(store: Path, key: str, dimension: int, full: bool, hashes: list[str],
+                report: BuildReport,
+                ) -> tuple[EmbeddingCache, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """The embedding cache and the vectors it has for `hashes`.
+
+    The cache is only a cache: a damaged one is moved aside (for inspection) and the
+    build starts a new one, instead of failing.
+    """
+    path = store / st.CACHE
+
+    def attempt() -> tuple[EmbeddingCache, dict[str, tuple[np.ndarray, np.ndarray]]]:
+        cache = EmbeddingCache(path, key, dimension)
+        try:
+            if full:
+                cache.clear()
+            return cache, cache.get_many(hashes)
+        except BaseException:
+            cache.close()
+            raise
+
+    try:
+        return attempt()
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.OperationalError):
+            raise  # full, read-only, locked: not damage
+        damaged = path.with_name(path.name + ".damaged")
+        os.replace(path, damaged)
+        for suffix in ("-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        report.notes.append(f"the embedding cache was damaged ({exc}); moved it to "
+                            f"{damaged.name} and started a new one")
+        return attempt()
+
+
 def _dimension(embedder: Embedder, store: Path) -> int:
     """The model's output size: from the live manifest when it used this model, else the model."""
     try:
@@ -401,10 +515,9 @@ def _write_generation(config: Config, store: Path, embedder: Embedder, params: d
                       gone: list[str], vectors: dict[str, tuple[np.ndarray, np.ndarray]],
                       report: BuildReport, precision: str) -> None:
     """Write the next generation beside the live one, then switch CURRENT to it."""
-    live = st.current_generation(store)
+    live = _live(store)
+    st.discard_unpublished(store, live)
     number = (st.generation_number(live) if live else 0) + 1
-    for stale in store.glob("gen-*.partial"):
-        shutil.rmtree(stale, ignore_errors=True)
     folder = store / f"gen-{number:06d}.partial"
     folder.mkdir()
     if previous:
@@ -436,15 +549,14 @@ def _write_generation(config: Config, store: Path, embedder: Embedder, params: d
         np.asarray(new_vectors, dtype=np.float32).reshape(-1, dimension), report)
     if index.ntotal != n_chunks:
         raise RuntimeError(f"internal error: {index.ntotal} vectors for {n_chunks} chunks")
-    import faiss
-
-    faiss.write_index(index, str(folder / st.VECTORS))
+    st.write_vectors(index, folder / st.VECTORS)
     st.Manifest(
         generation=number, model_name=config.model.name, model_fingerprint=embedder.fingerprint,
         dimension=dimension, chunker_version=CHUNKER_VERSION, n_documents=n_docs,
         n_chunks=n_chunks, index_type=plan.name, index_trained_size=trained,
         embedding_precision=precision,
-        created=datetime.now(UTC).isoformat(timespec="seconds"), **params,
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        files=st.file_checksums(folder), **params,
     ).write(folder)
     report.index_type = plan.name
     final = store / f"gen-{number:06d}"

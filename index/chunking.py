@@ -17,6 +17,7 @@ Rules, in order:
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,10 @@ from index.sentences import split_sentences
 
 NEAR_DUPLICATE_JACCARD = 0.85  # word-set overlap above which a sentence is a repeat
 NEAR_DUPLICATE_MIN_WORDS = 6  # shorter sentences only count as repeats when identical
+# Near repeats are looked for among the last this-many sentences sharing a first or last three
+# words: bounded work per sentence, where comparing with all of them made a long document of
+# alike sentences (a log, a ledger: "... of the ledger.") quadratic (minutes for 1 MB).
+NEAR_DUPLICATE_WINDOW = 32
 _WORD = re.compile(r"\w+")
 _NON_SPACE = re.compile(r"\S+")
 
@@ -134,7 +139,7 @@ class _RepeatFilter:
 
     def __init__(self, title: str) -> None:
         self._exact: set[tuple[str, ...]] = set()
-        self._by_edge: dict[tuple[str, ...], list[frozenset[str]]] = {}
+        self._by_edge: dict[tuple[str, ...], deque[frozenset[str]]] = {}
         self._title = tuple(_WORD.findall(title.lower()))
 
     def seen(self, sentence: str) -> bool:
@@ -156,15 +161,15 @@ class _RepeatFilter:
                 if len(bag & other) >= NEAR_DUPLICATE_JACCARD * len(bag | other):
                     return True
         for edge in edges:
-            self._by_edge.setdefault(edge, []).append(bag)
+            self._by_edge.setdefault(edge, deque(maxlen=NEAR_DUPLICATE_WINDOW)).append(bag)
         return False
 
 
 def _split_long(text: str, span: Span, limit: int,
                 count_tokens: Callable[[str], int]) -> list[Span]:
     """Cut a sentence longer than `limit` word pieces at whitespace into pieces that fit."""
-    words = [(span[0] + m.start(), span[0] + m.end())
-             for m in _NON_SPACE.finditer(text, span[0], span[1])]
+    # finditer(text, pos, endpos) gives offsets into the whole text already.
+    words = [(m.start(), m.end()) for m in _NON_SPACE.finditer(text, span[0], span[1])]
     pieces: list[Span] = []
     start: int | None = None
     used, prev_end = 0, span[0]

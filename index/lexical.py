@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from index.store import StoreError
+
 BM25_DIR = "bm25"
 BM25_IDS = "bm25_ids.npy"
 # Bump when `tokenize` or `lexical_text` change: tokens kept in the store are then redone.
@@ -142,15 +144,19 @@ class LexicalIndex:
     def __init__(self, folder: Path, *, mmap: bool = False) -> None:
         import bm25s
 
-        self.ids = np.load(folder / BM25_IDS)  # sorted chunk ids, one per BM25 row
-        self.bm25 = bm25s.BM25.load(str(folder / BM25_DIR), mmap=mmap, show_progress=False)
+        try:
+            self.ids = np.load(folder / BM25_IDS)  # sorted chunk ids, one per BM25 row
+            self.bm25 = bm25s.BM25.load(str(folder / BM25_DIR), mmap=mmap, show_progress=False)
+            scores = self.bm25.scores
+            self._data, self._indices = scores["data"], scores["indices"]
+            self._indptr = np.asarray(scores["indptr"])
+            n_docs = max(int(scores["num_docs"]), 1)
+        except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
+            raise StoreError(f"the lexical index in {folder} is damaged ({exc}): "
+                             "rebuild with `quotebot index --full`") from exc
         if self.bm25.nonoccurrence_array is not None:
             raise ValueError("BM25 variants with non-occurrence scores are not supported")
-        scores = self.bm25.scores
-        self._data, self._indices = scores["data"], scores["indices"]
-        self._indptr = np.asarray(scores["indptr"])
         self._dtype = np.dtype(self.bm25.dtype)
-        n_docs = max(int(scores["num_docs"]), 1)
         df = np.diff(self._indptr).astype(np.float32)  # documents containing each token
         self._idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5))
         self._last: tuple[str, np.ndarray] | None = None

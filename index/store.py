@@ -21,8 +21,10 @@ so readers never see a half-written index and a killed build leaves the old one 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -42,6 +44,9 @@ META = "meta.sqlite"
 VECTORS = "vectors.faiss"
 CACHE = "embeddings.sqlite"
 LOCK = "build.lock"
+
+
+_GENERATION = re.compile(r"gen-(\d{6,})(\.partial)?")
 
 
 class StoreError(RuntimeError):
@@ -68,6 +73,9 @@ class Manifest:
     created: str = ""
     format_version: int = FORMAT_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
+    # [size, sha256] of every other file of the generation, checked when it is opened
+    # (empty in stores written before checksums: then only presence is checked).
+    files: dict[str, list[Any]] = field(default_factory=dict)
 
     def write(self, folder: Path) -> None:
         write_atomic(folder / MANIFEST, json.dumps(asdict(self), indent=2).encode())
@@ -83,9 +91,48 @@ class Manifest:
                     "rebuild with `quotebot index --full`")
             known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
             return cls(**known)
-        except (OSError, ValueError, TypeError) as exc:
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
             raise StoreError(f"store manifest {folder / MANIFEST} is unreadable ({exc}): "
                              "rebuild with `quotebot index --full`") from exc
+
+
+def file_checksums(folder: Path) -> dict[str, list[Any]]:
+    """[size, sha256] of every file of a generation folder but its manifest."""
+    sums: dict[str, list[Any]] = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.name != MANIFEST:
+            with open(path, "rb") as f:
+                digest = hashlib.file_digest(f, "sha256").hexdigest()
+            sums[path.relative_to(folder).as_posix()] = [path.stat().st_size, digest]
+    return sums
+
+
+def verify_files(folder: Path, manifest: Manifest) -> None:
+    """StoreError unless every file the manifest lists is present, whole and unchanged.
+
+    Catches what opening alone misses: a truncated or overwritten file whose damage would
+    otherwise surface as wrong results or an error deep in a search.
+    """
+    rebuild = "rebuild with `quotebot index --full`"
+    names = list(manifest.files) or [META, VECTORS]
+    for name in names:
+        path = folder / name
+        if not path.is_file():
+            raise StoreError(f"store {folder} lacks {name}: {rebuild}")
+        if name not in manifest.files:
+            continue
+        try:
+            size, digest = manifest.files[name]
+            actual = path.stat().st_size
+            if actual != size:
+                raise StoreError(f"store file {path} is damaged ({actual:,} bytes, expected "
+                                 f"{size:,}): {rebuild}")
+            with open(path, "rb") as f:
+                if hashlib.file_digest(f, "sha256").hexdigest() != digest:
+                    raise StoreError(f"store file {path} is damaged (its content changed "
+                                     f"since it was written): {rebuild}")
+        except (OSError, TypeError, ValueError) as exc:
+            raise StoreError(f"store file {path} cannot be checked ({exc}): {rebuild}") from exc
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -122,15 +169,29 @@ def current_generation(store: Path) -> Path | None:
         name = (store / CURRENT).read_text(encoding="utf-8").strip()
     except FileNotFoundError:
         return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StoreError(f"store {store}: CURRENT is unreadable ({exc}): "
+                         "rebuild with `quotebot index --full`") from exc
     folder = store / name
-    if not name.startswith("gen-") or not folder.is_dir():
-        raise StoreError(f"store {store}: CURRENT names {name!r}, which is missing: "
-                         "rebuild with `quotebot index --full`")
+    match = _GENERATION.fullmatch(name)
+    if not match or match.group(2) or not folder.is_dir():
+        raise StoreError(f"store {store}: CURRENT names {name[:80]!r}, which is not a "
+                         "complete index: rebuild with `quotebot index --full`")
     return folder
 
 
 def generation_number(folder: Path) -> int:
     return int(folder.name.split("-")[1].split(".")[0])
+
+
+def _generations(store: Path) -> list[tuple[int, bool, Path]]:
+    """(number, complete, folder) of every generation folder in the store."""
+    found = []
+    for folder in store.glob("gen-*"):
+        match = _GENERATION.fullmatch(folder.name)
+        if match and folder.is_dir():
+            found.append((int(match.group(1)), match.group(2) is None, folder))
+    return sorted(found)
 
 
 def publish(store: Path, folder: Path) -> None:
@@ -146,11 +207,22 @@ def prune(store: Path, keep: int) -> None:
     their names); keeping the previous one covers readers that are just opening it.
     """
     live = current_generation(store)
-    complete = sorted((p for p in store.glob("gen-*") if p.is_dir() and "." not in p.name),
-                      key=generation_number)
+    generations = _generations(store)
+    complete = [folder for _, done, folder in generations if done]
     keepers = {p for p in complete[-max(keep, 1):]} | ({live} if live else set())
-    for folder in store.glob("gen-*"):
-        if folder.is_dir() and folder not in keepers:
+    for _, _, folder in generations:
+        if folder not in keepers:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def discard_unpublished(store: Path, live: Path | None) -> None:
+    """Remove what a killed or failed build left: partial generations, and complete ones
+    newer than `live` that were never published (killed between their rename and the
+    switch of CURRENT). Readers only open what CURRENT names, so none is in use.
+    """
+    live_number = generation_number(live) if live else 0
+    for number, done, folder in _generations(store):
+        if not done or number > live_number:
             shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -266,10 +338,7 @@ class StoreReader:
         self.store = store
         self.folder = folder
         self.manifest = Manifest.read(folder)
-        for name in (META, VECTORS):
-            if not (folder / name).is_file():
-                raise StoreError(f"store {folder} lacks {name}: "
-                                 "rebuild with `quotebot index --full`")
+        verify_files(folder, self.manifest)
         self.db = sqlite3.connect(f"file:{folder / META}?mode=ro&immutable=1", uri=True,
                                   check_same_thread=False)
         try:
@@ -366,3 +435,15 @@ def read_vectors(path: Path, *, mmap: bool = False) -> Any:
     except RuntimeError as exc:
         raise StoreError(f"vector index {path} is damaged ({str(exc).splitlines()[0]}): "
                          "rebuild with `quotebot index --full`") from exc
+
+
+def write_vectors(index: Any, path: Path) -> None:
+    """Save a FAISS index file; a failed write (disk full, read-only) becomes an OSError."""
+    import faiss
+
+    try:
+        faiss.write_index(index, str(path))
+    except RuntimeError as exc:
+        reason = re.search(r"\(([^()]*)\)\s*$", str(exc))  # faiss ends with "(strerror)"
+        raise OSError(f"cannot write {path}: "
+                      f"{reason.group(1) if reason else str(exc).splitlines()[0]}") from exc

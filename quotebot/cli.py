@@ -85,6 +85,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     retriever = Retriever.open(config)
+    if args.question == "-" and hasattr(sys.stdin, "reconfigure"):
+        sys.stdin.reconfigure(errors="replace")  # a line that is not UTF-8 is still asked
     questions = sys.stdin if args.question == "-" else [args.question]
     for line in questions:
         question = line.strip()
@@ -251,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
-    from index.build import BuildBusy
+    from index.build import BuildBusy, BuildError
     from index.embedding import ModelError
     from index.store import StoreError
 
@@ -260,7 +262,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"quotebot: config error: {exc}", file=sys.stderr)
         return 2
-    except (StoreError, ModelError, BuildBusy, FileNotFoundError, PermissionError) as exc:
+    except (StoreError, ModelError, BuildBusy, BuildError, FileNotFoundError,
+            PermissionError) as exc:
         print(f"quotebot: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

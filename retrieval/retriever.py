@@ -66,9 +66,25 @@ class Passage:
     chunks: list[StoredChunk] = field(default_factory=list)
 
 
+def valid_text(text: str) -> str:
+    """`text` with lone surrogates (bytes that were not UTF-8, kept by Python's
+    surrogateescape in argv, stdin and file names) replaced by U+FFFD: the tokenizer and
+    any UTF-8 output refuse them."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        raw = text.encode("utf-8", "surrogateescape")  # back to the bytes they stand for
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "surrogatepass")  # other lone surrogates
+    return raw.decode("utf-8", "replace")
+
+
 def clean_question(question: str) -> str:
-    """Control characters out, whitespace collapsed, length capped."""
-    return " ".join(_CONTROL.sub(" ", question).split())[:MAX_QUESTION_CHARS]
+    """Invalid characters and control characters out, whitespace collapsed, length capped."""
+    return " ".join(_CONTROL.sub(" ", valid_text(question)).split())[:MAX_QUESTION_CHARS]
 
 
 class Retriever:
@@ -90,15 +106,19 @@ class Retriever:
 
     def _load(self) -> None:
         reader = StoreReader(self.config.store, options=self.config.index)
-        reader.check_model(self.config.model.name, self.embedder.fingerprint)
-        if self.config.model.runtime == "onnx" and self.embedder.onnx is None:
-            # Questions are encoded with onnxruntime when the store has the model's export:
-            # no torch import (seconds, hundreds of MB); else sentence-transformers.
-            from index.onnx_encoder import use_store_export
+        try:
+            reader.check_model(self.config.model.name, self.embedder.fingerprint)
+            if self.config.model.runtime == "onnx" and self.embedder.onnx is None:
+                # Questions are encoded with onnxruntime when the store has the model's
+                # export: no torch import (seconds, hundreds of MB); else sentence-transformers.
+                from index.onnx_encoder import use_store_export
 
-            use_store_export(self.embedder, self.config.store,
-                             threads=self.config.model.query_threads)
-        lexical = LexicalIndex(reader.folder, mmap=self.config.index.mmap)
+                use_store_export(self.embedder, self.config.store,
+                                 threads=self.config.model.query_threads)
+            lexical = LexicalIndex(reader.folder, mmap=self.config.index.mmap)
+        except BaseException:
+            reader.close()
+            raise
         with self._lock:
             self.reader, self.lexical = reader, lexical
             self._docs.clear()
@@ -160,6 +180,7 @@ class Retriever:
         path it accepts, as if they were not indexed (evaluation of abstention).
         """
         k = k or self.config.retrieval.k
+        question = valid_text(question)  # the Answer repeats it: printable as UTF-8
         text = clean_question(question)
         if not any(ch.isalnum() for ch in text):
             return Answer(question, False, reason="The question has no words to search for.")

@@ -13,11 +13,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from quotebot.config import Config
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # tests never touch the network
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+# Property tests without their own max_examples run this many; the soak script runs the
+# same tests with QUOTEBOT_HYPOTHESIS=soak.
+settings.register_profile("ci", max_examples=200)
+settings.register_profile("soak", max_examples=5000)
+settings.load_profile(os.environ.get("QUOTEBOT_HYPOTHESIS", "ci"))
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

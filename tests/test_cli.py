@@ -90,3 +90,27 @@ def test_bot_without_token_is_a_clear_error(session_config: Config, capsys,
     code, out, err = run(capsys, "bot", *where(session_config))
     assert code == 2 and "TELEGRAM_BOT_TOKEN" in err and "quotebot chat" in err
     assert out == ""
+
+
+def test_damaged_index_is_exit_1_with_what_to_do(fresh_copy, capsys) -> None:
+    config = fresh_copy()
+    live = config.store / (config.store / "CURRENT").read_text().strip()
+    with open(live / "vectors.faiss", "r+b") as f:  # a bad sector in the vectors
+        f.seek(200)
+        f.write(b"\0" * 64)
+    code, out, err = run(capsys, "ask", *where(config), "Why is Mars red?")
+    assert code == 1 and out == ""
+    assert "damaged" in err and "quotebot index --full" in err and "Traceback" not in err
+
+
+def test_question_bytes_that_are_not_utf8_are_still_asked(session_config: Config, capsys,
+                                                          monkeypatch) -> None:
+    code, out, _ = run(capsys, "ask", *where(session_config), "--json",
+                       "caf\udce9 in London?")  # how Python passes a Latin-1 argument
+    assert code == 0 and json.loads(out)["question"] == "caf\ufffd in London?"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(
+        b"caf\xe9 in London?\nWhy is Mars red?\n"), encoding="utf-8"))  # strict, like a tty
+    code, out, _ = run(capsys, "ask", *where(session_config), "--json", "-")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [d["question"] for d in lines] == ["caf\ufffd in London?",
+                                                            "Why is Mars red?"]

@@ -70,6 +70,9 @@ class BotRunner:
             await app.post_shutdown(app)
 
     def stop(self) -> None:
+        """Stop as `run_polling` does on Ctrl-C; a second call does nothing."""
+        if self.loop.is_closed():
+            return
         try:
             self.run(self._stop())
         finally:
@@ -111,3 +114,27 @@ def start_bot(fake: FakeTelegram, session_config: Config,
     yield start
     for runner in runners:
         runner.stop()
+
+
+ADMIN = 1001
+
+
+@pytest.fixture
+def copy_bot(fresh_copy: Callable[[], Config], start_bot: Any) -> Iterator[Callable[..., Any]]:
+    """A bot with admin ADMIN on a private copy of the indexed corpus, with its own Retriever:
+    start(**telegram) -> (runner, config)."""
+    from retrieval import Retriever
+
+    opened = []
+
+    def start(**telegram: Any) -> tuple[BotRunner, Config]:
+        config = fresh_copy()
+        retriever = Retriever.open(config)
+        opened.append(retriever)
+        telegram.setdefault("admins", [ADMIN])
+        runner = start_bot(config=config, retriever_=retriever, **telegram)
+        return runner, config
+
+    yield start
+    for retriever in opened:
+        retriever.close()

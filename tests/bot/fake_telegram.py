@@ -24,6 +24,7 @@ from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+PAGE = "<page>"  # key of a payload that is an HTML page, not JSON
 BOT_ID = 777000111
 BOT_USERNAME = "quote_test_bot"
 STRING_KEYS = {"text", "caption", "callback_query_id", "file_id", "parse_mode", "action",
@@ -45,10 +46,13 @@ class Call:
 @dataclass
 class Fault:
     method: str
-    status: int
+    status: int  # 0: drop the connection instead of answering; -1: answer late (`delay`)
     description: str
     retry_after: int | None = None
     count: int = 1
+    deliver: bool = False  # with status 0: do the call (send the message), then drop
+    delay: float = 0.0
+    page: bool = False  # answer with a proxy's HTML error page, not a Bot API error object
 
 
 @dataclass
@@ -63,6 +67,7 @@ class FakeTelegram:
     files: dict[str, bytes] = field(default_factory=dict)
     chats: dict[int, dict[str, Any]] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
+    polls: list[Call] = field(default_factory=list)  # getUpdates calls (their offsets)
     max_poll_timeout: float = 2.0
 
     def __post_init__(self) -> None:
@@ -80,7 +85,7 @@ class FakeTelegram:
         class Handler(_Handler):
             server_state = fake
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True,
                                        kwargs={"poll_interval": 0.05})
@@ -165,32 +170,51 @@ class FakeTelegram:
         return query_id
 
     def upload(self, user_id: int, file_name: str, data: bytes, *, chat_id: int | None = None,
-               mime_type: str = "text/plain", caption: str = "") -> dict[str, Any]:
-        """Inject a document message; the file can then be fetched with getFile."""
+               mime_type: str = "text/plain", caption: str = "",
+               declared_size: int | None = -1) -> dict[str, Any]:
+        """Inject a document message; the file can then be fetched with getFile.
+
+        The message states the file's size unless `declared_size` says otherwise (None:
+        no size, as Telegram may send; a number: a size that need not be true).
+        """
         with self.cond:
             n = next(self._ids)
         file_id = f"FILE{n}"
         self.files[file_id] = data
         document = {"file_id": file_id, "file_unique_id": f"U{n}", "file_name": file_name,
-                    "mime_type": mime_type, "file_size": len(data)}
+                    "mime_type": mime_type}
+        size = len(data) if declared_size == -1 else declared_size
+        if size is not None:
+            document["file_size"] = size
         message = self.user_message(user_id, chat_id=chat_id, document=document)
         if caption:
             message["caption"] = caption
         return message
 
     def fail_next(self, method: str, status: int = 429, *, retry_after: int | None = 1,
-                  description: str = "", count: int = 1) -> None:
+                  description: str = "", count: int = 1, deliver: bool = False,
+                  page: bool = False) -> None:
         """The next `count` calls of `method` fail with `status` (429: with retry_after).
 
         `status=0` drops the connection without an answer, after the call was recorded
-        (and, for sendMessage, not delivered): the client cannot know what happened.
+        (and, for sendMessage, not delivered; with `deliver=True` it is done first, as when
+        the answer is lost on its way back): the client cannot know what happened. On
+        getUpdates the updates are then not delivered (not confirmed either: the client
+        asks again with the same offset, as with Telegram). `page=True` answers with an
+        HTML page, as a proxy in front of the Bot API does, instead of an error object.
         """
         if not description:
             description = (f"Too Many Requests: retry after {retry_after}" if status == 429
                            else "Internal Server Error")
         with self.cond:
             self.faults.append(Fault(method, status, description,
-                                     retry_after if status == 429 else None, count))
+                                     retry_after if status == 429 else None, count, deliver,
+                                     page=page))
+
+    def slow_next(self, method: str, seconds: float, *, count: int = 1) -> None:
+        """The next `count` calls of `method` are answered normally, `seconds` late."""
+        with self.cond:
+            self.faults.append(Fault(method, -1, "", None, count, delay=seconds))
 
     # --- what the bot did ----------------------------------------------------------------
 
@@ -199,10 +223,10 @@ class FakeTelegram:
             return [c for c in self.calls if c.method == method]
 
     def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
-        """Messages the bot sent successfully (sendMessage answered ok), oldest first."""
+        """Messages that reached the chat (sendMessage done, answered or not), oldest first."""
         with self.cond:
             return [c.result for c in self.calls
-                    if c.method == "sendMessage" and c.status == 200
+                    if c.method == "sendMessage" and isinstance(c.result, dict)
                     and (chat_id is None or c.result["chat"]["id"] == chat_id)]
 
     def message(self, chat_id: int, message_id: int) -> dict[str, Any]:
@@ -228,17 +252,25 @@ class FakeTelegram:
 
     # --- the API -------------------------------------------------------------------------
 
+    def _take_fault(self, method: str) -> Fault | None:
+        """The fault for this call of `method`, if one is queued (under self.cond)."""
+        fault = next((f for f in self.faults if f.method == method), None)
+        if fault is not None:
+            fault.count -= 1
+            if fault.count <= 0:
+                self.faults.remove(fault)
+        return fault
+
     def handle(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        if method == "getUpdates":
-            return 200, {"ok": True, "result": self._get_updates(params)}
         with self.cond:
             call = Call(method, params, time.monotonic())
-            self.calls.append(call)
-            fault = next((f for f in self.faults if f.method == method), None)
-            if fault is not None:
-                fault.count -= 1
-                if fault.count <= 0:
-                    self.faults.remove(fault)
+            (self.polls if method == "getUpdates" else self.calls).append(call)
+            fault = self._take_fault(method)
+            if fault is not None and fault.status == -1:
+                delay, fault = fault.delay, None
+            else:
+                delay = 0.0
+            if fault is not None and not fault.deliver:
                 body: dict[str, Any] = {"ok": False, "error_code": fault.status,
                                         "description": fault.description}
                 if fault.retry_after is not None:
@@ -247,14 +279,27 @@ class FakeTelegram:
                 self.cond.notify_all()
                 if fault.status == 0:
                     raise ConnectionAbortedError("fault: connection dropped")
+                if fault.page:
+                    return fault.status, {PAGE: f"<html><body><h1>{fault.status} "
+                                                f"{fault.description}</h1></body></html>"}
                 return fault.status, body
+        if delay:
+            time.sleep(delay)  # outside the lock: other calls go on meanwhile
+        if method == "getUpdates":
+            call.result = self._get_updates(params)
+            if fault is not None:  # deliver=True makes no sense here: plain drop
+                raise ConnectionAbortedError("fault: connection dropped")
+            return 200, {"ok": True, "result": call.result}
+        with self.cond:
             try:
                 status, result = self._method(method, params)
             except (KeyError, ValueError) as exc:
                 status, result = 400, f"Bad Request: {exc}"
-            call.status = status
+            call.status = status if fault is None else 0
             call.result = result
             self.cond.notify_all()
+        if fault is not None:  # done (delivered), but the answer never reaches the client
+            raise ConnectionAbortedError("fault: connection dropped after the call")
         if status != 200:
             return status, {"ok": False, "error_code": status, "description": result}
         return 200, {"ok": True, "result": result}
@@ -371,6 +416,22 @@ def _parse_params(content_type: str, body: bytes, query: str) -> dict[str, Any]:
     return params
 
 
+class _Server(ThreadingHTTPServer):
+    """Quiet about clients that go away mid-request (a bot being stopped or killed).
+
+    The listen backlog is 128, not socketserver's 5: a burst of new connections (the bot
+    answering many chats at once) must not be reset by the fake, which Telegram never does.
+    """
+
+    request_queue_size = 128
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class _Handler(BaseHTTPRequestHandler):
     server_state: FakeTelegram
     protocol_version = "HTTP/1.1"
@@ -416,6 +477,9 @@ class _Handler(BaseHTTPRequestHandler):
         except ConnectionAbortedError:
             self.close_connection = True
             self.connection.shutdown(2)  # socket.SHUT_RDWR
+            return
+        if PAGE in payload:
+            self._reply(status, payload[PAGE].encode(), "text/html")
             return
         self._reply(status, json.dumps(payload).encode())
 

@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections import Counter
 from typing import Any
 
 import pytest
+from asking import ask, wait_answered
 from fake_telegram import FakeTelegram
 from html_check import well_formed
 
-from quotebot.config import Config
+from bot.handlers import FAILED
 
-ADMIN, OTHER = 1001, 2002
-
-
-@pytest.fixture
-def copy_bot(fresh_copy: Callable[[], Config], start_bot: Any) -> Callable[..., tuple[Any, Config]]:
-    """A bot with admin ADMIN on a private copy of the indexed corpus, with its own Retriever."""
-    from retrieval import Retriever
-
-    opened = []
-
-    def start(**telegram: Any) -> tuple[Any, Config]:
-        config = fresh_copy()
-        retriever = Retriever.open(config)
-        opened.append(retriever)
-        runner = start_bot(config=config, retriever_=retriever, admins=[ADMIN], **telegram)
-        return runner, config
-
-    yield start
-    for retriever in opened:
-        retriever.close()
+ADMIN, OTHER = 1001, 2002  # ADMIN: the admin of `copy_bot`
 
 
 def wait_text(fake: FakeTelegram, chat: int, needle: str, timeout: float = 30) -> dict:
@@ -112,3 +95,35 @@ def test_corpus_html_is_escaped_after_reindex(fake: FakeTelegram, copy_bot: Any)
             in html)
     assert html.count("<blockquote>") == html.count("</blockquote>")
     assert "<b>pepper</b> & salt </blockquote> <i>never</i> sugar." in answer["text"]
+
+
+def test_questions_during_a_rebuild_use_the_old_index_then_the_new(
+        fake: FakeTelegram, copy_bot: Any, caplog: pytest.LogCaptureFixture) -> None:
+    runner, config = copy_bot()
+    asker, question = 4242, "Where is the Zorblax festival held?"
+    fake.user_message(asker, question)
+    assert "could not find" in fake.wait_sent(asker)[0]["text"]  # not in the old index
+    notes = config.corpus / "notes"
+    notes.mkdir()
+    for i in range(40):  # enough new text that the build embeds for a few seconds
+        (notes / f"note{i:02d}.txt").write_text(f"Note {i}\n\n" + " ".join(
+            f"Item {j} of note {i} is a crate of {j * i + 7} lanterns for the harbour."
+            for j in range(25)), encoding="utf-8")
+    (config.corpus / "zorblax.txt").write_text(ZORBLAX, encoding="utf-8")
+    background = ask(fake, range(60_000, 60_020), questions=3)
+    fake.user_message(ADMIN, "/reindex")
+    wait_text(fake, ADMIN, "Updating the index")
+    found: list[bool] = []  # one question at a time, each after the previous answer
+    while not any("Index updated" in m["text"] for m in fake.sent(ADMIN)) or found[-2:] != [
+            True, True]:
+        fake.user_message(asker, question)
+        reply = fake.wait_sent(asker, len(found) + 2, timeout=60)[-1]
+        found.append("Kettleby" in reply["text"])
+        assert len(found) < 500, "the new index never answered"
+    switch = found.index(True)
+    assert switch >= 1, "no question was answered while the index was being rebuilt"
+    assert found == [False] * switch + [True] * (len(found) - switch)  # switched once, for good
+    counts = wait_answered(fake, background)
+    assert counts == Counter({key: 1 for key in background})
+    assert not [m for m in fake.sent() if m["text"] == FAILED]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

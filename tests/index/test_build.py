@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -17,7 +16,14 @@ import pytest
 
 from index.build import BuildBusy, BuildLock, build_index
 from index.embedding import Embedder
-from index.store import CACHE, LOCK, StoreError, StoreReader, current_generation
+from index.store import (
+    CACHE,
+    LOCK,
+    StoreError,
+    StoreReader,
+    current_generation,
+    generation_number,
+)
 from quotebot.config import Config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -149,14 +155,6 @@ def test_missing_store_says_how_to_build(tmp_path: Path) -> None:
         StoreReader(tmp_path / "nothing")
 
 
-def test_truncated_vector_file_is_reported_not_crashed(fresh_copy) -> None:
-    config = fresh_copy()
-    vectors = current_generation(config.store) / "vectors.faiss"
-    vectors.write_bytes(vectors.read_bytes()[:100])
-    with pytest.raises(StoreError, match="damaged"):
-        StoreReader(config.store)
-
-
 def test_second_build_at_once_is_refused(fresh_copy) -> None:
     config = fresh_copy()
     lock = BuildLock(config.store / LOCK)
@@ -183,51 +181,133 @@ def test_waiting_build_runs_after_the_first(fresh_copy) -> None:
     assert done and done[0].chunks_embedded == 0
 
 
-def test_killed_build_leaves_old_index_whole_and_next_build_completes(fresh_copy) -> None:
-    config = fresh_copy()
-    question = "Which volcano buried Pompeii?"
-    before_ids = top_ids(config.store, question)
-    before_chunks = stored_chunks(config.store)
-    for i in range(60):  # enough new text that embedding takes a while
-        (config.corpus / "extra" / f"note{i:02d}.txt").parent.mkdir(exist_ok=True)
-        (config.corpus / "extra" / f"note{i:02d}.txt").write_text(
-            f"Note {i}. " + " ".join(f"Fact {i}-{j} concerns item {j * i} of the ledger."
-                                     for j in range(40)), encoding="utf-8")
+# --- crashes --------------------------------------------------------------------------------
+
+QUESTIONS = ["When did the first coffeehouse in London open?", "How many moons does Mars have?",
+             "How tall is the Eiffel Tower?", "Which volcano buried Pompeii?",
+             "When was the Tour de France first organised?", "What is the Kettleby cheese race?"]
+NEW_DOCS = {
+    "extra/cheese.txt": "Cheese rolling\n\nEvery spring the village of Kettleby races wheels "
+                        "of cheese down Cooper's Hill. The winner keeps the cheese.\n",
+    "extra/ledger.md": "# Ledger\n\n" + " ".join(
+        f"Entry {j} records a payment of {j * 7} crowns to the harbour master." for j in range(30)),
+    "extra/tides.txt": "Tides\n\nSpring tides happen near full and new moon, when the Sun and "
+                       "the Moon pull in line.\n",
+}
+
+
+def change_corpus(corpus: Path) -> None:
+    """The rebuild every crash test interrupts: documents added, changed and removed."""
+    for rel, text in NEW_DOCS.items():
+        (corpus / rel).parent.mkdir(parents=True, exist_ok=True)
+        (corpus / rel).write_text(text, encoding="utf-8")
+    volcanoes = corpus / "geology" / "volcanoes.txt"
+    volcanoes.write_text(volcanoes.read_text() + "\nMauna Loa in Hawaii is the largest "
+                         "active volcano on Earth by volume.\n", encoding="utf-8")
+    (corpus / "sport" / "cycling.txt").unlink()
+
+
+def answers(config: Config) -> list[dict]:
+    """The fixed questions' answers (JSON) from the live index of `config.store`."""
+    from retrieval import Retriever
+
+    retriever = Retriever.open(config)
+    try:
+        return [retriever.ask(q).to_dict() for q in QUESTIONS]
+    finally:
+        retriever.close()
+
+
+@pytest.fixture(scope="module")
+def rebuilt(session_dirs: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory,
+            ) -> tuple[dict[int, tuple[str, str]], list[dict], Path]:
+    """A clean full build of the changed corpus: its chunks, its answers, its warm cache."""
+    import shutil
+
+    base = tmp_path_factory.mktemp("rebuilt")
+    corpus, store = base / "corpus", base / "store"
+    shutil.copytree(session_dirs[0], corpus)
+    change_corpus(corpus)
+    store.mkdir()
+    shutil.copy(session_dirs[1] / CACHE, store / CACHE)  # vectors only: chunks are redone
+    config = Config()
+    config.corpus, config.store = corpus, store
+    build_index(config, full=False, progress=False)
+    return stored_chunks(store), answers(config), store / CACHE
+
+
+# SIGKILL at each step of a build (the real code and a real signal, in a subprocess):
+# step -> (function to wrap, die before or after it runs, only when its first argument is
+# a path of this name).
+KILL_POINTS = {
+    "embedding": ("index.cache:EmbeddingCache.put_many", "after", ""),  # first vectors cached
+    "lexical": ("index.build:build_lexical_tokens", "before", ""),  # new metadata written
+    "vectors": ("index.store:write_vectors", "before", ""),
+    "manifest": ("index.store:Manifest.write", "before", ""),
+    "publish": ("index.store:publish", "before", ""),  # renamed gen-N, CURRENT is the old one
+    "switch": ("index.store:write_atomic", "before", "CURRENT"),  # all flushed, not switched
+    "prune": ("index.store:prune", "before", ""),  # CURRENT switched, old ones not pruned
+}
+KILLER = """
+import importlib, os, pathlib, signal, sys
+target, when, only = sys.argv[1:4]
+module_name, _, attribute = target.partition(":")
+owner = importlib.import_module(module_name)
+*path, name = attribute.split(".")
+for part in path:
+    owner = getattr(owner, part)
+original = getattr(owner, name)
+
+def killing(*args, **kwargs):
+    if only and pathlib.Path(args[0]).name != only:
+        return original(*args, **kwargs)
+    if when == "after":
+        original(*args, **kwargs)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+setattr(owner, name, killing)
+from quotebot.cli import main
+sys.exit(main(["index", "--no-progress"]))
+"""
+
+
+def build_killed_at(config: Config, point: str) -> int:
+    """Run `quotebot index` on `config` in a subprocess that SIGKILLs itself at `point`."""
     env = dict(os.environ, QUOTEBOT_CORPUS=str(config.corpus), QUOTEBOT_STORE=str(config.store),
                PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "quotebot", "index", "--no-progress"],
-                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    cache = config.store / CACHE
-    deadline = time.monotonic() + 120
-    baseline = _cache_rows(cache)
-    while _cache_rows(cache) <= baseline and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert proc.poll() is None, "the build finished before it could be killed"
-    os.kill(proc.pid, signal.SIGKILL)  # mid-embedding, with a partial generation on disk
-    proc.wait()
+    done = subprocess.run([sys.executable, "-c", KILLER, *KILL_POINTS[point]], env=env, cwd=ROOT,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=600)
+    return done.returncode
 
-    assert stored_chunks(config.store) == before_chunks
-    assert top_ids(config.store, question) == before_ids
+
+@pytest.mark.parametrize("point", KILL_POINTS)
+def test_killed_build_leaves_a_whole_index_and_next_build_completes(fresh_copy, rebuilt,
+                                                                    point: str) -> None:
+    import shutil
+
+    clean_chunks, clean_answers, warm_cache = rebuilt
+    config = fresh_copy()
+    before_chunks, before_answers = stored_chunks(config.store), answers(config)
+    old_generation = current_generation(config.store)
+    change_corpus(config.corpus)
+    if point != "embedding":  # vectors already cached: the build gets to its later steps fast
+        shutil.copy(warm_cache, config.store / CACHE)
+
+    assert build_killed_at(config, point) == -signal.SIGKILL
+
+    if current_generation(config.store) == old_generation:  # killed before the switch
+        assert stored_chunks(config.store) == before_chunks
+        assert answers(config) == before_answers
+    else:  # killed after it: the new index is whole
+        assert point == "prune"
+        assert stored_chunks(config.store) == clean_chunks
     report = build_index(config, progress=False)
-    assert report.added and report.chunks_embedded < report.chunks
-    clean = Config()
-    clean.corpus, clean.store = config.corpus, config.store.parent / "clean-store"
-    build_index(clean, progress=False)
-    assert stored_chunks(config.store) == stored_chunks(clean.store)
-    assert not list(config.store.glob("gen-*.partial"))
-
-
-def _cache_rows(path: Path) -> int:
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
-        try:
-            tables = [t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-            return sum(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables)
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return 0
+    assert report.chunks_embedded == 0 or point == "embedding"
+    assert stored_chunks(config.store) == clean_chunks
+    assert answers(config) == clean_answers
+    live = current_generation(config.store)
+    assert sorted(p.name for p in config.store.glob("gen-*")) == sorted(
+        {old_generation.name, live.name})  # nothing half-written or unpublished left
 
 
 def test_documents_carry_the_mean_of_their_chunk_vectors(session_config: Config) -> None:
@@ -241,3 +321,135 @@ def test_documents_carry_the_mean_of_their_chunk_vectors(session_config: Config)
     reader.close()
     assert n == len(ids) >= 2
     assert np.allclose(stored, mean / np.linalg.norm(mean), atol=2e-3)  # float16 on disk
+
+
+def test_generation_left_unpublished_by_a_kill_does_not_block_builds(fresh_copy) -> None:
+    import shutil
+
+    config = fresh_copy()
+    live = current_generation(config.store)
+    orphan = config.store / f"gen-{generation_number(live) + 1:06d}"
+    shutil.copytree(live, orphan)  # what a kill between the rename and the switch leaves
+    (config.corpus / "sport" / "cycling.txt").unlink()
+    report = build_index(config, progress=False)
+    assert report.removed == ["sport/cycling.txt"]
+    assert current_generation(config.store).name == orphan.name
+    assert all(p != "sport/cycling.txt" for p, _ in stored_chunks(config.store).values())
+
+
+# --- disk full, read-only store -------------------------------------------------------------
+
+def run_index(config: Config, limit_file_size: int | None = None) -> subprocess.CompletedProcess:
+    """`quotebot index` on `config` in a subprocess, optionally under RLIMIT_FSIZE."""
+    import resource
+
+    def limit() -> None:
+        if limit_file_size is not None:  # writes past the limit fail with EFBIG, not SIGXFSZ
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit_file_size, limit_file_size))
+
+    env = dict(os.environ, QUOTEBOT_CORPUS=str(config.corpus), QUOTEBOT_STORE=str(config.store),
+               PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "quotebot", "index", "--no-progress"], env=env,
+                          cwd=ROOT, capture_output=True, text=True, timeout=600,
+                          preexec_fn=limit)
+
+
+@pytest.fixture
+def mount():
+    """mount(*options, target): a real mount (tmpfs, bind), undone after the test; skips
+    unless this runs as root where mounting is allowed."""
+    mounted: list[Path] = []
+
+    def do(*options: str, target: Path) -> None:
+        if os.geteuid() != 0:
+            pytest.skip("mounting needs root")
+        done = subprocess.run(["mount", *options, str(target)], capture_output=True, text=True)
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount here: {done.stderr.strip()}")
+        if target not in mounted:
+            mounted.append(target)
+
+    yield do
+    for target in reversed(mounted):
+        subprocess.run(["umount", "-l", str(target)], check=False)
+
+
+def used_bytes(folder: Path) -> int:
+    stats = os.statvfs(folder)
+    return (stats.f_blocks - stats.f_bfree) * stats.f_frsize
+
+
+def assert_untouched(config: Config, generation: Path, before: list[dict]) -> None:
+    """The failed build left the live index as it was and nothing of its own."""
+    assert current_generation(config.store) == generation
+    assert sorted(p.name for p in config.store.glob("gen-*")) == [generation.name]
+    assert answers(config) == before
+
+
+@pytest.mark.parametrize("limit", ["tmpfs", "file size"])
+def test_disk_full_is_a_clear_error_and_leaves_the_old_index(fresh_copy, rebuilt, mount,
+                                                             tmp_path: Path, limit: str) -> None:
+    import shutil
+
+    clean_chunks, _, warm_cache = rebuilt
+    config = fresh_copy()
+    before = answers(config)
+    if limit == "tmpfs":  # a real ENOSPC: a filesystem with room for the old index only
+        disk = tmp_path / "disk"
+        disk.mkdir()
+        mount("-t", "tmpfs", "-o", "size=16m", "tmpfs", target=disk)
+        shutil.copytree(config.store, disk / "store")
+        config.store = disk / "store"
+    generation = current_generation(config.store)
+    change_corpus(config.corpus)
+    shutil.copy(warm_cache, config.store / CACHE)  # the build goes straight to writing
+    if limit == "tmpfs":
+        # Room for the cache's shared-memory file, not for a copy of the metadata.
+        mount("-o", f"remount,size={used_bytes(disk) + 64 * 1024}", "tmpfs", target=disk)
+        failed = run_index(config)
+    else:  # RLIMIT_FSIZE: no file may grow as large as the metadata (EFBIG when copying it)
+        failed = run_index(config, (generation / "meta.sqlite").stat().st_size - 4096)
+
+    assert failed.returncode == 1
+    assert "cannot write the index" in failed.stderr and "free some disk space" in failed.stderr
+    assert "untouched" in failed.stderr and "Traceback" not in failed.stderr
+    assert_untouched(config, generation, before)
+    if limit == "tmpfs":
+        mount("-o", "remount,size=16m", "tmpfs", target=disk)
+    assert run_index(config).returncode == 0
+    assert stored_chunks(config.store) == clean_chunks
+
+
+@pytest.mark.parametrize("how", ["read-only mount", "no write permission"])
+def test_read_only_store_is_a_clear_error_and_still_answers(fresh_copy, rebuilt, mount,
+                                                            how: str) -> None:
+    import shutil
+
+    clean_chunks, _, warm_cache = rebuilt
+    config = fresh_copy()
+    before = answers(config)
+    generation = current_generation(config.store)
+    change_corpus(config.corpus)
+    shutil.copy(warm_cache, config.store / CACHE)
+    if how == "read-only mount":  # EROFS, as on a read-only volume
+        mount("--bind", str(config.store), target=config.store)
+        mount("-o", "remount,bind,ro", target=config.store)
+    else:  # EACCES; root ignores permissions, so this one runs for other users only
+        if os.geteuid() == 0:
+            pytest.skip("root writes through missing write permission")
+        for path in [config.store, *config.store.rglob("*")]:
+            path.chmod(path.stat().st_mode & ~0o222)
+
+    failed = run_index(config)
+    assert failed.returncode == 1
+    assert "cannot write the index" in failed.stderr and "writable" in failed.stderr
+    assert "Traceback" not in failed.stderr
+    assert_untouched(config, generation, before)  # and it still answers from it
+    if how == "read-only mount":
+        subprocess.run(["umount", str(config.store)], check=True)
+    else:
+        for path in [config.store, *config.store.rglob("*")]:
+            path.chmod(path.stat().st_mode | 0o200)
+    assert run_index(config).returncode == 0
+    assert stored_chunks(config.store) == clean_chunks

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from index.chunking import TokenCounter, chunk_document, load_token_counter
 from index.embedding import resolve_model
-from index.loaders import load_document
+from index.loaders import SkipFile, load_document
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +58,14 @@ def test_overlong_sentence_is_cut_to_fit_the_window(count: TokenCounter) -> None
     assert all(count(c.text) <= 254 for c in chunks)
     covered = "".join(d.text[s:e] for c in chunks for s, e in c.sentences)
     assert covered.count("antidisestablishmentarianism") >= 300
+
+
+def test_overlong_sentence_after_others_is_cut_where_it_stands(count: TokenCounter) -> None:
+    long_sentence = "Then " + " ".join(f"word{i}" for i in range(400))  # no full stop
+    d = doc("A short first sentence. " + long_sentence)
+    chunks = chunk_document(d, count, max_tokens=50, overlap_sentences=0)
+    assert len(chunks) > 4
+    assert " ".join(c.text for c in chunks) == d.text  # every word once, in order
 
 
 def test_headings_start_chunks_and_give_their_path(count: TokenCounter) -> None:
@@ -119,3 +127,37 @@ def test_any_text_chunks_exactly_within_budget(count: TokenCounter, paragraphs: 
         assert d.text[c.start:c.end] == c.text
         assert count(c.text) <= budget
         assert c.sentences[0][0] == c.start and c.sentences[-1][1] == c.end
+
+
+@settings(deadline=None)  # examples: the profile in tests/conftest.py (more in the soak)
+@given(text=st.text(max_size=3000), name=st.sampled_from(["u.txt", "u.md", "u.html"]),
+       budget=st.integers(min_value=8, max_value=254), overlap=st.integers(0, 2))
+def test_any_unicode_text_chunks_exactly_within_the_window(count: TokenCounter, text: str,
+                                                           name: str, budget: int,
+                                                           overlap: int) -> None:
+    try:
+        d = doc(text, name)
+    except SkipFile:
+        return
+    chunks = chunk_document(d, count, max_tokens=budget, overlap_sentences=overlap)
+    assert len({c.chunk_id for c in chunks}) == len(chunks)
+    for c in chunks:
+        assert d.text[c.start:c.end] == c.text
+        assert count(c.text) <= 254  # the model's window minus its two special tokens
+        assert c.sentences == sorted(c.sentences)
+        assert c.sentences[0][0] == c.start and c.sentences[-1][1] == c.end
+        assert all(c.start <= s < e <= c.end <= len(d.text) for s, e in c.sentences)
+        assert all(d.text[s:e] == d.text[s:e].strip() for s, e in c.sentences)
+        assert 1 <= c.line_start <= c.line_end
+
+
+def test_near_repeat_search_is_bounded_for_alike_sentences(count: TokenCounter) -> None:
+    from index.chunking import NEAR_DUPLICATE_WINDOW, _RepeatFilter
+
+    repeats = _RepeatFilter("Ledger")
+    for i in range(5 * NEAR_DUPLICATE_WINDOW):  # same last three words: one bucket
+        assert not repeats.seen(f"Entry {i} records a payment made to the harbour master.")
+    assert max(len(bag) for bag in repeats._by_edge.values()) == NEAR_DUPLICATE_WINDOW
+    assert repeats.seen("Entry 1 records a payment made to the harbour master.")  # exact
+    assert repeats.seen(f"Entry {5 * NEAR_DUPLICATE_WINDOW - 1} records a payment made to "
+                        "the harbour master today.")  # near, and recent

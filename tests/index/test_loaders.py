@@ -553,3 +553,46 @@ def test_blocks_valid_for_any_text(name: str, text: str) -> None:
     assert_valid_blocks(doc)
     assert doc.line_anchors == sorted(doc.line_anchors)
     assert all(0 <= offset < len(doc.text) for offset, _ in doc.line_anchors)
+
+
+def mutated(original: bytes) -> st.SearchStrategy[bytes]:
+    """`original` with some bytes overwritten and maybe cut short: a damaged real file."""
+    edits = st.lists(st.tuples(st.integers(0, len(original) - 1), st.integers(0, 255)),
+                     max_size=12)
+    cut = st.integers(1, len(original))
+    return st.builds(lambda e, n: bytes(_apply(original, e))[:n], edits, cut)
+
+
+def _apply(data: bytes, edits: list[tuple[int, int]]) -> bytearray:
+    out = bytearray(data)
+    for position, value in edits:
+        out[position] = value
+    return out
+
+
+def _real_files() -> dict[str, bytes]:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        pdf = write_pdf(Path(folder) / "a.pdf", PDF_PAGES, title="A title")
+        return {".pdf": pdf, ".docx": docx_bytes(Path(folder)),
+                ".html": b"<html><head><title>T</title></head><body><h1>Head</h1><p>One. "
+                         b"Two &amp; three.</p><ul><li>item</li></ul><pre>a\nb</pre></body>",
+                ".md": b"---\ntitle: x\n---\n# H\n\nText *here*.\n\n- item\n\n```\ncode\n```\n"}
+
+
+REAL_FILES = _real_files()
+
+
+@settings(deadline=None)  # examples: the profile in tests/conftest.py (more in the soak)
+@given(data=st.data(), suffix=st.sampled_from(sorted(SUPPORTED_SUFFIXES)))
+def test_any_bytes_load_or_are_skipped_with_a_reason(data: st.DataObject, suffix: str) -> None:
+    real = REAL_FILES.get(suffix)
+    content = data.draw(st.binary(max_size=4096) | mutated(real) if real else st.binary())
+    try:
+        doc = load_document("f" + suffix, content)
+    except SkipFile as exc:
+        assert str(exc).strip() and "\n" not in str(exc)
+        return
+    assert_valid_blocks(doc)
+    assert all(0 <= offset <= len(doc.text) for offset, _ in doc.line_anchors)

@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from index.store import StoreReader
 from quotebot.config import Config
@@ -131,3 +133,44 @@ def test_json_keeps_the_documented_keys(retriever: Retriever) -> None:
 def test_every_mode_finds_the_plain_answer(retriever: Retriever, mode: str) -> None:
     answer = retriever.ask("When did the first coffeehouse in London open?", mode=mode)
     assert answer.hits[0].citation.path == "food/coffee.html"
+
+
+HOSTILE_QUESTIONS = {
+    "empty": "",
+    "whitespace": " \n\t ",
+    "10,000 characters": ("When did the first coffeehouse in London open? " * 250)[:10_000],
+    "only punctuation": "?!...;:—«»¿¡",
+    "Chinese": "伦敦第一家咖啡馆是什么时候开的？",
+    "Arabic": "متى افتتح أول مقهى في لندن؟",
+    "Russian": "Когда открылась первая кофейня в Лондоне?",
+    "emoji": "☕🏰❓",
+    "control characters": "\x00\x07\x1b[31mWhen\x08 did\x7f the coffeehouse open?\r\n",
+    "HTML": "<b>When</b> did the <a href='https://x.example'>coffeehouse</a> open?<script>",
+    "zero-width and bidi": "\u200b\u202eWhen did the coffeehouse open?\u202c",
+    "bytes that are not UTF-8": "caf\udce9 in London?",  # as sys.argv gives them
+}
+
+
+def assert_sensible(answer: Any, question: str) -> None:
+    """An answer with quotes that are exact spans, or no answer and a reason; printable."""
+    assert isinstance(answer.found, bool)
+    if answer.found:
+        assert answer.hits
+        for hit in answer.hits:
+            assert hit.text[hit.excerpt_start - hit.passage_start:
+                            hit.excerpt_end - hit.passage_start] == hit.excerpt
+    else:
+        assert answer.reason and not answer.hits
+    json.dumps(answer.to_dict(), ensure_ascii=False).encode("utf-8")  # as `ask --json` does
+
+
+@pytest.mark.parametrize("kind", HOSTILE_QUESTIONS)
+def test_hostile_question_gets_an_answer_or_a_reason(retriever: Retriever, kind: str) -> None:
+    assert_sensible(retriever.ask(HOSTILE_QUESTIONS[kind]), HOSTILE_QUESTIONS[kind])
+
+
+# Each example runs the model: a fifth of the profile's count (tests/conftest.py).
+@settings(deadline=None, max_examples=max(10, settings.default.max_examples // 5))
+@given(question=st.text(max_size=300))
+def test_any_question_gets_an_answer_or_a_reason(retriever: Retriever, question: str) -> None:
+    assert_sensible(retriever.ask(question), question)
