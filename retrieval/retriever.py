@@ -283,6 +283,12 @@ class Retriever:
     def close(self) -> None:
         self.reader.close()
 
+    def __enter__(self) -> Retriever:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def _sentences(passage: Passage) -> tuple[list[tuple[int, int]], np.ndarray]:
     """The distinct sentences of a passage's chunks, in order, with their stored vectors."""

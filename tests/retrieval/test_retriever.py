@@ -174,3 +174,12 @@ def test_hostile_question_gets_an_answer_or_a_reason(retriever: Retriever, kind:
 @given(question=st.text(max_size=300))
 def test_any_question_gets_an_answer_or_a_reason(retriever: Retriever, question: str) -> None:
     assert_sensible(retriever.ask(question), question)
+
+
+def test_retriever_used_as_context_manager_closes_its_store(session_config: Config) -> None:
+    import sqlite3
+
+    with Retriever.open(session_config) as retriever:
+        assert retriever.ask("Why is Mars red?").found
+    with pytest.raises(sqlite3.ProgrammingError):
+        retriever.reader.db.execute("SELECT 1")
