@@ -71,6 +71,8 @@ class IndexConfig:
 @dataclass
 class RetrievalConfig:
     k: int = 3
+    mode: str = "hybrid"
+    min_confidence: float = 0.7
 
 
 @dataclass
