@@ -10,6 +10,9 @@ shipped threshold (and a few around it), on data the threshold was not fitted to
 - Out of domain, where nothing can answer: SciFact claims asked of the SQuAD corpus
   (Wikipedia paragraphs) and SQuAD questions asked of the SciFact corpus (biomedical
   abstracts). "declined" is the share the product rightly declines (higher is better).
+- For comparison, SQuAD itself as `calibrate_abstention.py` measures it (answerable, and
+  with the question's own article hidden), and the balanced accuracy (mean of "answerable
+  answered" and "absent declined") of each set, averaged over the two sets.
 
 Both indexes are the ones `quotebot eval` keeps (built on first use). Run from the
 repository root:
@@ -29,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from quotebot.config import load_config  # noqa: E402
 from quotebot.evalstore import prepare  # noqa: E402
 from retrieval import Retriever  # noqa: E402
-from retrieval.evaluation import doc_key, load_beir, load_squad  # noqa: E402
+from retrieval.evaluation import doc_key, evaluate_squad, load_beir, load_squad  # noqa: E402
 
 DATA = Path("../shared/data")
 THRESHOLDS = [0.5, 0.6, 0.65, 0.7, 0.75, 0.8]
@@ -79,6 +82,8 @@ def main() -> None:
         foreign_squad = [c for c, _ in confidences(retriever, squad_questions)]
     with Retriever.open(squad_config) as retriever:
         foreign_claims = [c for c, _ in confidences(retriever, claims)]
+        seen: dict[str, list[float]] = {}
+        evaluate_squad(retriever, squad, mode="hybrid", limit=args.limit, confidences=seen)
     qids = list(scifact.queries)
     own_all = [c for c, _ in own]
     own_top = [c for (c, top), q in zip(own, qids, strict=True) if top in scifact.qrels[q]]
@@ -91,7 +96,14 @@ def main() -> None:
             "scifact_top1_relevant_declined": share(own_top, t, below=True),
             "claims_on_squad_declined": share(foreign_claims, t, below=True),
             "squad_on_scifact_declined": share(foreign_squad, t, below=True),
+            "squad_answerable_declined": share(seen["answerable"], t, below=True),
+            "squad_hidden_declined": share(seen["hidden"], t, below=True),
         })
+        r = rows[-1]
+        scifact_balanced = (1 - r["scifact_answerable_declined"] + (
+            r["claims_on_squad_declined"] + r["squad_on_scifact_declined"]) / 2) / 2
+        squad_balanced = (1 - r["squad_answerable_declined"] + r["squad_hidden_declined"]) / 2
+        r["balanced_accuracy"] = round((scifact_balanced + squad_balanced) / 2, 4)
     if args.json:
         for row in rows:
             print(json.dumps(row))
@@ -99,13 +111,16 @@ def main() -> None:
     print(f"SciFact claims: {len(claims)} ({len(own_top)} with a gold abstract first); "
           f"SQuAD questions: {len(squad_questions)}; shipped min_confidence = {threshold}")
     print(f"{'threshold':>9} {'SciFact declined':>17} {'top-1 gold declined':>20} "
-          f"{'claims@SQuAD declined':>22} {'SQuAD@SciFact declined':>23}")
+          f"{'claims@SQuAD declined':>22} {'SQuAD@SciFact declined':>23} "
+          f"{'SQuAD declined':>15} {'SQuAD hidden declined':>22} {'balanced acc':>13}")
     for r in rows:
         mark = " *" if r["shipped"] else ""
         print(f"{r['threshold']:>9.2f} {r['scifact_answerable_declined']:>17.3f} "
               f"{r['scifact_top1_relevant_declined']:>20.3f} "
               f"{r['claims_on_squad_declined']:>22.3f} "
-              f"{r['squad_on_scifact_declined']:>23.3f}{mark}")
+              f"{r['squad_on_scifact_declined']:>23.3f} "
+              f"{r['squad_answerable_declined']:>15.3f} {r['squad_hidden_declined']:>22.3f} "
+              f"{r['balanced_accuracy']:>13.3f}{mark}")
 
 
 if __name__ == "__main__":
