@@ -25,6 +25,7 @@ import os
 import shutil
 import sqlite3
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -239,6 +240,7 @@ def _finish(target: Path, folder: Path, manifest: Any, size: int, n_docs: int,
     new = dataclasses.replace(
         manifest, generation=1, n_documents=n_docs, n_chunks=size, index_type=plan.name,
         index_trained_size=size if plan.kind == "ivf" or plan.sq8 else 0,
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
         extra={"synthetic": details}, files=files if files is not None
         else st.file_checksums(folder))
     new.write(folder)
