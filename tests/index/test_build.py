@@ -16,6 +16,7 @@ import pytest
 
 from index.build import BuildBusy, BuildLock, build_index
 from index.embedding import Embedder
+from index.onnx_export import MODELS
 from index.store import (
     CACHE,
     LOCK,
@@ -399,7 +400,11 @@ def test_disk_full_is_a_clear_error_and_leaves_the_old_index(fresh_copy, rebuilt
         disk = tmp_path / "disk"
         disk.mkdir()
         mount("-t", "tmpfs", "-o", "size=16m", "tmpfs", target=disk)
-        shutil.copytree(config.store, disk / "store")
+        # The model's ONNX export (store/models, ~100 MB) stays where it is, linked: the
+        # small disk is for the index, whose writes are what must run out of room.
+        shutil.copytree(config.store, disk / "store", ignore=shutil.ignore_patterns(MODELS))
+        if (config.store / MODELS).is_dir():
+            (disk / "store" / MODELS).symlink_to(config.store / MODELS)
         config.store = disk / "store"
     generation = current_generation(config.store)
     change_corpus(config.corpus)
