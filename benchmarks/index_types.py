@@ -5,7 +5,7 @@ enough (`index.flat_max`), IVF's lists and depth (`ivf_nlist`, `ivf_nprobe`), SQ
 many OpenMP threads one question should use (`search_threads`), and whether HNSW
 would win. Vectors are those of a scaled store (benchmarks/scaled_store.py: real SQuAD
 passage vectors plus noise around them); queries are real SQuAD questions encoded by
-the product. One question at a time, as `ask` searches, k = 50 (the hybrid depth).
+the product. One question at a time, as `ask` searches, k = the hybrid depth (100).
 
     python benchmarks/index_types.py                       # 10k, 25k, 50k, 100k
     python benchmarks/index_types.py --sizes 1000000 --hnsw
@@ -25,7 +25,9 @@ from typing import Any
 import numpy as np
 from common import ROOT, SQUAD, log, machine, squad_questions, squad_store, write_json
 
-K = 50
+from retrieval.retriever import Settings
+
+K = Settings.depth  # candidates `ask` takes from the dense index
 
 
 def _time_searches(index: Any, queries: np.ndarray, threads: int, result: dict[str, Any],
@@ -133,7 +135,7 @@ def main() -> None:
             result["recall@10"] = round(float(np.mean(
                 [len(set(t[:10]) & set(g[:10])) / 10 for t, g in zip(truth, found, strict=True)])),
                 4)
-            result["recall@50"] = round(float(np.mean(
+            result[f"recall@{K}"] = round(float(np.mean(
                 [len(set(t) & set(g)) / K for t, g in zip(truth, found, strict=True)])), 4)
             rows.append(result)
             log(f"{n} {name}: {result['search_ms_ram_1_thread']} ms (1 thread), "
