@@ -68,6 +68,7 @@ def main() -> None:
         add_vectors,
         auto_nlist,
         new_index,
+        search_nprobe,
         training_sample,
         use_threads,
     )
@@ -85,7 +86,6 @@ def main() -> None:
     retriever = Retriever.open(config)
     queries = np.vstack([retriever.encode(q) for q in squad_questions(args.squad, n_questions)])
     retriever.close()
-    nprobe = config.index.ivf_nprobe
 
     rows: list[dict[str, Any]] = []
     for n in sizes:
@@ -113,7 +113,7 @@ def main() -> None:
                 index = new_index(vectors.shape[1], plan, training_sample(vectors, plan))
                 add_vectors(index, ids, vectors)
                 if plan.kind == "ivf":
-                    faiss.extract_index_ivf(index).nprobe = nprobe
+                    faiss.extract_index_ivf(index).nprobe = search_nprobe(plan.nlist, config.index)
             build = time.perf_counter() - started
             with tempfile.TemporaryDirectory() as tmp:
                 path = os.path.join(tmp, "v.faiss")
@@ -127,6 +127,7 @@ def main() -> None:
                         loaded["mmap_ondisk_lists"] = faiss.read_index(path, faiss.IO_FLAG_MMAP)
                 for how, opened in loaded.items():
                     if plan is not None and plan.kind == "ivf":
+                        nprobe = search_nprobe(plan.nlist, config.index)
                         faiss.extract_index_ivf(opened).nprobe = nprobe
                     for threads in ((1, 2) if how == "ram" else (1,)):
                         found = _time_searches(opened, queries, threads, result,
@@ -145,7 +146,8 @@ def main() -> None:
                            "command": "python benchmarks/index_types.py"
                            + (" --quick" if args.quick else f" --sizes {args.sizes}"
                               + (" --hnsw" if args.hnsw else "")),
-                           "nprobe": nprobe, "k": K, "questions": n_questions, "results": rows})
+                           "nprobe": config.index.ivf_nprobe or "auto", "k": K,
+                           "questions": n_questions, "results": rows})
 
 
 if __name__ == "__main__":

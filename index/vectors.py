@@ -157,12 +157,29 @@ def all_vectors(index: Any) -> tuple[np.ndarray, np.ndarray]:
     return ids, index.reconstruct_batch(ids)
 
 
+def auto_nprobe(nlist: int) -> int:
+    """Lists to search per question: 16 of 256, growing with the square root of nlist.
+
+    With more lists each holds fewer passages, and a question's true neighbours spread
+    over more of them: a fixed nprobe loses recall as the corpus grows (16 gave recall@10
+    0.990 at 100k passages, 256 lists, but 0.975-0.986 at 1M, 1024 lists; 32 gave 0.994).
+    The searched share still falls as the corpus grows (6% of 256 lists, 3% of 1024).
+    """
+    return max(1, min(nlist, round(16 * math.sqrt(max(nlist, 1) / 256))))
+
+
+def search_nprobe(nlist: int, config: IndexConfig) -> int:
+    """The configured `ivf_nprobe`, or (0) the automatic one for `nlist` lists."""
+    return max(int(config.ivf_nprobe), 1) if config.ivf_nprobe else auto_nprobe(nlist)
+
+
 def configure_search(index: Any, config: IndexConfig) -> None:
     """Query-time settings: lists searched per question for IVF indexes."""
     import faiss
 
     if not isinstance(index, faiss.IndexIDMap2):
-        faiss.extract_index_ivf(index).nprobe = max(int(config.ivf_nprobe), 1)
+        ivf = faiss.extract_index_ivf(index)
+        ivf.nprobe = search_nprobe(ivf.nlist, config)
 
 
 def use_threads(n: int) -> None:

@@ -59,7 +59,7 @@ class IndexConfig:
     faiss_index: str = "auto"
     flat_max: int = 25_000
     ivf_nlist: int = 0
-    ivf_nprobe: int = 16
+    ivf_nprobe: int = 0
     retrain_growth: float = 2.0
     sq8: bool = False
     mmap: bool = True
