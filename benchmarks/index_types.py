@@ -98,6 +98,7 @@ def main() -> None:
         candidates: list[tuple[str, Any]] = [
             ("flat", IndexPlan("flat")), ("flat-sq8", IndexPlan("flat", 0, True)),
             (f"ivf{auto_nlist(n)}", IndexPlan("ivf", auto_nlist(n))),
+            (f"ivf{auto_nlist(n)}-fp16", IndexPlan("ivf", auto_nlist(n), fp16=True)),
             (f"ivf{auto_nlist(n)}-sq8", IndexPlan("ivf", auto_nlist(n), True))]
         if args.hnsw:
             candidates.append(("hnsw32", None))

@@ -67,7 +67,7 @@ class Manifest:
     chunker_version: int
     n_documents: int = 0
     n_chunks: int = 0
-    index_type: str = "flat"  # index.vectors.IndexPlan.name: "flat", "ivf1024", "ivf1024-sq8"
+    index_type: str = "flat"  # IndexPlan.name: "flat", "ivf1024-fp16", "ivf1024-sq8", ...
     index_trained_size: int = 0  # passages the IVF lists / SQ8 ranges were trained on
     embedding_precision: str = "fp32"  # model weights the chunks were embedded with
     created: str = ""

@@ -61,6 +61,7 @@ class IndexConfig:
     ivf_nlist: int = 0
     ivf_nprobe: int = 0
     retrain_growth: float = 2.0
+    ivf_fp16: bool = True
     sq8: bool = False
     mmap: bool = True
     search_threads: int = 1
