@@ -163,14 +163,15 @@ def all_vectors(index: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def auto_nprobe(nlist: int) -> int:
-    """Lists to search per question: 16 of 256, growing with the square root of nlist.
+    """Lists to search per question: 16 up to 256 lists, then growing with sqrt(nlist).
 
     With more lists each holds fewer passages, and a question's true neighbours spread
     over more of them: a fixed nprobe loses recall as the corpus grows (16 gave recall@10
     0.990 at 100k passages, 256 lists, but 0.975-0.986 at 1M, 1024 lists; 32 gave 0.994).
     The searched share still falls as the corpus grows (6% of 256 lists, 3% of 1024).
+    Fewer than 16 lost recall on smaller IVF indexes (0.96 with 11 of 128 at 25k).
     """
-    return max(1, min(nlist, round(16 * math.sqrt(max(nlist, 1) / 256))))
+    return min(max(nlist, 1), max(16, round(16 * math.sqrt(max(nlist, 1) / 256))))
 
 
 def search_nprobe(nlist: int, config: IndexConfig) -> int:

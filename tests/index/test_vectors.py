@@ -178,10 +178,10 @@ def test_sq8_index_answers_like_the_flat_one(fresh_copy, retriever: Retriever) -
     sq8.close()
 
 
-def test_automatic_nprobe_grows_with_the_square_root_of_the_lists() -> None:
+def test_automatic_nprobe_is_16_then_grows_with_the_square_root_of_the_lists() -> None:
     from index.vectors import auto_nprobe
 
-    assert [auto_nprobe(n) for n in (4, 64, 256, 1024, 4096)] == [2, 8, 16, 32, 64]
+    assert [auto_nprobe(n) for n in (4, 64, 256, 1024, 4096)] == [4, 16, 16, 32, 64]
 
 
 def test_ivf_index_searches_the_configured_or_automatic_lists() -> None:
@@ -189,6 +189,6 @@ def test_ivf_index_searches_the_configured_or_automatic_lists() -> None:
     index = new_index(32, IndexPlan("ivf", 16), vectors)
     add_vectors(index, ids, vectors)
     configure_search(index, IndexConfig(ivf_nprobe=0))
-    assert faiss.extract_index_ivf(index).nprobe == 4  # 16 * sqrt(16 / 256)
-    configure_search(index, IndexConfig(ivf_nprobe=7))
-    assert faiss.extract_index_ivf(index).nprobe == 7
+    assert faiss.extract_index_ivf(index).nprobe == 16  # all 16 lists
+    configure_search(index, IndexConfig(ivf_nprobe=3))
+    assert faiss.extract_index_ivf(index).nprobe == 3
