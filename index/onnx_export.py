@@ -111,6 +111,12 @@ def _file_damage(path: Path, expected: Any) -> str:
     return ""
 
 
+def _remember(path: Path, digest: str) -> None:
+    """Note a file this process has just written and summed as whole (no second read)."""
+    stat = path.stat()
+    _verified[(str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino)] = digest
+
+
 def _sha256(path: Path) -> str:
     with open(path, "rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
@@ -221,6 +227,8 @@ def _export(store: Path, embedder: Embedder) -> OnnxExport | None:
             shutil.rmtree(final)
         os.rename(tmp, final)
         fsync_dir(models)
+        for name, (_, digest) in meta["files"].items():
+            _remember(final / name, digest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return find_export(store, embedder.fingerprint)
@@ -294,6 +302,7 @@ def quantize_int8(export: OnnxExport) -> None:
         export.files[target.name] = meta["files"][target.name]
         os.replace(tmp, target)
         fsync_dir(export.folder)
+        _remember(target, meta["files"][target.name][1])
     finally:
         tmp.unlink(missing_ok=True)
 
