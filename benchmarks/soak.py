@@ -30,6 +30,7 @@ import resource
 import shutil
 import signal
 import sqlite3
+import struct
 import subprocess
 import sys
 import tempfile
@@ -218,6 +219,42 @@ def umount(target: Path) -> None:
 def used_bytes(folder: Path) -> int:
     stats = os.statvfs(folder)
     return (stats.f_blocks - stats.f_bfree) * stats.f_frsize
+
+
+class FileAccess:
+    """inotify on one file: was it opened or read (IN_OPEN, IN_ACCESS) since the last call?
+
+    Counts are of queued events (the kernel merges repeats), so only zero is exact."""
+
+    IN_ACCESS, IN_OPEN, IN_Q_OVERFLOW = 0x1, 0x20, 0x4000
+
+    def __init__(self, path: Path) -> None:
+        import ctypes
+        import ctypes.util
+
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        self.fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        if self.fd < 0 or libc.inotify_add_watch(self.fd, os.fsencode(path),
+                                                 self.IN_ACCESS | self.IN_OPEN) < 0:
+            raise OSError(ctypes.get_errno(), f"inotify on {path}")
+
+    def events(self) -> dict[str, int]:
+        counts = {"opens": 0, "reads": 0, "overflow": 0}
+        data = b""
+        with contextlib.suppress(BlockingIOError):
+            while chunk := os.read(self.fd, 65536):
+                data += chunk
+        at = 0
+        while at + 16 <= len(data):
+            _, mask, _, length = struct.unpack_from("iIII", data, at)
+            at += 16 + length
+            counts["opens"] += bool(mask & self.IN_OPEN)
+            counts["reads"] += bool(mask & self.IN_ACCESS)
+            counts["overflow"] += bool(mask & self.IN_Q_OVERFLOW)
+        return counts
+
+    def close(self) -> None:
+        os.close(self.fd)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -646,6 +683,7 @@ def scenario_hostile(ctx: Ctx) -> Result:
     started = time.monotonic()
     command = (["setpriv", "--bounding-set", "-dac_override,-dac_read_search"]
                if os.geteuid() == 0 and shutil.which("setpriv") else [])
+    watch = FileAccess(huge) if huge.exists() else None
     done = run_index(corpus, store, "--json", command=command)
     res.details["build_seconds"] = round(time.monotonic() - started, 1)
     io = dict(line.split(": ") for line in done.stderr.splitlines() if ": " in line
@@ -654,8 +692,15 @@ def scenario_hostile(ctx: Ctx) -> Result:
     res.details["build_peak_rss_mb"] = round(
         resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
     res.check(done.returncode == 0, f"build failed: {done.stderr[-2000:]}")
-    if huge.exists():  # everything the build read, model included, is far below 1 GB
-        res.check(0 < int(io.get("rchar", -1)) < 2**30 // 2, f"the build read {io}")
+    if watch is not None:  # the build never read the 1 GB file (inotify, IN_ACCESS)
+        during = watch.events()
+        with open(huge, "rb") as f:
+            f.read(1)  # and the watch would have seen a read
+        after = watch.events()
+        watch.close()
+        res.details["one_gigabyte_file_during_build"] = during
+        res.check(during["reads"] == 0 and not during["overflow"] and after["reads"] > 0,
+                  f"the 1 GB file: {during} during the build, {after} after one read")
     report = json.loads(done.stdout) if done.returncode == 0 else {"skipped": []}
     skipped = {s["path"]: s["reason"] for s in report["skipped"]}
     indexed = set()
@@ -1103,6 +1148,10 @@ def crash_restarts(ctx: Ctx, res: Result, crashes: int) -> None:
 
 # --- scenario: rebuild while asking --------------------------------------------------------
 
+HARBOURS = ["Quillon", "Brannock", "Tavistrel", "Morwenna", "Skelderby", "Ardvane", "Pellinor",
+            "Castrovel", "Dunmarrow", "Elsworthy"]
+
+
 def scenario_rebuild(ctx: Ctx) -> Result:
     rebuilds = ctx.n(6, 2)
     res = Result("rebuild", f"{rebuilds} rebuilds (/reindex with 10 new documents each) of the "
@@ -1138,14 +1187,18 @@ def scenario_rebuild(ctx: Ctx) -> Result:
             for n in range(rebuilds):
                 folder = work / "corpus" / f"new-{n}"
                 folder.mkdir()
+                # Each round's harbour has a name of its own: with only a number ("Quillon 4")
+                # the earlier rounds' near-identical reports outranked this round's (digits
+                # are weak evidence), and the answer never showed the switch.
+                harbour = HARBOURS[n % len(HARBOURS)] + (f" {n}" if n >= len(HARBOURS) else "")
                 for d in range(10):
                     (folder / f"{d}.txt").write_text(
-                        f"Harbour report {n}-{d}\n\nThe harbour of Quillon {n} counted "
+                        f"Harbour report {n}-{d}\n\nThe harbour of {harbour} counted "
                         f"{n * 100 + d * 7 + 3} lanterns on pier {d} during the storm of "
                         f"week {n + d}. Every lantern was lit by hand.\n", encoding="utf-8")
                 # Any of this round's documents answers it; none is in the index before.
-                question, needle = (f"How many lanterns did the harbour of Quillon {n} count "
-                                    "on pier 0?", f"Quillon {n} counted")
+                question, needle = (f"How many lanterns did the harbour of {harbour} count "
+                                    "on pier 0?", f"{harbour} counted")
                 reports = sum("Index updated" in m["text"] for m in fake.sent(1))
                 fake.user_message(1, "/reindex")
                 found: list[bool] = []
