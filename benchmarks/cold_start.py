@@ -9,7 +9,9 @@ times until its answer line arrives on stdout, on
 
 Runs alternate between the variants and the median of `--repeat` runs is reported:
 the machine is shared, so side-by-side ratios are what holds. The OS file cache is
-warm (the files were read moments before), as after any earlier run.
+warm (the files were read moments before), as after any earlier run. The time the
+store's checksum check at open takes alone (it reads every file of the index, so it
+grows with the store) is measured once per store and reported beside.
 
     python benchmarks/cold_start.py
     python benchmarks/cold_start.py --quick        # seeds only, 3 runs each
@@ -47,6 +49,17 @@ def first_answer(store: Path, question: str, env: dict[str, str]) -> dict[str, A
     if proc.returncode != 0 or not line.startswith("{"):
         raise RuntimeError(f"quotebot ask failed ({proc.returncode}): {err[-2000:]}")
     return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024}
+
+
+def verify_seconds(store: Path) -> float:
+    """Seconds the store's checksum check at open takes (files in the OS cache): the part of
+    the cold start that grows with the store's size on disk."""
+    from index import store as st
+
+    folder = st.current_generation(store)
+    started = time.perf_counter()
+    st.verify_files(folder, st.Manifest.read(folder))
+    return round(time.perf_counter() - started, 3)
 
 
 def seeds_store() -> Path:
@@ -97,6 +110,8 @@ def main() -> None:
         big = scaled_store(base, int(args.size))
         variants[f"{int(args.size) // 1000}k_onnx"] = (big, SQUAD_QUESTION, env)
     results = compare(variants, 3 if args.quick else args.repeat)
+    for name, (store, _, _) in variants.items():
+        results[name]["verify_checksums_seconds"] = verify_seconds(store)
     onnx, torch = results["seeds_onnx"], results["seeds_torch"]
     write_json(args.json, {
         "benchmark": "cold_start", "machine": machine(),

@@ -5,7 +5,7 @@ enough (`index.flat_max`), IVF's lists and depth (`ivf_nlist`, `ivf_nprobe`), SQ
 many OpenMP threads one question should use (`search_threads`), and whether HNSW
 would win. Vectors are those of a scaled store (benchmarks/scaled_store.py: real SQuAD
 passage vectors plus noise around them); queries are real SQuAD questions encoded by
-the product. One question at a time, as `ask` searches, k = 50 (the hybrid depth).
+the product. One question at a time, as `ask` searches, k = the hybrid depth (100).
 
     python benchmarks/index_types.py                       # 10k, 25k, 50k, 100k
     python benchmarks/index_types.py --sizes 1000000 --hnsw
@@ -25,7 +25,9 @@ from typing import Any
 import numpy as np
 from common import ROOT, SQUAD, log, machine, squad_questions, squad_store, write_json
 
-K = 50
+from retrieval.retriever import Settings
+
+K = Settings.depth  # candidates `ask` takes from the dense index
 
 
 def _time_searches(index: Any, queries: np.ndarray, threads: int, result: dict[str, Any],
@@ -66,6 +68,7 @@ def main() -> None:
         add_vectors,
         auto_nlist,
         new_index,
+        search_nprobe,
         training_sample,
         use_threads,
     )
@@ -83,7 +86,6 @@ def main() -> None:
     retriever = Retriever.open(config)
     queries = np.vstack([retriever.encode(q) for q in squad_questions(args.squad, n_questions)])
     retriever.close()
-    nprobe = config.index.ivf_nprobe
 
     rows: list[dict[str, Any]] = []
     for n in sizes:
@@ -96,6 +98,7 @@ def main() -> None:
         candidates: list[tuple[str, Any]] = [
             ("flat", IndexPlan("flat")), ("flat-sq8", IndexPlan("flat", 0, True)),
             (f"ivf{auto_nlist(n)}", IndexPlan("ivf", auto_nlist(n))),
+            (f"ivf{auto_nlist(n)}-fp16", IndexPlan("ivf", auto_nlist(n), fp16=True)),
             (f"ivf{auto_nlist(n)}-sq8", IndexPlan("ivf", auto_nlist(n), True))]
         if args.hnsw:
             candidates.append(("hnsw32", None))
@@ -111,7 +114,7 @@ def main() -> None:
                 index = new_index(vectors.shape[1], plan, training_sample(vectors, plan))
                 add_vectors(index, ids, vectors)
                 if plan.kind == "ivf":
-                    faiss.extract_index_ivf(index).nprobe = nprobe
+                    faiss.extract_index_ivf(index).nprobe = search_nprobe(plan.nlist, config.index)
             build = time.perf_counter() - started
             with tempfile.TemporaryDirectory() as tmp:
                 path = os.path.join(tmp, "v.faiss")
@@ -125,6 +128,7 @@ def main() -> None:
                         loaded["mmap_ondisk_lists"] = faiss.read_index(path, faiss.IO_FLAG_MMAP)
                 for how, opened in loaded.items():
                     if plan is not None and plan.kind == "ivf":
+                        nprobe = search_nprobe(plan.nlist, config.index)
                         faiss.extract_index_ivf(opened).nprobe = nprobe
                     for threads in ((1, 2) if how == "ram" else (1,)):
                         found = _time_searches(opened, queries, threads, result,
@@ -133,7 +137,7 @@ def main() -> None:
             result["recall@10"] = round(float(np.mean(
                 [len(set(t[:10]) & set(g[:10])) / 10 for t, g in zip(truth, found, strict=True)])),
                 4)
-            result["recall@50"] = round(float(np.mean(
+            result[f"recall@{K}"] = round(float(np.mean(
                 [len(set(t) & set(g)) / K for t, g in zip(truth, found, strict=True)])), 4)
             rows.append(result)
             log(f"{n} {name}: {result['search_ms_ram_1_thread']} ms (1 thread), "
@@ -143,7 +147,8 @@ def main() -> None:
                            "command": "python benchmarks/index_types.py"
                            + (" --quick" if args.quick else f" --sizes {args.sizes}"
                               + (" --hnsw" if args.hnsw else "")),
-                           "nprobe": nprobe, "k": K, "questions": n_questions, "results": rows})
+                           "nprobe": config.index.ivf_nprobe or "auto", "k": K,
+                           "questions": n_questions, "results": rows})
 
 
 if __name__ == "__main__":

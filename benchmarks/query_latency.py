@@ -53,6 +53,8 @@ def parse_size(text: str) -> int:
 
 def measure(store: Path, squad: Path, n_questions: int) -> dict[str, Any]:
     """Open `store` in this (fresh) process and time `ask`; returns the figures."""
+    import faiss
+
     from index.store import current_generation
     from index.vectors import use_threads
     from quotebot.config import load_config
@@ -107,7 +109,8 @@ def measure(store: Path, squad: Path, n_questions: int) -> dict[str, Any]:
     n = reader.manifest.n_chunks
     return {
         "store": str(store), "passages": n, "index_type": reader.manifest.index_type,
-        "nprobe": config.index.ivf_nprobe if "ivf" in reader.manifest.index_type else None,
+        "nprobe": (faiss.extract_index_ivf(reader.index).nprobe
+                   if "ivf" in reader.manifest.index_type else None),
         "runtime": retriever.embedder.runtime, "questions": len(questions),
         "prewarm_read_seconds": warm,
         "answered": found, "open_seconds": round(open_seconds, 3),

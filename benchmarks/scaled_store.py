@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 import os
 import shutil
 import sqlite3
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,14 +42,46 @@ def scaled_store(base: Path, size: int, *, sq8: bool = False, sigma: float = SIG
     """The store of `size` passages made from `base` (built on first use, then reused)."""
     name = f"scaled-{size}-s{seed}-n{sigma:g}"
     target = work / name
-    if not (target / "bench-done.json").is_file():
+    if not _up_to_date(target, base):
         _build(base, target, size, sigma, seed)
     if not sq8:
         return target
     variant = work / f"{name}-sq8"
-    if not (variant / "bench-done.json").is_file():
+    if not _up_to_date(variant, base):
         _variant_sq8(target, variant)
     return variant
+
+
+def _up_to_date(target: Path, base: Path) -> bool:
+    """Whether `target` was scaled from `base`'s live generation and this quotebot reads it.
+
+    A store made from an older base (rebuilt since: new chunker, new format) or written
+    in an older store format is made again.
+    """
+    from index import store as st
+
+    done = target / "bench-done.json"
+    if not done.is_file():
+        return False
+    try:
+        base_folder = st.current_generation(base)
+        folder = st.current_generation(target)
+        if base_folder is None or folder is None:
+            return False
+        st.Manifest.read(folder)
+        stamp = json.loads(done.read_text(encoding="utf-8")).get("base_generation")
+        return stamp == _base_stamp(base_folder)
+    except (st.StoreError, OSError, ValueError):
+        return False
+
+
+def _base_stamp(folder: Path) -> dict[str, Any]:
+    from index import store as st
+
+    manifest = st.Manifest.read(folder)
+    return {"folder": folder.name, "created": manifest.created,
+            "format_version": manifest.format_version,
+            "chunker_version": manifest.chunker_version}
 
 
 def _index_config(sq8: bool) -> Any:
@@ -103,7 +137,10 @@ def _build(base: Path, target: Path, size: int, sigma: float, seed: int) -> None
     db = st.open_meta(folder / st.META)
     db.execute("PRAGMA journal_mode=OFF")
     db.execute("PRAGMA synchronous=OFF")
-    # Rows are copied whole, whatever columns this version of the schema has.
+    # Rows are copied whole, whatever columns this version of the schema has; a filler
+    # document's vector is made again from its own (noisy) chunk vectors.
+    doc_columns = [r[1] for r in db.execute("PRAGMA table_info(documents)")]
+    doc_vector_column = doc_columns.index("vector") if "vector" in doc_columns else None
     insert_doc = f"INSERT INTO documents VALUES ({','.join('?' * len(docs[0]))})"
     insert_chunk = f"INSERT INTO chunks VALUES ({','.join('?' * len(chunk_rows[0]))})"
     db.executemany(insert_doc, docs)
@@ -120,7 +157,7 @@ def _build(base: Path, target: Path, size: int, sigma: float, seed: int) -> None
     for i, d in enumerate(picks):
         doc = docs[d]
         doc_id = f"filler{i:07d}"
-        doc_batch.append((doc_id, f"filler/{i:07d}.txt", *doc[2:]))
+        first = row
         for c in by_doc[doc[0]]:
             chunk_id = int(new_ids[k])
             chunk_batch.append((chunk_id, doc_id, *c[2:]))
@@ -128,6 +165,11 @@ def _build(base: Path, target: Path, size: int, sigma: float, seed: int) -> None
             all_vectors_[row] = noisy / np.linalg.norm(noisy)
             all_ids[row], sources[row] = chunk_id, c[0]
             row, k = row + 1, k + 1
+        doc_row = [doc_id, f"filler/{i:07d}.txt", *doc[2:]]
+        if doc_vector_column is not None:
+            doc_row[doc_vector_column] = np.asarray(
+                st.document_vector(all_vectors_[first:row]), np.float16).tobytes()
+        doc_batch.append(tuple(doc_row))
         if len(chunk_batch) >= BATCH or i == len(picks) - 1:
             db.executemany(insert_doc, doc_batch)
             db.executemany(insert_chunk, chunk_batch)
@@ -151,7 +193,8 @@ def _build(base: Path, target: Path, size: int, sigma: float, seed: int) -> None
     details = {
         "how": "real SQuAD passages plus copies of random real documents whose chunk "
                f"vectors are the real ones + N(0, {sigma}^2) noise per dimension, normalised",
-        "base_store": str(base), "real_passages": len(chunk_rows), "filler_passages": n_filler,
+        "base_store": str(base), "base_generation": _base_stamp(source),
+        "real_passages": len(chunk_rows), "filler_passages": n_filler,
         "sigma": sigma, "seed": seed,
         "mean_cosine_filler_to_source": round(float(np.mean([
             all_vectors_[r] @ vector_of[int(sources[r])]
@@ -187,14 +230,19 @@ def _write_vectors(folder: Path, ids: np.ndarray, vectors: np.ndarray,
 
 
 def _finish(target: Path, folder: Path, manifest: Any, size: int, n_docs: int,
-            index_info: dict[str, Any], details: dict[str, Any]) -> None:
+            index_info: dict[str, Any], details: dict[str, Any],
+            files: dict[str, list[Any]] | None = None) -> None:
+    """Publish the generation, its manifest listing every file's checksum as a build does
+    (`files`: the checksums when already known)."""
     from index import store as st
 
     plan = index_info["plan"]
     new = dataclasses.replace(
         manifest, generation=1, n_documents=n_docs, n_chunks=size, index_type=plan.name,
         index_trained_size=size if plan.kind == "ivf" or plan.sq8 else 0,
-        extra={"synthetic": details})
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        extra={"synthetic": details}, files=files if files is not None
+        else st.file_checksums(folder))
     new.write(folder)
     final = target / "gen-000001"
     os.replace(folder, final)
@@ -220,8 +268,13 @@ def _variant_sq8(source_store: Path, target: Path) -> None:
     manifest = st.Manifest.read(source)
     details = dict(manifest.extra.get("synthetic", {}))
     details["seconds"] = {**details.get("seconds", {}), **index_info["seconds"]}
+    # Every file but the vectors is a hard link of the source's: its checksum is known.
+    files = {name: sums for name, sums in manifest.files.items() if name != st.VECTORS}
+    with open(folder / st.VECTORS, "rb") as f:
+        files[st.VECTORS] = [(folder / st.VECTORS).stat().st_size,
+                             hashlib.file_digest(f, "sha256").hexdigest()]
     _finish(target, folder, manifest, manifest.n_chunks, manifest.n_documents, index_info,
-            details)
+            details, files)
     shutil.copytree(source_store / "models", target / "models", copy_function=os.link)
 
 

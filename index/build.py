@@ -224,7 +224,7 @@ def _previous(store: Path, compatible: Callable[[st.Manifest], str],
         reason = compatible(manifest)
         if reason:
             return None, reason
-        st.verify_files(folder, manifest)
+        st.verify_files(folder, manifest, full=True)
         db = sqlite3.connect(f"file:{folder / st.META}?mode=ro", uri=True)
         try:
             hashes = {p: (d, h) for p, d, h in

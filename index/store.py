@@ -67,7 +67,7 @@ class Manifest:
     chunker_version: int
     n_documents: int = 0
     n_chunks: int = 0
-    index_type: str = "flat"  # index.vectors.IndexPlan.name: "flat", "ivf1024", "ivf1024-sq8"
+    index_type: str = "flat"  # IndexPlan.name: "flat", "ivf1024-fp16", "ivf1024-sq8", ...
     index_trained_size: int = 0  # passages the IVF lists / SQ8 ranges were trained on
     embedding_precision: str = "fp32"  # model weights the chunks were embedded with
     created: str = ""
@@ -97,21 +97,26 @@ class Manifest:
 
 
 def file_checksums(folder: Path) -> dict[str, list[Any]]:
-    """[size, sha256] of every file of a generation folder but its manifest."""
+    """[size, sha256, mtime_ns] of every file of a generation folder but its manifest."""
     sums: dict[str, list[Any]] = {}
     for path in sorted(folder.rglob("*")):
         if path.is_file() and path.name != MANIFEST:
             with open(path, "rb") as f:
                 digest = hashlib.file_digest(f, "sha256").hexdigest()
-            sums[path.relative_to(folder).as_posix()] = [path.stat().st_size, digest]
+            stat = path.stat()
+            sums[path.relative_to(folder).as_posix()] = [stat.st_size, digest, stat.st_mtime_ns]
     return sums
 
 
-def verify_files(folder: Path, manifest: Manifest) -> None:
+def verify_files(folder: Path, manifest: Manifest, *, full: bool = False) -> None:
     """StoreError unless every file the manifest lists is present, whole and unchanged.
 
     Catches what opening alone misses: a truncated or overwritten file whose damage would
-    otherwise surface as wrong results or an error deep in a search.
+    otherwise surface as wrong results or an error deep in a search. A file whose size and
+    modification time are still those the build recorded is trusted without hashing it
+    (hashing a million-passage store takes seconds at every start); any write to a file
+    changes its mtime, so it is hashed. `full` hashes every file (builds do, as a scrub
+    of the index they reuse).
     """
     rebuild = "rebuild with `quotebot index --full`"
     names = list(manifest.files) or [META, VECTORS]
@@ -122,11 +127,14 @@ def verify_files(folder: Path, manifest: Manifest) -> None:
         if name not in manifest.files:
             continue
         try:
-            size, digest = manifest.files[name]
-            actual = path.stat().st_size
+            size, digest, *written = manifest.files[name]
+            stat = path.stat()
+            actual = stat.st_size
             if actual != size:
                 raise StoreError(f"store file {path} is damaged ({actual:,} bytes, expected "
                                  f"{size:,}): {rebuild}")
+            if not full and written and stat.st_mtime_ns == written[0]:
+                continue  # untouched since the build hashed it
             with open(path, "rb") as f:
                 if hashlib.file_digest(f, "sha256").hexdigest() != digest:
                     raise StoreError(f"store file {path} is damaged (its content changed "

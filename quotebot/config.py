@@ -59,8 +59,9 @@ class IndexConfig:
     faiss_index: str = "auto"
     flat_max: int = 25_000
     ivf_nlist: int = 0
-    ivf_nprobe: int = 16
+    ivf_nprobe: int = 0
     retrain_growth: float = 2.0
+    ivf_fp16: bool = True
     sq8: bool = False
     mmap: bool = True
     search_threads: int = 1
@@ -71,6 +72,8 @@ class IndexConfig:
 @dataclass
 class RetrievalConfig:
     k: int = 3
+    mode: str = "hybrid"
+    min_confidence: float = 0.7
 
 
 @dataclass

@@ -16,7 +16,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -26,10 +26,10 @@ from index.embedding import Embedder
 from index.lexical import LexicalIndex, tokenize
 from index.store import StoredChunk, StoreReader, current_generation
 from index.vectors import use_threads
-from quotebot.config import Config
+from quotebot.config import Config, ConfigError, RetrievalConfig
 from retrieval.answer import Answer, Citation, Hit
 from retrieval.excerpts import best_excerpts, question_weights, score_sentences
-from retrieval.search import Candidate, search
+from retrieval.search import MODES, Candidate, search
 
 MAX_QUESTION_CHARS = 2000  # the model reads ~256 word pieces; more text only slows search
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -39,14 +39,14 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 class Settings:
     """Ranking knobs, chosen by `quotebot eval` on the public sets (see BENCHMARKS.md)."""
 
-    mode: str = "hybrid"
+    mode: str = RetrievalConfig.mode  # config.toml [retrieval] sets mode and min_confidence
     depth: int = 100  # candidates taken from each of dense and BM25
     dense_weight: float = 0.5  # share of the dense score in the fused score
     doc_weight: float = 0.5  # weight of the document's cosine added to a chunk's (hybrid)
     lexical_weight: float = 0.5  # weight of word overlap when scoring sentences to quote
     # Below this score of the best quotable sentence (cosine + lexical_weight x share of
     # the question's words it holds), nothing answers: calibrated on SQuAD (BENCHMARKS.md).
-    min_confidence: float = 0.7
+    min_confidence: float = RetrievalConfig.min_confidence
     excerpt_margin: float = 0.05  # a second quote from one passage must score this close
     # A neighbour of the quoted sentence that scores this close to it is quoted with it
     # (the answer is often in the sentence after the one that names the subject).
@@ -92,7 +92,11 @@ class Retriever:
 
     def __init__(self, config: Config, settings: Settings | None = None) -> None:
         self.config = config
-        self.settings = settings or Settings()
+        if config.retrieval.mode not in MODES:
+            raise ConfigError(f"retrieval.mode must be one of {', '.join(MODES)}, "
+                              f"not {config.retrieval.mode!r}")
+        self.settings = settings or replace(Settings(), mode=config.retrieval.mode,
+                                            min_confidence=config.retrieval.min_confidence)
         self.embedder = Embedder(config.model.name, batch_size=config.model.batch_size,
                                  allow_download=config.model.allow_download)
         self._lock = threading.Lock()
@@ -282,6 +286,12 @@ class Retriever:
 
     def close(self) -> None:
         self.reader.close()
+
+    def __enter__(self) -> Retriever:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _sentences(passage: Passage) -> tuple[list[tuple[int, int]], np.ndarray]:

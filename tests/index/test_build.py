@@ -398,7 +398,9 @@ def test_disk_full_is_a_clear_error_and_leaves_the_old_index(fresh_copy, rebuilt
     if limit == "tmpfs":  # a real ENOSPC: a filesystem with room for the old index only
         disk = tmp_path / "disk"
         disk.mkdir()
-        mount("-t", "tmpfs", "-o", "size=16m", "tmpfs", target=disk)
+        # Room for the store (with its ONNX model export) and 16 MB of work.
+        room = sum(f.stat().st_size for f in config.store.rglob("*") if f.is_file()) + 2**24
+        mount("-t", "tmpfs", "-o", f"size={room}", "tmpfs", target=disk)
         shutil.copytree(config.store, disk / "store")
         config.store = disk / "store"
     generation = current_generation(config.store)
@@ -416,7 +418,7 @@ def test_disk_full_is_a_clear_error_and_leaves_the_old_index(fresh_copy, rebuilt
     assert "untouched" in failed.stderr and "Traceback" not in failed.stderr
     assert_untouched(config, generation, before)
     if limit == "tmpfs":
-        mount("-o", "remount,size=16m", "tmpfs", target=disk)
+        mount("-o", f"remount,size={room}", "tmpfs", target=disk)
     assert run_index(config).returncode == 0
     assert stored_chunks(config.store) == clean_chunks
 

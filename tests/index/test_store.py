@@ -97,3 +97,31 @@ def test_damaged_embedding_cache_is_set_aside_and_the_build_goes_on(fresh_copy) 
     (table,) = [t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
     assert db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == report.chunks_embedded
     db.close()
+
+
+def test_opening_an_untouched_store_does_not_hash_its_files(fresh_copy, monkeypatch) -> None:
+    import hashlib
+
+    from retrieval import Retriever
+
+    config = fresh_copy()  # a copy keeps the files' modification times
+
+    def no_hashing(*args: object, **kwargs: object) -> None:
+        raise AssertionError("hashed a file whose size and mtime are as built")
+
+    monkeypatch.setattr(hashlib, "file_digest", no_hashing)
+    with Retriever.open(config) as retriever:
+        assert retriever.ask(QUESTION).found
+
+
+def test_damage_that_kept_its_mtime_is_caught_by_the_next_build(fresh_copy) -> None:
+    import os
+
+    config = fresh_copy()
+    live = config.store / (config.store / CURRENT).read_text().strip()
+    before = (live / VECTORS).stat()
+    overwrite(live / VECTORS, 0.5)
+    os.utime(live / VECTORS, ns=(before.st_atime_ns, before.st_mtime_ns))
+    report = build_index(config, progress=False)  # builds hash everything they reuse
+    assert any("unusable" in note and "damaged" in note for note in report.notes)
+    assert report.chunks_embedded == 0  # rebuilt from the embedding cache

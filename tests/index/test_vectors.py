@@ -37,12 +37,14 @@ def test_auto_is_flat_up_to_flat_max_then_ivf() -> None:
     config = IndexConfig(flat_max=1000)
     assert plan_index(1000, config) == IndexPlan("flat")
     plan = plan_index(100_000, config)
-    assert plan.kind == "ivf" and plan.nlist == 256 and plan.name == "ivf256"
+    assert plan.kind == "ivf" and plan.nlist == 256 and plan.name == "ivf256-fp16"
     assert plan_index(1_000_000, config).nlist == 1024
 
 
 def test_configured_type_and_sq8_override_auto() -> None:
-    assert plan_index(10, IndexConfig(faiss_index="ivf", ivf_nlist=4)) == IndexPlan("ivf", 4)
+    assert plan_index(10, IndexConfig(faiss_index="ivf", ivf_nlist=4)) == IndexPlan("ivf", 4,
+                                                                                  fp16=True)
+    assert plan_index(10**6, IndexConfig(ivf_fp16=False)).name == "ivf1024"
     assert plan_index(10**6, IndexConfig(faiss_index="flat")) == IndexPlan("flat")
     assert plan_index(10, IndexConfig(sq8=True)).name == "flat-sq8"
     assert plan_index(10**6, IndexConfig(sq8=True)).name == "ivf1024-sq8"
@@ -52,7 +54,7 @@ def test_configured_type_and_sq8_override_auto() -> None:
 
 def test_plan_names_round_trip_through_the_manifest() -> None:
     for plan in (IndexPlan("flat"), IndexPlan("flat", 0, True), IndexPlan("ivf", 512),
-                 IndexPlan("ivf", 64, True)):
+                 IndexPlan("ivf", 512, fp16=True), IndexPlan("ivf", 64, True)):
         assert IndexPlan.parse(plan.name) == plan
 
 
@@ -64,7 +66,7 @@ def test_auto_nlist_leaves_enough_vectors_per_list() -> None:
 
 def test_ivf_is_retrained_when_the_corpus_outgrows_its_lists() -> None:
     config = IndexConfig(faiss_index="ivf", retrain_growth=2.0)
-    trained = IndexPlan("ivf", 64)
+    trained = IndexPlan("ivf", 64, fp16=True)
     assert retrain_reason(trained, 10_000, 15_000, config) == ""
     assert retrain_reason(trained, 10_000, 5_000, config) == ""
     assert "retraining" in retrain_reason(trained, 10_000, 20_001, config)
@@ -73,10 +75,13 @@ def test_ivf_is_retrained_when_the_corpus_outgrows_its_lists() -> None:
     assert "sq8" in retrain_reason(trained, 10_000, 10_000, IndexConfig(faiss_index="ivf",
                                                                           sq8=True))
     assert retrain_reason(IndexPlan("flat"), 0, 10**6, IndexConfig(faiss_index="flat")) == ""
+    assert "ivf128 to ivf128-fp16" in retrain_reason(IndexPlan("ivf", 128), 10_000, 10_000,
+                                                      config)
 
 
 @pytest.mark.parametrize("plan", [IndexPlan("flat"), IndexPlan("flat", 0, True),
-                                  IndexPlan("ivf", 16), IndexPlan("ivf", 16, True)])
+                                  IndexPlan("ivf", 16), IndexPlan("ivf", 16, fp16=True),
+                                  IndexPlan("ivf", 16, True)])
 def test_every_index_type_keeps_ids_removes_and_reconstructs(plan: IndexPlan,
                                                              tmp_path: Path) -> None:
     ids, vectors = clustered(2000)
@@ -85,7 +90,7 @@ def test_every_index_type_keeps_ids_removes_and_reconstructs(plan: IndexPlan,
     configure_search(index, IndexConfig(ivf_nprobe=16))
     _, found = index.search(vectors[:5], 1)
     assert found[:, 0].tolist() == ids[:5].tolist()
-    tolerance = 0.02 if plan.sq8 else 1e-6
+    tolerance = 0.02 if plan.sq8 else 1e-3 if plan.fp16 else 1e-6
     assert np.abs(index.reconstruct(int(ids[7])) - vectors[7]).max() < tolerance
     # Memory-mapped, as answering opens it: the same results.
     faiss.write_index(index, str(tmp_path / "v.faiss"))
@@ -142,7 +147,7 @@ def test_build_records_the_index_type_and_retrains_ivf_as_the_corpus_grows(fresh
     report = build_index(config, progress=False)  # type change: a new index, trained
     assert report.chunks_embedded == 0 and any("flat to ivf2" in n for n in report.notes)
     trained = manifest(config)
-    assert (trained.index_type, trained.index_trained_size) == ("ivf2", trained.n_chunks)
+    assert (trained.index_type, trained.index_trained_size) == ("ivf2-fp16", trained.n_chunks)
     # nprobe >= nlist: IVF searches every list, so answers are those of exact search.
     assert Retriever.open(config).ask(question).to_dict() == flat_answer
 
@@ -171,3 +176,19 @@ def test_sq8_index_answers_like_the_flat_one(fresh_copy, retriever: Retriever) -
     for question in ("How tall is the Eiffel Tower?", "Why is Mars red?"):
         assert sq8.ask(question).hits[0].excerpt == retriever.ask(question).hits[0].excerpt
     sq8.close()
+
+
+def test_automatic_nprobe_is_16_then_grows_with_the_square_root_of_the_lists() -> None:
+    from index.vectors import auto_nprobe
+
+    assert [auto_nprobe(n) for n in (4, 64, 256, 1024, 4096)] == [4, 16, 16, 32, 64]
+
+
+def test_ivf_index_searches_the_configured_or_automatic_lists() -> None:
+    ids, vectors = clustered(2000)
+    index = new_index(32, IndexPlan("ivf", 16), vectors)
+    add_vectors(index, ids, vectors)
+    configure_search(index, IndexConfig(ivf_nprobe=0))
+    assert faiss.extract_index_ivf(index).nprobe == 16  # all 16 lists
+    configure_search(index, IndexConfig(ivf_nprobe=3))
+    assert faiss.extract_index_ivf(index).nprobe == 3

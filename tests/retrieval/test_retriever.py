@@ -106,6 +106,27 @@ def test_unrelated_question_abstains(retriever: Retriever, question: str) -> Non
     assert not answer.found and not answer.hits and answer.reason
 
 
+def test_min_confidence_from_config_sets_when_to_abstain(session_config: Config) -> None:
+    import copy
+
+    config = copy.deepcopy(session_config)
+    config.override("retrieval.min_confidence", "0")  # as QUOTEBOT_RETRIEVAL_MIN_CONFIDENCE=0
+    with Retriever.open(config) as never_abstains:
+        answer = never_abstains.ask("What is the capital of France?")
+    assert answer.found and answer.hits
+
+
+def test_unknown_ranking_mode_in_config_is_a_clear_error(session_config: Config) -> None:
+    import copy
+
+    from quotebot.config import ConfigError
+
+    config = copy.deepcopy(session_config)
+    config.override("retrieval.mode", "semantic")
+    with pytest.raises(ConfigError, match="retrieval.mode must be one of hybrid"):
+        Retriever.open(config)
+
+
 def test_question_without_words_is_not_searched(retriever: Retriever) -> None:
     answer = retriever.ask("?!  ...")
     assert not answer.found and answer.reason
@@ -174,3 +195,12 @@ def test_hostile_question_gets_an_answer_or_a_reason(retriever: Retriever, kind:
 @given(question=st.text(max_size=300))
 def test_any_question_gets_an_answer_or_a_reason(retriever: Retriever, question: str) -> None:
     assert_sensible(retriever.ask(question), question)
+
+
+def test_retriever_used_as_context_manager_closes_its_store(session_config: Config) -> None:
+    import sqlite3
+
+    with Retriever.open(session_config) as retriever:
+        assert retriever.ask("Why is Mars red?").found
+    with pytest.raises(sqlite3.ProgrammingError):
+        retriever.reader.db.execute("SELECT 1")
