@@ -41,7 +41,7 @@ MODELS = "models"
 EXPORT_JSON = "export.json"
 FP32, INT8 = "model.onnx", "model-int8.onnx"
 TOKENIZER = "tokenizer.json"
-EXPORT_VERSION = 2  # 2: export.json lists [size, sha256] of each file (made again at a build)
+EXPORT_VERSION = 2  # 2: export.json lists [size, sha256, mtime_ns] of each file
 OPSET = 17
 # The export must reproduce sentence-transformers' vectors this closely (cosine) on the
 # check texts, or it is not used.
@@ -75,23 +75,26 @@ class OnnxExport:
     def tokenizer_path(self) -> Path:
         return self.folder / TOKENIZER
 
-    def damage(self, precision: str = "fp32") -> str:
-        """Why this precision's model or the tokenizer is not as written ('' if whole)."""
+    def damage(self, precision: str = "fp32", *, full: bool = False) -> str:
+        """Why this precision's model or the tokenizer is not as written ('' if whole).
+
+        Like the store's files (`index.store.verify_files`): a file whose size and mtime are
+        still those recorded is trusted without hashing it, unless `full` (builds hash)."""
         for path in (self.model_path(precision), self.tokenizer_path):
-            why = _file_damage(path, self.files.get(path.name))
+            why = _file_damage(path, self.files.get(path.name), full)
             if why:
                 return why
         return ""
 
 
-# Files found whole in this process: (path, size, mtime_ns, inode) -> their SHA-256.
-_verified: dict[tuple[str, int, int, int], str] = {}
+# Files this process wrote and summed: (path, size, mtime_ns, inode) -> their SHA-256.
+_written: dict[tuple[str, int, int, int], str] = {}
 
 
-def _file_damage(path: Path, expected: Any) -> str:
-    """Why `path` differs from its recorded [size, sha256] ('' if it does not)."""
+def _file_damage(path: Path, expected: Any, full: bool = False) -> str:
+    """Why `path` differs from its recorded [size, sha256, mtime_ns] ('' if it does not)."""
     try:
-        size, digest = expected
+        size, digest, *written = expected
         stat = path.stat()
     except (TypeError, ValueError):
         return f"{path} has no checksum in {EXPORT_JSON}"
@@ -99,22 +102,23 @@ def _file_damage(path: Path, expected: Any) -> str:
         return f"{path} cannot be read ({exc})"
     if stat.st_size != size:
         return f"{path} is damaged ({stat.st_size:,} bytes, expected {size:,})"
-    key = (str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino)
-    if _verified.get(key) != digest:
-        try:
-            actual = _sha256(path)
-        except OSError as exc:
-            return f"{path} cannot be read ({exc})"
-        if actual != digest:
-            return f"{path} is damaged (its content changed since it was written)"
-        _verified[key] = digest
+    if not full and written and stat.st_mtime_ns == written[0]:
+        return ""  # untouched since it was written and summed
+    if _written.get((str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino)) == digest:
+        return ""  # this process has just written and summed it
+    try:
+        actual = _sha256(path)
+    except OSError as exc:
+        return f"{path} cannot be read ({exc})"
+    if actual != digest:
+        return f"{path} is damaged (its content changed since it was written)"
     return ""
 
 
 def _remember(path: Path, digest: str) -> None:
     """Note a file this process has just written and summed as whole (no second read)."""
     stat = path.stat()
-    _verified[(str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino)] = digest
+    _written[(str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino)] = digest
 
 
 def _sha256(path: Path) -> str:
@@ -123,7 +127,9 @@ def _sha256(path: Path) -> str:
 
 
 def _checksum(path: Path) -> list[Any]:
-    return [path.stat().st_size, _sha256(path)]
+    digest = _sha256(path)
+    stat = path.stat()
+    return [stat.st_size, digest, stat.st_mtime_ns]
 
 
 def export_folder(store: Path, fingerprint: str) -> Path:
@@ -135,11 +141,13 @@ def find_export(store: Path, fingerprint: str) -> OnnxExport | None:
     return check_export(store, fingerprint)[0]
 
 
-def check_export(store: Path, fingerprint: str) -> tuple[OnnxExport | None, str]:
+def check_export(store: Path, fingerprint: str, *,
+                 full: bool = False) -> tuple[OnnxExport | None, str]:
     """(the store's whole export for this model, '') or (None, why there is none).
 
-    The fp32 model and the tokenizer must match the size and SHA-256 recorded when
-    they were written (one read of ~90 MB, remembered for the process).
+    The fp32 model and the tokenizer must match the size and SHA-256 recorded when they
+    were written: hashed (~90 MB, remembered for the process) when `full` or when their
+    size or mtime changed since.
     """
     folder = export_folder(store, fingerprint)
     try:
@@ -153,7 +161,7 @@ def check_export(store: Path, fingerprint: str) -> tuple[OnnxExport | None, str]
         return None, "the store's ONNX export is of another version or model"
     if not (export.model_path().is_file() and export.tokenizer_path.is_file()):
         return None, "the store's ONNX export is incomplete"
-    damage = export.damage("fp32")
+    damage = export.damage("fp32", full=full)
     return (None, damage) if damage else (export, "")
 
 
@@ -164,7 +172,7 @@ def ensure_export(store: Path, embedder: Embedder, *, int8: bool = False) -> Onn
     (+ normalisation) are exported: their vectors are then reproduced exactly.
     Call under the store's build lock.
     """
-    export, why = check_export(store, embedder.fingerprint)
+    export, why = check_export(store, embedder.fingerprint, full=True)  # builds hash
     if export is None:
         if "damaged" in why:
             log.warning("%s: exporting the model again", why)
@@ -174,7 +182,7 @@ def ensure_export(store: Path, embedder: Embedder, *, int8: bool = False) -> Onn
             log.warning("ONNX export of %s failed (%s); using sentence-transformers",
                         embedder.resolved.name, exc)
             return None
-    if export is not None and int8 and export.damage("int8"):
+    if export is not None and int8 and export.damage("int8", full=True):
         try:
             quantize_int8(export)
         except Exception as exc:  # noqa: BLE001 - the caller falls back to fp32

@@ -145,12 +145,29 @@ def test_overwritten_export_is_caught_and_made_again(fresh_copy, retriever: Retr
     remade.close()
 
 
+def test_export_damage_that_keeps_the_mtime_is_caught_by_the_next_build(fresh_copy) -> None:
+    # As for the store's files: opening trusts a file whose size and mtime are as written
+    # (no 90 MB hash at every start); a build hashes, finds it and exports again.
+    config = fresh_copy()
+    fingerprint = Embedder().fingerprint
+    model = find_export(config.store, fingerprint).model_path()
+    written = model.stat()
+    with open(model, "r+b") as f:
+        f.seek(int(written.st_size * 0.9))
+        f.write(b"\x5a" * 512)
+    os.utime(model, ns=(written.st_atime_ns, written.st_mtime_ns))  # bit rot keeps it
+    assert find_export(config.store, fingerprint) is not None
+    assert "is damaged" in find_export(config.store, fingerprint).damage(full=True)
+    build_index(config, progress=False)
+    assert not find_export(config.store, fingerprint).damage(full=True)
+
+
 def test_export_lists_checksums_of_its_files(session_config: Config) -> None:
     export = find_export(session_config.store, Embedder().fingerprint)
     meta = json.loads((export.folder / EXPORT_JSON).read_text(encoding="utf-8"))
     assert sorted(meta["files"]) == ["model.onnx", "tokenizer.json"]
     assert all(size == (export.folder / n).stat().st_size
-               for n, (size, _) in meta["files"].items())
+               for n, (size, _, _) in meta["files"].items())
 
 
 def test_build_remakes_a_missing_export_and_ignores_partial_ones(fresh_copy) -> None:
