@@ -30,6 +30,7 @@ import resource
 import shutil
 import signal
 import sqlite3
+import struct
 import subprocess
 import sys
 import tempfile
@@ -220,6 +221,42 @@ def used_bytes(folder: Path) -> int:
     return (stats.f_blocks - stats.f_bfree) * stats.f_frsize
 
 
+class FileAccess:
+    """inotify on one file: was it opened or read (IN_OPEN, IN_ACCESS) since the last call?
+
+    Counts are of queued events (the kernel merges repeats), so only zero is exact."""
+
+    IN_ACCESS, IN_OPEN, IN_Q_OVERFLOW = 0x1, 0x20, 0x4000
+
+    def __init__(self, path: Path) -> None:
+        import ctypes
+        import ctypes.util
+
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        self.fd = libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC)
+        if self.fd < 0 or libc.inotify_add_watch(self.fd, os.fsencode(path),
+                                                 self.IN_ACCESS | self.IN_OPEN) < 0:
+            raise OSError(ctypes.get_errno(), f"inotify on {path}")
+
+    def events(self) -> dict[str, int]:
+        counts = {"opens": 0, "reads": 0, "overflow": 0}
+        data = b""
+        with contextlib.suppress(BlockingIOError):
+            while chunk := os.read(self.fd, 65536):
+                data += chunk
+        at = 0
+        while at + 16 <= len(data):
+            _, mask, _, length = struct.unpack_from("iIII", data, at)
+            at += 16 + length
+            counts["opens"] += bool(mask & self.IN_OPEN)
+            counts["reads"] += bool(mask & self.IN_ACCESS)
+            counts["overflow"] += bool(mask & self.IN_Q_OVERFLOW)
+        return counts
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
@@ -317,7 +354,7 @@ def verify_next_build(res: Result, rebuild: Rebuild, store: Path, label: str) ->
 def scenario_kill(ctx: Ctx) -> Result:
     """SIGKILL `quotebot index` at random moments of a rebuild of a few hundred documents."""
     trials = ctx.n(24, 4)
-    res = Result("kill", f"SIGKILL of `quotebot index` at a random moment ({trials} trials: "
+    res = Result("kill", f"SIGKILL of `quotebot index` at a random moment ({trials} kills: "
                  "300 BBC documents, rebuild adds 150, edits 20, removes 20; half of the kills "
                  "in the last 40% of the build)")
     rebuild = make_rebuild(ctx, "kill", 300, 150, 20, 20)
@@ -331,7 +368,11 @@ def scenario_kill(ctx: Ctx) -> Result:
     res.details["uninterrupted_build_seconds"] = round(duration, 1)
     landed: Counter[str] = Counter()
     outcomes: Counter[str] = Counter()
-    for trial in range(trials):
+    trial = kills = 0
+    # A build that finishes before its kill is checked too but not counted as a kill: trials
+    # go on until `trials` kills have landed (the whole build takes a few seconds).
+    while kills < trials and trial < 3 * trials:
+        trial += 1
         store = trial_store(rebuild, ctx.work / "kill" / "trial")
         base_rows = cache_rows(store)
         env = dict(os.environ, PYTHONPATH=str(ROOT), QUOTEBOT_CORPUS=str(rebuild.changed_corpus),
@@ -346,6 +387,7 @@ def scenario_kill(ctx: Ctx) -> Result:
         if not finished:
             process.send_signal(signal.SIGKILL)
         process.wait()
+        kills += process.returncode == -signal.SIGKILL
         gens = generations(store)
         live = current_generation(store)
         if finished:
@@ -363,6 +405,7 @@ def scenario_kill(ctx: Ctx) -> Result:
         label = f"trial {trial} (killed after {delay:.2f} s)"
         outcomes[verify_whole(res, rebuild, store, old, label)] += 1
         verify_next_build(res, rebuild, store, label)
+    res.details["trials"], res.details["kills"] = trial, kills
     res.details["where_kills_landed"] = dict(landed)
     res.details["live_index_after_kill"] = dict(outcomes)
     res.details["checks_per_trial"] = ("live index whole (old: same answers to "
@@ -478,7 +521,9 @@ def scenario_corrupt(ctx: Ctx) -> Result:
     rounds = ctx.n(3, 1)
     res = Result("corrupt", f"{len(DAMAGE)} kinds of store damage x {rounds} (random places) "
                  "on the 2,225-document BBC store: refused at open with advice, `quotebot ask` "
-                 "exits 1; the advised rebuild recovers (on a 60-document store)")
+                 "exits 1; the advised rebuild recovers (on a 60-document store); the ONNX "
+                 "model overwritten: caught, same quotes from sentence-transformers, remade "
+                 "by the next build")
     corpus, full = ctx.full_store()
     work = ctx.work / "corrupt"
     small = make_rebuild(ctx, "corrupt-small", 60, 0, 0, 0)
@@ -505,6 +550,7 @@ def scenario_corrupt(ctx: Ctx) -> Result:
                 text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=600)
             res.check(asked.returncode == 1 and "Traceback" not in asked.stderr,
                       f"{kind}: quotebot ask exit {asked.returncode}: {asked.stderr[-300:]}")
+        model_damage(ctx, res, corpus, full, work, round_)
         recover = list(DAMAGE.items())[:: 5 if ctx.quick else 1] if round_ == 0 else []
         for kind, damage in recover:
             store = trial_store(small, work / "small")
@@ -514,6 +560,43 @@ def scenario_corrupt(ctx: Ctx) -> Result:
                       == small.base_answers, f"{kind}: --full did not recover")
     shutil.rmtree(work, ignore_errors=True)
     return res
+
+
+def model_damage(ctx: Ctx, res: Result, corpus: Path, full: Path, work: Path,
+                 round_: int) -> None:
+    """512 bytes overwritten at a random place of the store's ONNX model: a reader notices
+    (checksum), answers with sentence-transformers (same quotes); round 1: a build remakes it."""
+    from index.embedding import Embedder
+    from index.onnx_export import find_export
+
+    store = work / "store"
+    shutil.rmtree(store, ignore_errors=True)
+    shutil.copytree(full, store, ignore=shutil.ignore_patterns(CACHE))
+    model = find_export(store, Embedder().fingerprint).model_path()
+    with open(model, "r+b") as f:
+        f.seek(int(model.stat().st_size * ctx.rng.uniform(0.0, 0.99)))
+        f.write(b"\x5a" * 512)
+    questions = ["Who won the election?", "What did the chancellor say about the economy?",
+                 "Which film won the most awards?"]
+
+    def quotes(folder: Path) -> tuple[str, list]:
+        retriever = Retriever.open(config_for(corpus, folder))
+        try:
+            return retriever.embedder.runtime, [
+                [(h.citation.path, h.excerpt) for h in retriever.ask(q).hits] for q in questions]
+        finally:
+            retriever.close()
+
+    intact, damaged = quotes(full), quotes(store)
+    res.check(damaged[0] == "torch" and damaged[1] == intact[1],
+              f"ONNX model overwritten: runtime {damaged[0]}, same quotes "
+              f"{damaged[1] == intact[1]}")
+    if round_ == 0:
+        done = run_index(corpus, store)
+        res.check(done.returncode == 0 and quotes(store) == intact,
+                  f"ONNX model overwritten: the next build did not remake it: "
+                  f"{done.stderr[-300:]}")
+    shutil.rmtree(store, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -600,6 +683,7 @@ def scenario_hostile(ctx: Ctx) -> Result:
     started = time.monotonic()
     command = (["setpriv", "--bounding-set", "-dac_override,-dac_read_search"]
                if os.geteuid() == 0 and shutil.which("setpriv") else [])
+    watch = FileAccess(huge) if huge.exists() else None
     done = run_index(corpus, store, "--json", command=command)
     res.details["build_seconds"] = round(time.monotonic() - started, 1)
     io = dict(line.split(": ") for line in done.stderr.splitlines() if ": " in line
@@ -608,8 +692,15 @@ def scenario_hostile(ctx: Ctx) -> Result:
     res.details["build_peak_rss_mb"] = round(
         resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
     res.check(done.returncode == 0, f"build failed: {done.stderr[-2000:]}")
-    if huge.exists():  # everything the build read, model included, is far below 1 GB
-        res.check(0 < int(io.get("rchar", -1)) < 2**30 // 2, f"the build read {io}")
+    if watch is not None:  # the build never read the 1 GB file (inotify, IN_ACCESS)
+        during = watch.events()
+        with open(huge, "rb") as f:
+            f.read(1)  # and the watch would have seen a read
+        after = watch.events()
+        watch.close()
+        res.details["one_gigabyte_file_during_build"] = during
+        res.check(during["reads"] == 0 and not during["overflow"] and after["reads"] > 0,
+                  f"the 1 GB file: {during} during the build, {after} after one read")
     report = json.loads(done.stdout) if done.returncode == 0 else {"skipped": []}
     skipped = {s["path"]: s["reason"] for s in report["skipped"]}
     indexed = set()
@@ -919,6 +1010,15 @@ def inject(fake: FakeTelegram, rng: random.Random, method: str, kind: str) -> No
         fake.fail_next(method, 0, deliver=True)
 
 
+def fault_kind(fault: Any) -> str:
+    """The FAULTS name of a queued fake-server fault."""
+    if fault.status == -1:
+        return "slow"
+    if fault.status == 0:
+        return "drop after delivery" if fault.deliver else "drop before"
+    return str(fault.status)
+
+
 def scenario_faults(ctx: Ctx) -> Result:
     questions, restarts, crashes = ctx.n(600, 80), ctx.n(10, 2), ctx.n(8, 2)
     res = Result("faults", f"{questions} questions under random Telegram faults on getUpdates "
@@ -943,8 +1043,11 @@ def random_faults(ctx: Ctx, res: Result, config: Config, retriever: Retriever,
             kind = ctx.rng.choice(FAULTS)
             if method == "getUpdates" and kind == "drop after delivery":
                 kind = "drop before"
-            inject(fake, ctx.rng, method, kind)
-            injected[f"{method} {kind}"] += 1
+            with fake.cond:  # one fault waiting per method: they hit calls as they come
+                waiting = any(f.method == method for f in fake.faults)
+            if not waiting:
+                inject(fake, ctx.rng, method, kind)
+                injected[f"{method} {kind}"] += 1
             stop.wait(ctx.rng.uniform(0.1, 0.6))
 
     try:
@@ -956,10 +1059,15 @@ def random_faults(ctx: Ctx, res: Result, config: Config, retriever: Retriever,
             for i in range(questions):  # about 10 a second, faults all along
                 traffic.ask(110_000 + i // len(names), names[i % len(names)])
                 time.sleep(ctx.rng.uniform(0, 0.2))
-            time.sleep(5)
+            # Faults go on until every question is answered (or nothing moves for 20 s):
+            # a bot slowed by getUpdates faults still meets sendMessage faults.
+            traffic.wait(600)
             stop.set()
             worker.join()
-            fake.faults.clear()  # what was queued and not hit yet
+            with fake.cond:  # what was queued and not hit
+                for fault in fake.faults:
+                    injected[f"{fault.method} {fault_kind(fault)}"] -= 1
+                fake.faults.clear()
             traffic.wait(600)
             tally = traffic.tally()
             counts, _, _ = traffic.replies()
@@ -977,7 +1085,7 @@ def random_faults(ctx: Ctx, res: Result, config: Config, retriever: Retriever,
             lost_by_design += 1
         res.check(times == 1 or (times == 0 and key in ambiguous),
                   f"{key} answered {times} times")
-    res.details["random_faults"] = {"injected": dict(injected), **tally,
+    res.details["random_faults"] = {"faults_hit": dict(+injected), **tally,
                                     "lost_as_their_send_was_dropped": lost_by_design}
 
 
@@ -1057,6 +1165,10 @@ def crash_restarts(ctx: Ctx, res: Result, crashes: int) -> None:
 
 # --- scenario: rebuild while asking --------------------------------------------------------
 
+HARBOURS = ["Quillon", "Brannock", "Tavistrel", "Morwenna", "Skelderby", "Ardvane", "Pellinor",
+            "Castrovel", "Dunmarrow", "Elsworthy"]
+
+
 def scenario_rebuild(ctx: Ctx) -> Result:
     rebuilds = ctx.n(6, 2)
     res = Result("rebuild", f"{rebuilds} rebuilds (/reindex with 10 new documents each) of the "
@@ -1092,14 +1204,18 @@ def scenario_rebuild(ctx: Ctx) -> Result:
             for n in range(rebuilds):
                 folder = work / "corpus" / f"new-{n}"
                 folder.mkdir()
+                # Each round's harbour has a name of its own: with only a number ("Quillon 4")
+                # the earlier rounds' near-identical reports outranked this round's (digits
+                # are weak evidence), and the answer never showed the switch.
+                harbour = HARBOURS[n % len(HARBOURS)] + (f" {n}" if n >= len(HARBOURS) else "")
                 for d in range(10):
                     (folder / f"{d}.txt").write_text(
-                        f"Harbour report {n}-{d}\n\nThe harbour of Quillon {n} counted "
+                        f"Harbour report {n}-{d}\n\nThe harbour of {harbour} counted "
                         f"{n * 100 + d * 7 + 3} lanterns on pier {d} during the storm of "
                         f"week {n + d}. Every lantern was lit by hand.\n", encoding="utf-8")
                 # Any of this round's documents answers it; none is in the index before.
-                question, needle = (f"How many lanterns did the harbour of Quillon {n} count "
-                                    "on pier 0?", f"Quillon {n} counted")
+                question, needle = (f"How many lanterns did the harbour of {harbour} count "
+                                    "on pier 0?", f"{harbour} counted")
                 reports = sum("Index updated" in m["text"] for m in fake.sent(1))
                 fake.user_message(1, "/reindex")
                 found: list[bool] = []

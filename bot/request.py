@@ -1,7 +1,9 @@
 """Bot API requests that respect flood control and retry network errors, never sending twice.
 
 `RetryingRequest` wraps python-telegram-bot's `HTTPXRequest`:
-- a 429 answer is a refusal (nothing was done): wait `retry_after` and send again;
+- a 429 answer is a refusal (nothing was done): wait `retry_after` and send again (up to
+  `max_flood_waits` times: flood control is Telegram pacing a busy bot, not an error, so
+  these waits do not use up the retries of errors below);
 - a 5xx answer that is a Bot API error object (`"ok": false`) says the method failed, so
   nothing was sent: retry with exponential backoff; a 5xx without one (a proxy's error
   page) may hide a request that was executed, so only idempotent methods are retried;
@@ -37,9 +39,11 @@ class RetryingRequest(HTTPXRequest):
     """HTTPXRequest with flood-control waits and safe retries (see the module docstring)."""
 
     def __init__(self, *args: Any, max_retries: int = 3, backoff: float = 0.5,
-                 max_retry_after: float = 60.0, **kwargs: Any) -> None:
+                 max_retry_after: float = 60.0, max_flood_waits: int = 10,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.max_retries = max_retries
+        self.max_flood_waits = max_flood_waits
         self.backoff = backoff
         self.max_retry_after = max_retry_after
 
@@ -47,7 +51,7 @@ class RetryingRequest(HTTPXRequest):
                          *args: Any, **kwargs: Any) -> tuple[int, bytes]:
         api_method = url.rsplit("/", 1)[-1]  # never log `url`: it holds the token
         safe = method == "GET" or api_method in IDEMPOTENT
-        attempt = 0
+        attempt = floods = 0
         while True:
             try:
                 status, content = await super().do_request(url, method, request_data,
@@ -61,12 +65,12 @@ class RetryingRequest(HTTPXRequest):
                 attempt += 1
                 await asyncio.sleep(delay)
                 continue
-            if status == 429 and attempt < self.max_retries:
+            if status == 429 and floods < self.max_flood_waits:
                 retry_after = _retry_after(content)
                 if retry_after is not None and retry_after <= self.max_retry_after:
                     logger.warning("%s: flood control, waiting %s s as Telegram asks",
                                    api_method, retry_after)
-                    attempt += 1
+                    floods += 1
                     await asyncio.sleep(retry_after)
                     continue
             if status >= 500 and (safe or _refused(content)) and attempt < self.max_retries:

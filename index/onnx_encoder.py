@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from index.embedding import Embedder, pool_spans
-from index.onnx_export import OnnxExport, find_export
+from index.onnx_export import OnnxExport, check_export
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +25,22 @@ def use_store_export(embedder: Embedder, store: Path, *, precision: str = "fp32"
                      threads: int = 0) -> str:
     """Make `embedder` run the store's ONNX export of its model; returns why not ('' if done).
 
-    A missing, incomplete or unloadable export leaves the embedder on
-    sentence-transformers: slower to start, same vectors.
+    A missing, incomplete, damaged or unloadable export leaves the embedder on
+    sentence-transformers: slower to start, same vectors (the next build makes it again).
     """
-    export = find_export(store, embedder.fingerprint)
+    export, why = check_export(store, embedder.fingerprint)
     if export is None:
-        return "no ONNX export of the model in the store"
+        if "damaged" in why:
+            log.warning("%s; using sentence-transformers: run `quotebot index` to export "
+                        "the model again", why)
+        return why
     if not export.model_path(precision).is_file():
         return f"no {precision} ONNX model in the store"
+    damage = export.damage(precision)
+    if damage:
+        log.warning("%s; using sentence-transformers: run `quotebot index` to export the "
+                    "model again", damage)
+        return damage
     try:
         embedder.use_onnx(OnnxEncoder(export, precision=precision, threads=threads))
     except Exception as exc:  # noqa: BLE001 - a damaged export means the slower path

@@ -6,7 +6,8 @@ The build exports the model's transformer (token embeddings out; pooling and
 normalisation are redone in numpy by `index.onnx_encoder`) into
 
     <store>/models/<model fingerprint>/
-        export.json        fingerprint, dimension, window, input names (written last)
+        export.json        fingerprint, dimension, window, input names, and the size and
+                           SHA-256 of each file below (written last)
         model.onnx         fp32: the same vectors as sentence-transformers (checked here)
         model-int8.onnx    optional, per-channel int8 weights for faster indexing
         tokenizer.json     the model's tokenizer
@@ -14,28 +15,33 @@ normalisation are redone in numpy by `index.onnx_encoder`) into
 Every generation of the store shares it. The folder is written under a temporary
 name and renamed into place, and the int8 file is renamed in when complete, so a
 killed build never leaves a half-written model that a reader would load.
+Damage done later (overwritten bytes in the weights silently change every
+vector) is caught by the checksums: a reader falls back to sentence-transformers
+and the next build makes the export again.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import shutil
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from index.embedding import Embedder
-from index.store import fsync_dir, fsync_tree
+from index.store import fsync_dir, fsync_tree, write_atomic
 
 MODELS = "models"
 EXPORT_JSON = "export.json"
 FP32, INT8 = "model.onnx", "model-int8.onnx"
 TOKENIZER = "tokenizer.json"
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2  # 2: export.json lists [size, sha256, mtime_ns] of each file
 OPSET = 17
 # The export must reproduce sentence-transformers' vectors this closely (cosine) on the
 # check texts, or it is not used.
@@ -60,6 +66,7 @@ class OnnxExport:
     dimension: int
     window: int
     inputs: tuple[str, ...]
+    files: dict[str, list[Any]] = field(default_factory=dict, compare=False)
 
     def model_path(self, precision: str = "fp32") -> Path:
         return self.folder / (INT8 if precision == "int8" else FP32)
@@ -68,25 +75,94 @@ class OnnxExport:
     def tokenizer_path(self) -> Path:
         return self.folder / TOKENIZER
 
+    def damage(self, precision: str = "fp32", *, full: bool = False) -> str:
+        """Why this precision's model or the tokenizer is not as written ('' if whole).
+
+        Like the store's files (`index.store.verify_files`): a file whose size and mtime are
+        still those recorded is trusted without hashing it, unless `full` (builds hash)."""
+        for path in (self.model_path(precision), self.tokenizer_path):
+            why = _file_damage(path, self.files.get(path.name), full)
+            if why:
+                return why
+        return ""
+
+
+# Files this process wrote and summed: (path, size, mtime_ns, inode) -> their SHA-256.
+_written: dict[tuple[str, int, int, int], str] = {}
+
+
+def _file_damage(path: Path, expected: Any, full: bool = False) -> str:
+    """Why `path` differs from its recorded [size, sha256, mtime_ns] ('' if it does not)."""
+    try:
+        size, digest, *written = expected
+        stat = path.stat()
+    except (TypeError, ValueError):
+        return f"{path} has no checksum in {EXPORT_JSON}"
+    except OSError as exc:
+        return f"{path} cannot be read ({exc})"
+    if stat.st_size != size:
+        return f"{path} is damaged ({stat.st_size:,} bytes, expected {size:,})"
+    if not full and written and stat.st_mtime_ns == written[0]:
+        return ""  # untouched since it was written and summed
+    if _written.get((str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino)) == digest:
+        return ""  # this process has just written and summed it
+    try:
+        actual = _sha256(path)
+    except OSError as exc:
+        return f"{path} cannot be read ({exc})"
+    if actual != digest:
+        return f"{path} is damaged (its content changed since it was written)"
+    return ""
+
+
+def _remember(path: Path, digest: str) -> None:
+    """Note a file this process has just written and summed as whole (no second read)."""
+    stat = path.stat()
+    _written[(str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino)] = digest
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
+def _checksum(path: Path) -> list[Any]:
+    digest = _sha256(path)
+    stat = path.stat()
+    return [stat.st_size, digest, stat.st_mtime_ns]
+
 
 def export_folder(store: Path, fingerprint: str) -> Path:
     return Path(store) / MODELS / fingerprint
 
 
 def find_export(store: Path, fingerprint: str) -> OnnxExport | None:
-    """The store's export for this model, or None when it is missing or incomplete."""
+    """The store's export for this model, or None when it is missing, incomplete or damaged."""
+    return check_export(store, fingerprint)[0]
+
+
+def check_export(store: Path, fingerprint: str, *,
+                 full: bool = False) -> tuple[OnnxExport | None, str]:
+    """(the store's whole export for this model, '') or (None, why there is none).
+
+    The fp32 model and the tokenizer must match the size and SHA-256 recorded when they
+    were written: hashed (~90 MB, remembered for the process) when `full` or when their
+    size or mtime changed since.
+    """
     folder = export_folder(store, fingerprint)
     try:
         meta = json.loads((folder / EXPORT_JSON).read_text(encoding="utf-8"))
         export = OnnxExport(folder, str(meta["fingerprint"]), int(meta["dimension"]),
-                            int(meta["window"]), tuple(meta["inputs"]))
+                            int(meta["window"]), tuple(meta["inputs"]),
+                            dict(meta.get("files") or {}))
     except (OSError, ValueError, KeyError, TypeError):
-        return None
+        return None, "no ONNX export of the model in the store"
     if meta.get("version") != EXPORT_VERSION or export.fingerprint != fingerprint:
-        return None
+        return None, "the store's ONNX export is of another version or model"
     if not (export.model_path().is_file() and export.tokenizer_path.is_file()):
-        return None
-    return export
+        return None, "the store's ONNX export is incomplete"
+    damage = export.damage("fp32", full=full)
+    return (None, damage) if damage else (export, "")
 
 
 def ensure_export(store: Path, embedder: Embedder, *, int8: bool = False) -> OnnxExport | None:
@@ -96,15 +172,17 @@ def ensure_export(store: Path, embedder: Embedder, *, int8: bool = False) -> Onn
     (+ normalisation) are exported: their vectors are then reproduced exactly.
     Call under the store's build lock.
     """
-    export = find_export(store, embedder.fingerprint)
+    export, why = check_export(store, embedder.fingerprint, full=True)  # builds hash
     if export is None:
+        if "damaged" in why:
+            log.warning("%s: exporting the model again", why)
         try:
             export = _export(store, embedder)
         except Exception as exc:  # noqa: BLE001 - no export only means the slower path
             log.warning("ONNX export of %s failed (%s); using sentence-transformers",
                         embedder.resolved.name, exc)
             return None
-    if export is not None and int8 and not export.model_path("int8").is_file():
+    if export is not None and int8 and export.damage("int8", full=True):
         try:
             quantize_int8(export)
         except Exception as exc:  # noqa: BLE001 - the caller falls back to fp32
@@ -148,7 +226,8 @@ def _export(store: Path, embedder: Embedder) -> OnnxExport | None:
         _check(export, embedder)
         meta = {"version": EXPORT_VERSION, "fingerprint": export.fingerprint,
                 "dimension": dimension, "window": export.window, "inputs": list(inputs),
-                "model": embedder.resolved.name, "opset": OPSET, "torch": torch.__version__}
+                "model": embedder.resolved.name, "opset": OPSET, "torch": torch.__version__,
+                "files": {name: _checksum(tmp / name) for name in (FP32, TOKENIZER)}}
         (tmp / EXPORT_JSON).write_text(json.dumps(meta, indent=2), encoding="utf-8")
         fsync_tree(tmp)
         final = export_folder(store, embedder.fingerprint)
@@ -156,6 +235,8 @@ def _export(store: Path, embedder: Embedder) -> OnnxExport | None:
             shutil.rmtree(final)
         os.rename(tmp, final)
         fsync_dir(models)
+        for name, (_, digest) in meta["files"].items():
+            _remember(final / name, digest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return find_export(store, embedder.fingerprint)
@@ -220,8 +301,16 @@ def quantize_int8(export: OnnxExport) -> None:
         finally:
             quiet.level = level
         _fsync_file(tmp)
+        # Its checksum goes in first: a kill before the rename leaves it listed but absent,
+        # which reads as "no int8 model" (quantised again), never as an unchecked file.
+        meta_path = export.folder / EXPORT_JSON
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        meta["files"][target.name] = _checksum(tmp)
+        write_atomic(meta_path, json.dumps(meta, indent=2).encode())
+        export.files[target.name] = meta["files"][target.name]
         os.replace(tmp, target)
         fsync_dir(export.folder)
+        _remember(target, meta["files"][target.name][1])
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -247,8 +247,11 @@ class FakeTelegram:
                 self.cond.wait(min(left, 0.2))
 
     def wait_sent(self, chat_id: int, count: int = 1, timeout: float = 15.0) -> list[dict]:
-        return self.wait_for(lambda: len(self.sent(chat_id)) >= count and self.sent(chat_id),
-                             timeout)
+        def enough() -> list[dict] | None:
+            sent = self.sent(chat_id)  # one scan of the calls per check (under the lock)
+            return sent if len(sent) >= count else None
+
+        return self.wait_for(enough, timeout)
 
     # --- the API -------------------------------------------------------------------------
 

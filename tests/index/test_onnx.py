@@ -117,6 +117,59 @@ def test_damaged_export_falls_back_to_sentence_transformers(fresh_copy) -> None:
     fallback.close()
 
 
+@pytest.mark.parametrize("name", ["model.onnx", "tokenizer.json"])
+def test_overwritten_export_is_caught_and_made_again(fresh_copy, retriever: Retriever,
+                                                     caplog, name: str) -> None:
+    # Bytes overwritten in the weights load fine and silently change every vector (found
+    # by the soak's review: answers on the BBC store changed, no error); the checksums in
+    # export.json catch it at open.
+    config = fresh_copy()
+    fingerprint = Embedder().fingerprint
+    path = find_export(config.store, fingerprint).folder / name
+    with open(path, "r+b") as f:
+        f.seek(int(path.stat().st_size * 0.9))
+        f.write(b"\x5a" * 512)
+    assert find_export(config.store, fingerprint) is None
+    fallback = Retriever.open(config)
+    assert fallback.embedder.runtime == "torch"
+    assert "is damaged" in caplog.text and "quotebot index" in caplog.text
+    question = "When did the first coffeehouse in London open?"
+    assert [h.excerpt for h in fallback.ask(question).hits] == \
+        [h.excerpt for h in retriever.ask(question).hits]
+    fallback.close()
+    build_index(config, progress=False)  # exports the model again
+    export = find_export(config.store, fingerprint)
+    assert export is not None and not export.damage()
+    remade = Retriever.open(config)
+    assert remade.embedder.runtime == "onnx-fp32"
+    remade.close()
+
+
+def test_export_damage_that_keeps_the_mtime_is_caught_by_the_next_build(fresh_copy) -> None:
+    # As for the store's files: opening trusts a file whose size and mtime are as written
+    # (no 90 MB hash at every start); a build hashes, finds it and exports again.
+    config = fresh_copy()
+    fingerprint = Embedder().fingerprint
+    model = find_export(config.store, fingerprint).model_path()
+    written = model.stat()
+    with open(model, "r+b") as f:
+        f.seek(int(written.st_size * 0.9))
+        f.write(b"\x5a" * 512)
+    os.utime(model, ns=(written.st_atime_ns, written.st_mtime_ns))  # bit rot keeps it
+    assert find_export(config.store, fingerprint) is not None
+    assert "is damaged" in find_export(config.store, fingerprint).damage(full=True)
+    build_index(config, progress=False)
+    assert not find_export(config.store, fingerprint).damage(full=True)
+
+
+def test_export_lists_checksums_of_its_files(session_config: Config) -> None:
+    export = find_export(session_config.store, Embedder().fingerprint)
+    meta = json.loads((export.folder / EXPORT_JSON).read_text(encoding="utf-8"))
+    assert sorted(meta["files"]) == ["model.onnx", "tokenizer.json"]
+    assert all(size == (export.folder / n).stat().st_size
+               for n, (size, _, _) in meta["files"].items())
+
+
 def test_build_remakes_a_missing_export_and_ignores_partial_ones(fresh_copy) -> None:
     config = fresh_copy()
     fingerprint = Embedder().fingerprint
@@ -144,6 +197,8 @@ def test_int8_indexing_is_opt_in_and_close_to_fp32(fresh_copy) -> None:
     config.model.index_precision = "int8"
     report = build_index(config, progress=False)
     assert report.runtime == "onnx-int8" and report.chunks_embedded > 0
+    export = find_export(config.store, Embedder().fingerprint)
+    assert "model-int8.onnx" in export.files and not export.damage("int8")
     reader = StoreReader(config.store)
     assert reader.manifest.embedding_precision == "int8"
     reader.close()
