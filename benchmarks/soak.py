@@ -130,6 +130,15 @@ class Ctx:
             self._full_store = store
         return corpus, store
 
+    def full_store_copy(self, name: str) -> tuple[Path, Config]:
+        """A scenario's own copy of the full BBC corpus and store, and its config."""
+        corpus, full = self.full_store()
+        work = self.work / name
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.copytree(corpus, work / "corpus")
+        shutil.copytree(full, work / "store")
+        return work, config_for(work / "corpus", work / "store")
+
 
 def config_for(corpus: Path, store: Path) -> Config:
     config = Config()
@@ -1175,12 +1184,7 @@ def scenario_rebuild(ctx: Ctx) -> Result:
                  "2,225-document BBC store while questions keep coming (10 a second): old "
                  "index until the switch, then the new one; every question answered once; "
                  "no error; then 3 `quotebot index` runs beside the bot")
-    corpus, full = ctx.full_store()
-    work = ctx.work / "rebuild"
-    shutil.rmtree(work, ignore_errors=True)
-    shutil.copytree(corpus, work / "corpus")
-    shutil.copytree(full, work / "store")
-    config = config_for(work / "corpus", work / "store")
+    work, config = ctx.full_store_copy("rebuild")
     retriever = Retriever.open(config)
     chosen = signatures(retriever, headline_questions(work / "corpus", ctx.rng, 60), 20)
     fake = FakeTelegram(TOKEN).start()
@@ -1305,12 +1309,7 @@ def scenario_security(ctx: Ctx) -> Result:
                  "group, mention, reply, commands, forged buttons, uploads) among insider "
                  "questions: no corpus text out; the bot token in no log line or message "
                  "while errors are forced; upload names; rejected token")
-    corpus, full = ctx.full_store()
-    work = ctx.work / "security"
-    shutil.rmtree(work, ignore_errors=True)
-    shutil.copytree(corpus, work / "corpus")
-    shutil.copytree(full, work / "store")
-    config = config_for(work / "corpus", work / "store")
+    work, config = ctx.full_store_copy("security")
     retriever = Retriever.open(config)
     chosen = signatures(retriever, headline_questions(work / "corpus", ctx.rng, 30), 10)
     insiders, admin = list(range(1, 11)), 1
