@@ -235,7 +235,7 @@ def _export(store: Path, embedder: Embedder) -> OnnxExport | None:
             shutil.rmtree(final)
         os.rename(tmp, final)
         fsync_dir(models)
-        for name, (_, digest) in meta["files"].items():
+        for name, (_, digest, _) in meta["files"].items():
             _remember(final / name, digest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

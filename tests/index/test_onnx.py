@@ -182,6 +182,18 @@ def test_build_remakes_a_missing_export_and_ignores_partial_ones(fresh_copy) -> 
     assert [p.name for p in models.iterdir()] == [fingerprint]
 
 
+def test_build_that_makes_the_export_embeds_with_it(fresh_copy) -> None:
+    import shutil
+
+    config = fresh_copy()
+    shutil.rmtree(config.store / MODELS)
+    (config.corpus / "tides.txt").write_text("Spring tides happen near full and new moon.",
+                                             encoding="utf-8")
+    report = build_index(config, progress=False)
+    assert report.chunks_embedded >= 1 and report.runtime == "onnx-fp32"
+    assert not any("ONNX" in note for note in report.notes)
+
+
 def test_torch_runtime_builds_without_an_export(tmp_path: Path, session_dirs) -> None:
     config = Config()
     config.corpus, config.store = session_dirs[0], tmp_path / "store"
