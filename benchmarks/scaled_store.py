@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import hashlib
 import json
 import os
 import shutil
@@ -239,7 +238,7 @@ def _finish(target: Path, folder: Path, manifest: Any, size: int, n_docs: int,
     plan = index_info["plan"]
     new = dataclasses.replace(
         manifest, generation=1, n_documents=n_docs, n_chunks=size, index_type=plan.name,
-        index_trained_size=size if plan.kind == "ivf" or plan.sq8 else 0,
+        index_trained_size=size if plan.trained else 0,
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         extra={"synthetic": details}, files=files if files is not None
         else st.file_checksums(folder))
@@ -270,9 +269,7 @@ def _variant_sq8(source_store: Path, target: Path) -> None:
     details["seconds"] = {**details.get("seconds", {}), **index_info["seconds"]}
     # Every file but the vectors is a hard link of the source's: its checksum is known.
     files = {name: sums for name, sums in manifest.files.items() if name != st.VECTORS}
-    with open(folder / st.VECTORS, "rb") as f:
-        files[st.VECTORS] = [(folder / st.VECTORS).stat().st_size,
-                             hashlib.file_digest(f, "sha256").hexdigest()]
+    files[st.VECTORS] = st.file_checksum(folder / st.VECTORS)
     _finish(target, folder, manifest, manifest.n_chunks, manifest.n_documents, index_info,
             details, files)
     shutil.copytree(source_store / "models", target / "models", copy_function=os.link)

@@ -532,7 +532,7 @@ def _write_generation(config: Config, store: Path, embedder: Embedder, params: d
         st.insert_document(db, doc, chunks, [vectors[c.text_hash][1] for c in chunks],
                            st.document_vector(chunk_vectors))
         new_ids += [c.chunk_id for c in chunks]
-        new_vectors += [vectors[c.text_hash][0] for c in chunks]
+        new_vectors += chunk_vectors
     st.write_skipped(db, report.skipped)
     db.commit()
     n_docs = db.execute("SELECT count(*) FROM documents").fetchone()[0]
@@ -594,4 +594,4 @@ def _vector_index(config: Config, previous: _Previous | None, n_chunks: int, dim
     plan = plan_index(n_chunks, config.index)
     index = new_index(dimension, plan, training_sample(vectors, plan))
     add_vectors(index, ids, vectors)
-    return index, plan, (n_chunks if plan.kind == "ivf" or plan.sq8 else 0)
+    return index, plan, (n_chunks if plan.trained else 0)

@@ -22,7 +22,6 @@ and the next build makes the export again.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -35,7 +34,14 @@ from typing import Any
 import numpy as np
 
 from index.embedding import Embedder
-from index.store import fsync_dir, fsync_tree, write_atomic
+from index.store import (
+    FileIdentity,
+    file_checksum,
+    file_damage,
+    fsync_dir,
+    fsync_tree,
+    write_atomic,
+)
 
 MODELS = "models"
 EXPORT_JSON = "export.json"
@@ -87,49 +93,23 @@ class OnnxExport:
         return ""
 
 
-# Files this process wrote and summed: (path, size, mtime_ns, inode) -> their SHA-256.
-_written: dict[tuple[str, int, int, int], str] = {}
+# Files this process wrote and summed, so that checking them does not read them again.
+_written: dict[FileIdentity, str] = {}
 
 
 def _file_damage(path: Path, expected: Any, full: bool = False) -> str:
     """Why `path` differs from its recorded [size, sha256, mtime_ns] ('' if it does not)."""
     try:
-        size, digest, *written = expected
-        stat = path.stat()
+        why = file_damage(path, expected, full=full, summed=_written)
     except (TypeError, ValueError):
         return f"{path} has no checksum in {EXPORT_JSON}"
     except OSError as exc:
         return f"{path} cannot be read ({exc})"
-    if stat.st_size != size:
-        return f"{path} is damaged ({stat.st_size:,} bytes, expected {size:,})"
-    if not full and written and stat.st_mtime_ns == written[0]:
-        return ""  # untouched since it was written and summed
-    if _written.get((str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino)) == digest:
-        return ""  # this process has just written and summed it
-    try:
-        actual = _sha256(path)
-    except OSError as exc:
-        return f"{path} cannot be read ({exc})"
-    if actual != digest:
-        return f"{path} is damaged (its content changed since it was written)"
-    return ""
-
-
-def _remember(path: Path, digest: str) -> None:
-    """Note a file this process has just written and summed as whole (no second read)."""
-    stat = path.stat()
-    _written[(str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino)] = digest
-
-
-def _sha256(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
+    return f"{path} is damaged ({why})" if why else ""
 
 
 def _checksum(path: Path) -> list[Any]:
-    digest = _sha256(path)
-    stat = path.stat()
-    return [stat.st_size, digest, stat.st_mtime_ns]
+    return file_checksum(path, _written)
 
 
 def export_folder(store: Path, fingerprint: str) -> Path:
@@ -235,8 +215,6 @@ def _export(store: Path, embedder: Embedder) -> OnnxExport | None:
             shutil.rmtree(final)
         os.rename(tmp, final)
         fsync_dir(models)
-        for name, (_, digest, _) in meta["files"].items():
-            _remember(final / name, digest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return find_export(store, embedder.fingerprint)
@@ -310,7 +288,6 @@ def quantize_int8(export: OnnxExport) -> None:
         export.files[target.name] = meta["files"][target.name]
         os.replace(tmp, target)
         fsync_dir(export.folder)
-        _remember(target, meta["files"][target.name][1])
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -73,8 +73,8 @@ class Manifest:
     created: str = ""
     format_version: int = FORMAT_VERSION
     extra: dict[str, Any] = field(default_factory=dict)
-    # [size, sha256] of every other file of the generation, checked when it is opened
-    # (empty in stores written before checksums: then only presence is checked).
+    # [size, sha256, mtime_ns] of every other file of the generation, checked when it is
+    # opened (empty in stores written before checksums: then only presence is checked).
     files: dict[str, list[Any]] = field(default_factory=dict)
 
     def write(self, folder: Path) -> None:
@@ -96,27 +96,61 @@ class Manifest:
                              "rebuild with `quotebot index --full`") from exc
 
 
+FileIdentity = tuple[int, int, int, int]  # device, inode, size, mtime_ns
+
+
+def _identity(stat: os.stat_result) -> FileIdentity:
+    """Stays the same while a file is unchanged, across renames."""
+    return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+def file_checksum(path: Path, summed: dict[FileIdentity, str] | None = None) -> list[Any]:
+    """[size, sha256, mtime_ns] of a file, as manifests record it (noted in `summed`)."""
+    with open(path, "rb") as f:
+        digest = hashlib.file_digest(f, "sha256").hexdigest()
+    stat = path.stat()
+    if summed is not None:
+        summed[_identity(stat)] = digest
+    return [stat.st_size, digest, stat.st_mtime_ns]
+
+
+def file_damage(path: Path, expected: Sequence[Any], *, full: bool = False,
+                summed: dict[FileIdentity, str] | None = None) -> str:
+    """How `path` differs from its recorded [size, sha256, mtime_ns] ('' if it does not).
+
+    A file whose size and mtime are still those recorded is trusted without hashing it
+    (hashing a million-passage store takes seconds at every start); any write changes
+    the mtime, so written damage is hashed. `full` hashes anyway, except a file `summed`
+    (by `file_checksum`) as it is now. OSError when unreadable; TypeError or ValueError
+    when `expected` is not such a record.
+    """
+    size, digest, *written = expected
+    stat = path.stat()
+    if stat.st_size != size:
+        return f"{stat.st_size:,} bytes, expected {size:,}"
+    if not full and written and stat.st_mtime_ns == written[0]:
+        return ""  # untouched since it was summed
+    if summed is not None and summed.get(_identity(stat)) == digest:
+        return ""
+    with open(path, "rb") as f:
+        if hashlib.file_digest(f, "sha256").hexdigest() != digest:
+            return "its content changed since it was written"
+    return ""
+
+
 def file_checksums(folder: Path) -> dict[str, list[Any]]:
-    """[size, sha256, mtime_ns] of every file of a generation folder but its manifest."""
-    sums: dict[str, list[Any]] = {}
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.name != MANIFEST:
-            with open(path, "rb") as f:
-                digest = hashlib.file_digest(f, "sha256").hexdigest()
-            stat = path.stat()
-            sums[path.relative_to(folder).as_posix()] = [stat.st_size, digest, stat.st_mtime_ns]
-    return sums
+    """`file_checksum` of every file of a generation folder but its manifest."""
+    return {path.relative_to(folder).as_posix(): file_checksum(path)
+            for path in sorted(folder.rglob("*"))
+            if path.is_file() and path.name != MANIFEST}
 
 
 def verify_files(folder: Path, manifest: Manifest, *, full: bool = False) -> None:
     """StoreError unless every file the manifest lists is present, whole and unchanged.
 
     Catches what opening alone misses: a truncated or overwritten file whose damage would
-    otherwise surface as wrong results or an error deep in a search. A file whose size and
-    modification time are still those the build recorded is trusted without hashing it
-    (hashing a million-passage store takes seconds at every start); any write to a file
-    changes its mtime, so it is hashed. `full` hashes every file (builds do, as a scrub
-    of the index they reuse).
+    otherwise surface as wrong results or an error deep in a search. See `file_damage`
+    for when a file is hashed; builds pass `full`, as a scrub of the index they reuse.
     """
     rebuild = "rebuild with `quotebot index --full`"
     names = list(manifest.files) or [META, VECTORS]
@@ -127,20 +161,11 @@ def verify_files(folder: Path, manifest: Manifest, *, full: bool = False) -> Non
         if name not in manifest.files:
             continue
         try:
-            size, digest, *written = manifest.files[name]
-            stat = path.stat()
-            actual = stat.st_size
-            if actual != size:
-                raise StoreError(f"store file {path} is damaged ({actual:,} bytes, expected "
-                                 f"{size:,}): {rebuild}")
-            if not full and written and stat.st_mtime_ns == written[0]:
-                continue  # untouched since the build hashed it
-            with open(path, "rb") as f:
-                if hashlib.file_digest(f, "sha256").hexdigest() != digest:
-                    raise StoreError(f"store file {path} is damaged (its content changed "
-                                     f"since it was written): {rebuild}")
+            why = file_damage(path, manifest.files[name], full=full)
         except (OSError, TypeError, ValueError) as exc:
             raise StoreError(f"store file {path} cannot be checked ({exc}): {rebuild}") from exc
+        if why:
+            raise StoreError(f"store file {path} is damaged ({why}): {rebuild}")
 
 
 def write_atomic(path: Path, data: bytes) -> None:

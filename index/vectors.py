@@ -44,6 +44,11 @@ class IndexPlan:
     fp16: bool = False  # vectors as 16-bit floats (never with sq8)
 
     @property
+    def trained(self) -> bool:
+        """Whether the index learns from the corpus (IVF lists, SQ8 ranges) at build time."""
+        return self.kind == "ivf" or self.sq8
+
+    @property
     def name(self) -> str:
         base = f"ivf{self.nlist}" if self.kind == "ivf" else "flat"
         return f"{base}-sq8" if self.sq8 else f"{base}-fp16" if self.fp16 else base

@@ -47,7 +47,7 @@ def dense_scores(index: Any, query: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """Cosine of the question with the stored vectors of `ids` (normalised vectors)."""
     if not len(ids):
         return np.empty(0, np.float32)
-    vectors = np.vstack([index.reconstruct(int(i)) for i in ids])
+    vectors = index.reconstruct_batch(np.ascontiguousarray(ids, dtype=np.int64))
     return vectors @ query
 
 
