@@ -4,9 +4,21 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test lint clean
+.PHONY: setup system run test lint clean
 
-setup: $(STAMP)
+setup: system $(STAMP)
+
+# Tesseract reads scanned PDF pages (OCR). Installed with apt-get when run as root; otherwise
+# say how, and go on: quotebot then lists scanned pages as skipped in its build report.
+system:
+	@command -v tesseract >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing Tesseract (OCR of scanned PDF pages)"; \
+			(apt-get update -qq && apt-get install -y -qq tesseract-ocr tesseract-ocr-eng) >/dev/null; \
+		else \
+			echo "note: Tesseract is not installed, scanned PDF pages will be skipped;" \
+			     "install it with: sudo apt-get install tesseract-ocr tesseract-ocr-eng"; \
+		fi; }
 
 # CPU torch first: installing sentence-transformers first would pull the CUDA build.
 $(STAMP): pyproject.toml

@@ -1,0 +1,80 @@
+"""Turn corpus files into Documents: decoded, normalised text, blocks and maps back to the source.
+
+Every loader keeps `Document.text` as close to the file as it can so quotes stay verbatim:
+txt and md keep the file's lines one for one (only `\\r\\n`/`\\r` become `\\n` and control
+characters become spaces), HTML keeps the visible text with whitespace collapsed inside each
+block, PDF and docx keep what their parsers extract. Blocks are the spans no sentence may cross.
+One module per format; `common` holds reading, decoding and the plain-text block rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from pathlib import PurePosixPath
+
+from index.documents import Block, Document, doc_id_for
+from index.loaders.common import (
+    WHITESPACE,
+    Loaded,
+    SkipFile,
+    decode_text,
+    looks_wrapped,
+    normalise,
+    read_file,
+)
+from index.loaders.docx import load_docx
+from index.loaders.html import load_html
+from index.loaders.markdown import load_md
+from index.loaders.pdf import load_pdf
+from index.loaders.txt import load_txt
+
+__all__ = ["SUPPORTED_SUFFIXES", "SkipFile", "decode_text", "load_document", "looks_wrapped",
+           "normalise", "read_file"]
+
+SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
+    {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"})
+MAX_TITLE = 200
+
+
+def load_document(rel_path: str, data: bytes, *, mtime: float = 0.0) -> Document:
+    """Parse `data`, the content of the corpus file `rel_path`, into a Document."""
+    path = rel_path.replace(os.sep, "/")
+    suffix = PurePosixPath(path).suffix.lower()
+    if suffix not in _LOADERS:
+        raise SkipFile(f"unsupported file type: {suffix or '(no suffix)'}")
+    if not data:
+        raise SkipFile("empty file")
+    fmt, loader, empty_reason = _LOADERS[suffix]
+    loaded = loader(data)
+    if not loaded.blocks:
+        raise SkipFile(empty_reason)
+    title = _clean_title(loaded.title) or _clean_title(_first_line(loaded.text, loaded.blocks[0]))
+    return Document(
+        doc_id=doc_id_for(path), path=path, title=title, text=loaded.text,
+        format=fmt, blocks=loaded.blocks, line_anchors=loaded.line_anchors,
+        page_starts=loaded.page_starts, content_hash=hashlib.sha256(data).hexdigest(),
+        size=len(data), mtime=mtime)
+
+
+def _first_line(text: str, block: Block) -> str:
+    """The first line of a block: the title of last resort."""
+    return text[block.start:block.end].split("\n", 1)[0]
+
+
+def _clean_title(title: str) -> str:
+    """A title on one line, without markdown `#`, at most MAX_TITLE characters."""
+    return WHITESPACE.sub(" ", title).strip().lstrip("#").strip()[:MAX_TITLE].rstrip()
+
+
+
+_LOADERS: dict[str, tuple[str, Callable[[bytes], Loaded], str]] = {
+    ".txt": ("txt", load_txt, "no text (empty or whitespace only)"),
+    ".md": ("md", load_md, "no text (empty, whitespace or markup only)"),
+    ".markdown": ("md", load_md, "no text (empty, whitespace or markup only)"),
+    ".html": ("html", load_html, "no visible text"),
+    ".htm": ("html", load_html, "no visible text"),
+    ".pdf": ("pdf", load_pdf, "no text layer (scanned?)"),
+    ".docx": ("docx", load_docx, "no text"),
+}
