@@ -17,37 +17,29 @@ import fcntl
 import hashlib
 import json
 import os
-import shutil
 import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from tqdm import tqdm
 
-from index import store as st
 from index.cache import EmbeddingCache
 from index.chunking import chunk_document, load_token_counter
-from index.documents import Chunk, Document
 from index.embedding import Embedder, show_progress
-from index.lexical import build_lexical_tokens, chunk_tokens
+from index.lexical import TOKENS_VERSION, chunk_lexical_tokens
 from index.loaders import SUPPORTED_SUFFIXES, SkipFile, load_document, read_file
 from index.onnx_export import OnnxExport, ensure_export
-from index.vectors import (
-    IndexPlan,
-    add_vectors,
-    all_vectors,
-    new_index,
-    plan_index,
-    retrain_reason,
-    training_sample,
-    use_threads,
-)
 from quotebot.config import Config, ConfigError
+from quotebot.documents import Chunk, Document
+from store import generations as st
+from store import meta
+from store.factory import check_backend, open_writer
+from store.faiss import outdated
+from store.writer import Previous, Tokenizer
 
 CHUNKER_VERSION = 2  # bump when chunking rules change: stored chunks are then redone
 # (2: overlong sentences past a document's start are cut where they are, not further on;
@@ -225,13 +217,7 @@ def _previous(store: Path, compatible: Callable[[st.Manifest], str],
         if reason:
             return None, reason
         st.verify_files(folder, manifest, full=True)
-        db = sqlite3.connect(f"file:{folder / st.META}?mode=ro", uri=True)
-        try:
-            hashes = {p: (d, h) for p, d, h in
-                      db.execute("SELECT path, doc_id, content_hash FROM documents")}
-        finally:
-            db.close()
-        return _Previous(folder, manifest, hashes), ""
+        return _Previous(folder, manifest, meta.document_hashes(folder / st.META)), ""
     except (st.StoreError, sqlite3.DatabaseError) as exc:
         return None, f"previous index unusable ({exc}); building from scratch"
 
@@ -269,7 +255,7 @@ def build_index(config: Config, *, full: bool = False, wait: bool = False,
 def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
                   progress: bool) -> BuildReport:
     report = BuildReport(store=str(store), full=full)
-    use_threads(config.index.build_threads)
+    check_backend(config.backend)
     embedder = Embedder(config.model.name, batch_size=config.model.batch_size,
                         allow_download=config.model.allow_download)
     export, precision = _model_export(config, store, embedder, report)
@@ -278,6 +264,8 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
               "overlap_sentences": config.chunking.overlap_sentences, "window": window}
 
     def compatible(m: st.Manifest) -> str:
+        if m.backend != config.backend:
+            return f"store backend changed ({m.backend} -> {config.backend}): rebuilding"
         if m.model_fingerprint != embedder.fingerprint:
             return f"model changed ({m.model_name} -> {config.model.name}): re-embedding everything"
         if (m.max_tokens, m.overlap_sentences, m.window, m.chunker_version) != (
@@ -377,9 +365,7 @@ def cache_key(fingerprint: str, precision: str) -> str:
 
 def _index_outdated(config: Config, previous: _Previous) -> bool:
     """Whether the index settings now call for another FAISS index than the live one."""
-    m = previous.manifest
-    return bool(retrain_reason(IndexPlan.parse(m.index_type), m.index_trained_size, m.n_chunks,
-                               config.index))
+    return config.backend == "faiss" and bool(outdated(config.index, previous.manifest))
 
 
 def _free_bytes(store: Path) -> int | None:
@@ -514,84 +500,30 @@ def _write_generation(config: Config, store: Path, embedder: Embedder, params: d
                       previous: _Previous | None, new_docs: list[tuple[Document, list[Chunk]]],
                       gone: list[str], vectors: dict[str, tuple[np.ndarray, np.ndarray]],
                       report: BuildReport, precision: str) -> None:
-    """Write the next generation beside the live one, then switch CURRENT to it."""
-    live = _live(store)
-    st.discard_unpublished(store, live)
-    number = (st.generation_number(live) if live else 0) + 1
-    folder = store / f"gen-{number:06d}.partial"
-    folder.mkdir()
-    if previous:
-        shutil.copyfile(previous.folder / st.META, folder / st.META)
-    db = st.open_meta(folder / st.META)
-    replaced = [previous.hashes[p][0] for p in report.changed + gone] if previous else []
-    removed_ids = st.delete_documents(db, replaced)
-    new_ids: list[int] = []
-    new_vectors: list[np.ndarray] = []
-    for doc, chunks in new_docs:
-        chunk_vectors = [vectors[c.text_hash][0] for c in chunks]
-        st.insert_document(db, doc, chunks, [vectors[c.text_hash][1] for c in chunks],
-                           st.document_vector(chunk_vectors))
-        new_ids += [c.chunk_id for c in chunks]
-        new_vectors += chunk_vectors
-    st.write_skipped(db, report.skipped)
-    db.commit()
-    n_docs = db.execute("SELECT count(*) FROM documents").fetchone()[0]
-    chunk_ids, tokens = chunk_tokens(db)
-    db.close()
-    n_chunks = len(chunk_ids)
-    build_lexical_tokens(folder, chunk_ids, tokens)
-
+    """Write the next generation with the configured store backend and make it live."""
+    first = next((vectors[c.text_hash][0] for _, cs in new_docs for c in cs), None)
     dimension = previous.manifest.dimension if previous else (
-        len(new_vectors[0]) if new_vectors else embedder.dimension)
-    index, plan, trained = _vector_index(
-        config, previous, n_chunks, dimension, np.asarray(removed_ids, dtype=np.int64),
-        np.asarray(new_ids, dtype=np.int64),
-        np.asarray(new_vectors, dtype=np.float32).reshape(-1, dimension), report)
-    if index.ntotal != n_chunks:
-        raise RuntimeError(f"internal error: {index.ntotal} vectors for {n_chunks} chunks")
-    st.write_vectors(index, folder / st.VECTORS)
-    st.Manifest(
-        generation=number, model_name=config.model.name, model_fingerprint=embedder.fingerprint,
-        dimension=dimension, chunker_version=CHUNKER_VERSION, n_documents=n_docs,
-        n_chunks=n_chunks, index_type=plan.name, index_trained_size=trained,
-        embedding_precision=precision,
-        created=datetime.now(UTC).isoformat(timespec="seconds"),
-        files=st.file_checksums(folder), **params,
-    ).write(folder)
-    report.index_type = plan.name
-    final = store / f"gen-{number:06d}"
-    os.replace(folder, final)
-    st.publish(store, final)
-    st.prune(store, config.index.keep_generations)
-    report.generation, report.documents, report.chunks = number, n_docs, n_chunks
-
-
-def _vector_index(config: Config, previous: _Previous | None, n_chunks: int, dimension: int,
-                  removed: np.ndarray, ids: np.ndarray, vectors: np.ndarray,
-                  report: BuildReport) -> tuple[Any, IndexPlan, int]:
-    """The generation's FAISS index, its plan and the corpus size it was trained on.
-
-    The live index takes the changes in place when its type still fits the corpus;
-    otherwise (first build, type change, IVF lists outgrown) a new index is trained
-    on every vector: the live index's (exact for float indexes, decoded for SQ8) and
-    the new ones.
-    """
-    if previous is not None:
-        old = st.read_vectors(previous.folder / st.VECTORS)
-        old_plan = IndexPlan.parse(previous.manifest.index_type)
-        trained = previous.manifest.index_trained_size
-        why = retrain_reason(old_plan, trained, n_chunks, config.index)
-        if not why:
-            if len(removed):
-                old.remove_ids(removed)
-            add_vectors(old, ids, vectors)
-            return old, old_plan, trained
-        report.notes.append(why)
-        kept_ids, kept = all_vectors(old)
-        keep = ~np.isin(kept_ids, removed)
-        ids = np.concatenate([kept_ids[keep], ids])
-        vectors = np.concatenate([kept[keep], vectors]) if len(vectors) else kept[keep]
-    plan = plan_index(n_chunks, config.index)
-    index = new_index(dimension, plan, training_sample(vectors, plan))
-    add_vectors(index, ids, vectors)
-    return index, plan, (n_chunks if plan.trained else 0)
+        len(first) if first is not None else embedder.dimension)
+    template = st.Manifest(
+        generation=0, model_name=config.model.name, model_fingerprint=embedder.fingerprint,
+        dimension=dimension, chunker_version=CHUNKER_VERSION, embedding_precision=precision,
+        **params)
+    writer = open_writer(config, template,
+                         Previous(previous.folder, previous.manifest) if previous else None,
+                         Tokenizer(chunk_lexical_tokens, TOKENS_VERSION))
+    try:
+        writer.remove_documents([previous.hashes[p][0] for p in report.changed + gone]
+                                if previous else [])
+        for doc, chunks in new_docs:
+            writer.add_document(doc, chunks, [vectors[c.text_hash][0] for c in chunks],
+                                [vectors[c.text_hash][1] for c in chunks])
+        writer.set_skipped(report.skipped)
+        published = writer.publish()
+    except BaseException:
+        writer.abort()
+        raise
+    writer.prune(config.index.keep_generations)
+    report.notes += published.notes
+    report.index_type = published.index_type
+    report.generation, report.documents, report.chunks = (
+        published.generation, published.documents, published.chunks)

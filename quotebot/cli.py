@@ -9,8 +9,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from quotebot.config import Config, ConfigError, load_config
+from quotebot.errors import StoreError
 from retrieval.answer import Answer
 from retrieval.search import MODES
+from store.factory import BACKENDS
 
 EXAMPLES = """\
 examples:
@@ -25,6 +27,7 @@ Every flag has a config.toml key and a QUOTEBOT_* environment variable:
   --corpus  corpus        QUOTEBOT_CORPUS
   --store   store         QUOTEBOT_STORE
   --model   model.name    QUOTEBOT_MODEL_NAME
+  --backend backend       QUOTEBOT_BACKEND   (faiss, or qdrant: see [qdrant] in config.toml)
 """
 
 
@@ -39,6 +42,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
                        help="folder where the index is kept ($QUOTEBOT_STORE)")
     group.add_argument("--model", metavar="NAME",
                        help="embedding model: name, hub id or local folder ($QUOTEBOT_MODEL_NAME)")
+    group.add_argument("--backend", choices=BACKENDS,
+                       help="where the index is searched: faiss (files in the store folder) or "
+                       "qdrant (embedded, or the server at qdrant.url) ($QUOTEBOT_BACKEND)")
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
@@ -47,6 +53,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
     config.override("corpus", args.corpus)
     config.override("store", args.store)
     config.override("model.name", args.model)
+    config.override("backend", args.backend)
     return config
 
 
@@ -92,7 +99,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         question = line.strip()
         if args.question == "-" and not question:
             continue
-        answer = retriever.ask(question, k=args.k, mode=args.mode)
+        answer = retriever.ask(question, k=args.k, mode=args.mode, within=args.within)
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
         else:
@@ -129,6 +136,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     evalset = load_beir(args.beir, args.split) if args.beir else load_squad(args.squad)
     base = load_config(args.config)
     base.override("model.name", args.model)
+    base.override("backend", args.backend)
     print(f"Evaluating on {evalset.name}: {len(evalset.corpus)} documents, "
           f"{len(evalset.queries)} questions", file=sys.stderr)
     config = prepare(evalset, base, corpus=args.corpus, store=args.store,
@@ -137,7 +145,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     modes = ["bm25", "dense", "hybrid"] if args.mode == "all" else [args.mode]
     results = []
     for mode in modes:
-        result = run(retriever, evalset, mode=mode, limit=args.limit)
+        result = {**run(retriever, evalset, mode=mode, limit=args.limit),
+                  "backend": config.backend}
         results.append(result)
         if args.json:
             print(json.dumps(result), flush=True)
@@ -146,7 +155,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(f"{'mode':<8} " + " ".join(f"{n:>17}" for n in names))
         for r in results:
             print(f"{r['mode']:<8} " + " ".join(f"{r['metrics'][n]:>17.4f}" for n in names))
-        print(f"({results[0]['questions']} questions, {evalset.name})")
+        print(f"({results[0]['questions']} questions, {evalset.name}, "
+              f"{config.backend} backend)")
     return 0
 
 
@@ -180,7 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "  quotebot ask \"How many civilians are trapped in Raqqa?\"\n"
                        "  quotebot ask -k 5 --json \"Who designed the tower?\"\n"
                        "  cat questions.txt | quotebot ask - --json   "
-                       "(one JSON object per line)",
+                       "(one JSON object per line)\n"
+                       "  quotebot ask --in reports/2024 \"What was the revenue?\"   "
+                       "(quotes only from that folder)",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     _common(p)
     p.add_argument("question", help="the question, or - to read one question per line from stdin")
@@ -189,6 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.add_argument("--mode", choices=MODES, default=None,
                    help="ranking: hybrid (default), dense or bm25 alone")
+    p.add_argument("--in", dest="within", action="append", metavar="FOLDER",
+                   help="answer only from documents under this folder (or this document), "
+                   "relative to the corpus; repeat for several")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", help="ask questions in the terminal (the bot's answers, "
@@ -255,7 +270,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     from index.build import BuildBusy, BuildError
     from index.embedding import ModelError
-    from index.store import StoreError
 
     try:
         return func(args)

@@ -11,25 +11,24 @@
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
-from index.documents import Document
 from index.embedding import Embedder
-from index.lexical import LexicalIndex, tokenize
-from index.store import StoredChunk, StoreReader, current_generation
-from index.vectors import use_threads
+from index.lexical import tokenize
 from quotebot.config import Config, ConfigError, RetrievalConfig
+from quotebot.documents import Document
 from retrieval.answer import Answer, Citation, Hit
 from retrieval.excerpts import best_excerpts, question_weights, score_sentences
 from retrieval.search import MODES, Candidate, search
+from store.factory import open_reader
+from store.protocol import Reader, StoredChunk
 
 MAX_QUESTION_CHARS = 2000  # the model reads ~256 word pieces; more text only slows search
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -109,7 +108,7 @@ class Retriever:
         return cls(config, settings)
 
     def _load(self) -> None:
-        reader = StoreReader(self.config.store, options=self.config.index)
+        reader = open_reader(self.config)
         try:
             reader.check_model(self.config.model.name, self.embedder.fingerprint)
             if self.config.model.runtime == "onnx" and self.embedder.onnx is None:
@@ -119,18 +118,16 @@ class Retriever:
 
                 use_store_export(self.embedder, self.config.store,
                                  threads=self.config.model.query_threads)
-            lexical = LexicalIndex(reader.folder, mmap=self.config.index.mmap)
         except BaseException:
             reader.close()
             raise
         with self._lock:
-            self.reader, self.lexical = reader, lexical
+            self.reader: Reader = reader
             self._docs.clear()
 
     def refresh(self) -> bool:
         """Switch to a newer generation if a build published one; True when it did."""
-        live = current_generation(self.config.store)
-        if live is None or live == self.reader.folder:
+        if self.reader.is_live():
             return False
         old = self.reader
         self._load()
@@ -143,19 +140,20 @@ class Retriever:
     def encode(self, question: str) -> np.ndarray:
         return self.embedder.encode_queries([question])[0]
 
-    def candidates(self, question: str, *, mode: str | None = None,
-                   depth: int | None = None) -> tuple[np.ndarray, list[Candidate]]:
-        """The question's vector and its ranked chunk candidates (for `ask` and evaluation)."""
+    def candidates(self, question: str, *, mode: str | None = None, depth: int | None = None,
+                   within: Sequence[str] | None = None) -> tuple[np.ndarray, list[Candidate]]:
+        """The question's vector and its ranked chunk candidates (for `ask` and evaluation).
+
+        `within`: only chunks of documents under these folders or paths (scoped questions).
+        """
         mode = mode or self.settings.mode
         reader = self.reader
-        use_threads(self.config.index.search_threads)  # per calling thread (OpenMP)
         vector = (self.encode(question) if mode != "bm25"
-                  else np.zeros(reader.manifest.dimension, np.float32))
-        return vector, search(reader.index, self.lexical, vector, question, mode=mode,
+                  else np.zeros(reader.dimension, np.float32))
+        return vector, search(reader, vector, tokenize(question), mode=mode,
                               depth=depth or self.settings.depth,
                               dense_weight=self.settings.dense_weight,
-                              doc_weight=self.settings.doc_weight,
-                              document_vectors=reader.document_vectors)
+                              doc_weight=self.settings.doc_weight, within=within)
 
     def ranked_documents(self, question: str, *, mode: str | None = None,
                          depth: int = 100) -> list[str]:
@@ -175,28 +173,34 @@ class Retriever:
         return list(ranked)[:depth]
 
     def ask(self, question: str, k: int | None = None, *, mode: str | None = None,
-            abstain: bool = True, exclude: Callable[[str], bool] | None = None) -> Answer:
+            abstain: bool = True, exclude: Callable[[str], bool] | None = None,
+            within: Sequence[str] | None = None) -> Answer:
         """The best passages for `question`, each with a verbatim quote and its citation.
 
         `found` is False when the best quotable sentence is not close enough to the
         question (`Settings.min_confidence`). With `abstain=False` the best passages are
         returned anyway (evaluation of ranking alone); `exclude` drops documents whose
-        path it accepts, as if they were not indexed (evaluation of abstention).
+        path it accepts, as if they were not indexed (evaluation of abstention);
+        `within` answers only from documents under these folders or paths (relative to
+        the corpus, e.g. ["reports/2024"]): nothing outside them is ever quoted.
         """
         k = k or self.config.retrieval.k
         question = valid_text(question)  # the Answer repeats it: printable as UTF-8
         text = clean_question(question)
         if not any(ch.isalnum() for ch in text):
             return Answer(question, False, reason="The question has no words to search for.")
-        reader, lexical = self.reader, self.lexical
-        vector, candidates = self.candidates(text, mode=mode)
+        reader = self.reader
+        within = normalise_scope(within)
+        if within == []:
+            return Answer(question, False, reason="No folder to search in.")
+        vector, candidates = self.candidates(text, mode=mode, within=within)
         if exclude is not None:
             paths = reader.chunk_paths([c.chunk_id for c in candidates])
             candidates = [c for c in candidates if not exclude(paths[c.chunk_id])]
         if not candidates:
             return Answer(question, False, reason="The index is empty.")
         passages = self._passages(reader, candidates[: 3 * k + 2])
-        hits = self._hits(reader, lexical, text, vector, passages, k)
+        hits = self._hits(reader, text, vector, passages, k)
         confidence = max((h.excerpt_score for h in hits), default=0.0)
         if not hits:
             return Answer(question, False, reason="No passage has a sentence to quote.")
@@ -206,7 +210,7 @@ class Retriever:
                           reason="No passage is close enough to the question.")
         return Answer(question, True, hits, confidence=round(confidence, 4))
 
-    def _passages(self, reader: StoreReader, candidates: list[Candidate]) -> list[Passage]:
+    def _passages(self, reader: Reader, candidates: list[Candidate]) -> list[Passage]:
         """Group candidate chunks by document and merge the ones that overlap."""
         chunks = reader.chunks([c.chunk_id for c in candidates])
         passages: list[Passage] = []
@@ -224,27 +228,22 @@ class Retriever:
                                         cand.dense, [chunk]))
         return passages
 
-    def _document(self, reader: StoreReader, doc_id: str) -> Document:
+    def _document(self, reader: Reader, doc_id: str) -> Document:
         """A stored document's text and line/page maps (a small LRU keeps hot ones)."""
         with self._lock:
             if doc_id in self._docs:
                 self._docs.move_to_end(doc_id)
                 return self._docs[doc_id]
-        row = reader.db.execute(
-            "SELECT path, title, format, text, line_anchors, page_starts FROM documents "
-            "WHERE doc_id=?", (doc_id,)).fetchone()
-        doc = Document(doc_id=doc_id, path=row[0], title=row[1], format=row[2], text=row[3],
-                       blocks=[], line_anchors=[tuple(a) for a in json.loads(row[4])],
-                       page_starts=None if row[5] is None else json.loads(row[5]))
+        doc = reader.document(doc_id)
         with self._lock:
             self._docs[doc_id] = doc
             while len(self._docs) > 64:
                 self._docs.popitem(last=False)
         return doc
 
-    def _hits(self, reader: StoreReader, lexical: LexicalIndex, question: str,
+    def _hits(self, reader: Reader, question: str,
               vector: np.ndarray, passages: list[Passage], k: int) -> list[Hit]:
-        weights = question_weights(question, lexical.idf(tokenize(question)))
+        weights = question_weights(question, reader.idf(tokenize(question)))
         hits: list[Hit] = []
         kept_words: list[set[str]] = []
         for passage in passages:
@@ -292,6 +291,26 @@ class Retriever:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def normalise_scope(within: Sequence[str] | None) -> list[str] | None:
+    """Scope folders as the store names paths: "/"-separated, no leading "./" or slashes.
+
+    None is no scope (the whole corpus); an empty list (or only blank names) is a scope
+    that holds nothing. A name that climbs out ("..") is refused (ValueError).
+    """
+    if within is None:
+        return None
+    if isinstance(within, str):
+        within = [within]
+    out = []
+    for name in within:
+        parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
+        if ".." in parts:
+            raise ValueError(f"scope {name!r} climbs out of the corpus")
+        if parts:
+            out.append("/".join(parts))
+    return out
 
 
 def _sentences(passage: Passage) -> tuple[list[tuple[int, int]], np.ndarray]:
