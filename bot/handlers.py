@@ -45,6 +45,7 @@ from bot.render import (
     render_page,
     split_html,
 )
+from bot.scopes import effective_scope, split_scope
 from bot.state import AnswerStore, Conversation, IndexGuard, Stats
 from bot.uploads import safe_name, save_upload, suffix_of
 from quotebot.config import Config
@@ -63,7 +64,8 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 class Answerer(Protocol):
     """What the bot needs of `retrieval.Retriever`."""
 
-    def ask(self, question: str, k: int | None = None) -> Answer: ...
+    def ask(self, question: str, k: int | None = None, *,
+            within: list[str] | None = None) -> Answer: ...
     def refresh(self) -> bool: ...
     def counts(self) -> dict[str, int]: ...
 
@@ -254,7 +256,12 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE,
     services = _services(context)
     tg = services.config.telegram
     message, chat, user = update.effective_message, update.effective_chat, update.effective_user
-    question = " ".join(question.split())
+    question, requested = split_scope(question)
+    within = effective_scope(tg.scopes, chat.id, requested)
+    if within == []:
+        await reply(update, context, "This chat cannot search "
+                    f"{escape_html(', '.join(requested))}: ask about its own folders.")
+        return
     if not question:
         await reply(update, context, "Ask me a question, e.g. <code>/ask When did the first "
                     "coffeehouse in London open?</code> (see /help).")
@@ -272,7 +279,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE,
     started = time.monotonic()
     async with typing(context, chat.id):
         answer = await asyncio.get_running_loop().run_in_executor(
-            services.ask_pool, functools.partial(_ask, services, question))
+            services.ask_pool, functools.partial(_ask, services, question, within))
     services.stats.record(time.monotonic() - started, answer.found)
     logger.info("question in chat %s answered in %.2f s (found=%s)", chat.id,
                 time.monotonic() - started, answer.found)
@@ -285,9 +292,9 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE,
                     markup=keyboard(answer, key, 0))
 
 
-def _ask(services: Services, question: str) -> Answer:
+def _ask(services: Services, question: str, within: list[str] | None) -> Answer:
     with services.guard:
-        return services.retriever.ask(question, k=HITS_PER_QUESTION)
+        return services.retriever.ask(question, k=HITS_PER_QUESTION, within=within)
 
 
 def keyboard(answer: Answer, key: str, page: int) -> InlineKeyboardMarkup:

@@ -64,7 +64,7 @@ def test_start_explains_corpus_and_how_to_ask(fake: FakeTelegram, start_bot: Any
 def test_nothing_found_says_so_and_suggests_rephrasing(fake: FakeTelegram,
                                                        start_bot: Any) -> None:
     class Nothing:
-        def ask(self, question: str, k: int | None = None) -> Answer:
+        def ask(self, question: str, k: int | None = None, **_: object) -> Answer:
             return Answer(question, False, reason="Nothing in the corpus is close enough.")
 
         def counts(self) -> dict[str, int]:
@@ -239,7 +239,7 @@ def long_hit() -> Hit:
 
 
 class LongRetriever:
-    def ask(self, question: str, k: int | None = None) -> Answer:
+    def ask(self, question: str, k: int | None = None, **_: object) -> Answer:
         return Answer(question, True, [long_hit()])
 
     def counts(self) -> dict[str, int]:
@@ -329,7 +329,7 @@ def test_200_chats_asking_at_once_get_each_answer_once(fake: FakeTelegram,
 def test_error_handler_tells_user_without_traceback(fake: FakeTelegram, start_bot: Any,
                                                     caplog: pytest.LogCaptureFixture) -> None:
     class Broken(LongRetriever):
-        def ask(self, question: str, k: int | None = None) -> Answer:
+        def ask(self, question: str, k: int | None = None, **_: object) -> Answer:
             raise RuntimeError("index exploded /secret/path")
 
     start_bot(retriever_=Broken())
