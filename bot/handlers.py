@@ -386,9 +386,9 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 def allowed_suffixes(config: Config) -> set[str]:
-    from index.loaders import SUPPORTED_SUFFIXES
+    from index.loaders import indexed_suffixes
 
-    return {s.lower() for s in config.loading.extensions} & set(SUPPORTED_SUFFIXES)
+    return indexed_suffixes(config.loading.extensions)
 
 
 async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -69,12 +69,7 @@ def citation_line(citation: Citation, m: Markup = HTML) -> str:
              else m.bold(citation.path)]
     if citation.heading_path:
         parts.append(m.italic(" › ".join(citation.heading_path)))
-    if citation.page is not None:
-        parts.append(m.text(f"page {citation.page}"))
-    if citation.line_start == citation.line_end:
-        parts.append(m.text(f"line {citation.line_start}"))
-    else:
-        parts.append(m.text(f"lines {citation.line_start}-{citation.line_end}"))
+    parts += [m.text(where) for where in citation.location()]
     return "— " + ", ".join(parts)
 
 

@@ -31,7 +31,7 @@ from index.cache import EmbeddingCache
 from index.chunking import chunk_document, load_token_counter
 from index.embedding import Embedder, show_progress
 from index.lexical import TOKENS_VERSION, chunk_lexical_tokens
-from index.loaders import SUPPORTED_SUFFIXES, SkipFile, load_document, read_file
+from index.loaders import SkipFile, indexed_suffixes, load_document, read_file
 from index.onnx_export import OnnxExport, ensure_export
 from quotebot.config import Config, ConfigError
 from quotebot.documents import Chunk, Document
@@ -280,7 +280,7 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
     if why and _live(store) is not None:
         report.notes.append(why)
 
-    suffixes = {s.lower() for s in config.loading.extensions} & SUPPORTED_SUFFIXES
+    suffixes = indexed_suffixes(config.loading.extensions)
     files, report.skipped, report.ignored = scan_corpus(corpus, suffixes)
     max_bytes = int(config.loading.max_file_mb * 1024 * 1024)
     count_tokens = load_token_counter(embedder.resolved.location)
@@ -422,15 +422,18 @@ def _embed(embedder: Embedder, chunks: list[Chunk], store: Path, full: bool, pro
         report.chunks_embedded = len(todo)
         started = time.monotonic()
         if todo and runtime.export is not None:
-            from index.onnx_encoder import use_store_export
+            from index.runtime import store_encoder
 
-            why = use_store_export(embedder, store, precision=runtime.precision,
-                                   threads=runtime.threads)
+            encoder, why = store_encoder(embedder.fingerprint, store,
+                                         precision=runtime.precision, threads=runtime.threads)
             if why and runtime.precision != "fp32":
                 raise RuntimeError(f"{why}: cannot embed in {runtime.precision}; "
                                    "set model.index_precision = \"fp32\"")
             if why:
                 report.notes.append(f"{why}: embedding with sentence-transformers")
+            else:  # the model, now loaded with the export as its runtime
+                embedder = Embedder(embedder.resolved.name, batch_size=embedder.batch_size,
+                                    allow_download=embedder.allow_download, encoder=encoder)
         if todo:
             report.runtime = embedder.runtime
         bar = tqdm(total=len(todo), desc="embedding", unit="chunk", disable=not progress)

@@ -47,9 +47,8 @@ class ChunkingConfig:
 @dataclass
 class LoadingConfig:
     max_file_mb: float = 50.0
-    extensions: list[str] = field(
-        default_factory=lambda: [".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"]
-    )
+    # File types to index; empty: every type quotebot reads (index.loaders.SUPPORTED_SUFFIXES).
+    extensions: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from index.embedding import Embedder
 from index.lexical import tokenize
+from index.runtime import load_embedder
 from quotebot.config import Config, ConfigError, RetrievalConfig
 from quotebot.documents import Document
 from retrieval.answer import Answer, Citation, Hit
@@ -96,8 +96,12 @@ class Retriever:
                               f"not {config.retrieval.mode!r}")
         self.settings = settings or replace(Settings(), mode=config.retrieval.mode,
                                             min_confidence=config.retrieval.min_confidence)
-        self.embedder = Embedder(config.model.name, batch_size=config.model.batch_size,
-                                 allow_download=config.model.allow_download)
+        # Questions are encoded with onnxruntime when the store has the model's export (no
+        # torch import: seconds and hundreds of MB), else with sentence-transformers.
+        self.embedder, _ = load_embedder(
+            config.model.name, store=config.store, runtime=config.model.runtime,
+            threads=config.model.query_threads, batch_size=config.model.batch_size,
+            allow_download=config.model.allow_download)
         self._lock = threading.Lock()
         self._docs: OrderedDict[str, Document] = OrderedDict()
         self._load()
@@ -111,13 +115,6 @@ class Retriever:
         reader = open_reader(self.config)
         try:
             reader.check_model(self.config.model.name, self.embedder.fingerprint)
-            if self.config.model.runtime == "onnx" and self.embedder.onnx is None:
-                # Questions are encoded with onnxruntime when the store has the model's
-                # export: no torch import (seconds, hundreds of MB); else sentence-transformers.
-                from index.onnx_encoder import use_store_export
-
-                use_store_export(self.embedder, self.config.store,
-                                 threads=self.config.model.query_threads)
         except BaseException:
             reader.close()
             raise

@@ -30,12 +30,21 @@ from index.loaders.markdown import load_md
 from index.loaders.pdf import load_pdf
 from index.loaders.txt import load_txt
 
-__all__ = ["SUPPORTED_SUFFIXES", "SkipFile", "decode_text", "load_document", "looks_wrapped",
-           "normalise", "read_file"]
+__all__ = ["SUPPORTED_SUFFIXES", "SkipFile", "decode_text", "indexed_suffixes", "load_document",
+           "looks_wrapped", "normalise", "read_file"]
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
     {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"})
 MAX_TITLE = 200
+
+
+def indexed_suffixes(extensions: list[str]) -> set[str]:
+    """The file types to index: `loading.extensions` among the supported ones (empty: all).
+
+    The supported list is this module's alone (config and docs refer to it).
+    """
+    wanted = {s.lower() if s.startswith(".") else f".{s.lower()}" for s in extensions}
+    return set(SUPPORTED_SUFFIXES) & wanted if wanted else set(SUPPORTED_SUFFIXES)
 
 
 def load_document(rel_path: str, data: bytes, *, mtime: float = 0.0) -> Document:
