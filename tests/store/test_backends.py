@@ -141,3 +141,22 @@ def test_killed_build_leaves_the_old_index_answering(built: Config,
     assert report.changed == ["sport/cycling.txt"]
     with Retriever.open(built) as retriever:
         assert "1919" in retriever.ask("When was the yellow jersey introduced?").hits[0].text
+
+
+def test_every_backend_gives_the_same_answers(session_config: Config,
+                                              fresh_copy: Callable[[], Config]) -> None:
+    questions = ["How many civilians are trapped in Raqqa?", "Who designed the Eiffel Tower?",
+                 "When did the first coffeehouse in London open?",
+                 "What colour is the leader's jersey?", "How do I bake sourdough bread?"]
+    qdrant = use_backend(fresh_copy(), "qdrant")
+    build_index(qdrant, progress=False)
+    try:
+        with Retriever.open(session_config) as faiss_side, Retriever.open(qdrant) as other:
+            for question in questions:
+                a, b = faiss_side.ask(question).to_dict(), other.ask(question).to_dict()
+                assert a["found"] == b["found"] and a["reason"] == b["reason"], question
+                assert [h["excerpt"] for h in a["hits"]] == [h["excerpt"] for h in b["hits"]]
+                assert [h["citation"] for h in a["hits"]] == [h["citation"] for h in b["hits"]]
+                assert a["confidence"] == pytest.approx(b["confidence"], abs=1e-3)
+    finally:
+        release(qdrant)
