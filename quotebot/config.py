@@ -101,6 +101,7 @@ class QdrantConfig:
     replicas: int = 1
     on_disk: bool = False
     quantization: str = "none"  # "none" | "int8"
+    upload_parallel: int = 1  # processes uploading points to a server
     timeout: float = 60.0
 
 
