@@ -49,6 +49,9 @@ class ChunkingConfig:
 @dataclass
 class LoadingConfig:
     max_file_mb: float = 50.0
+    file_timeout_s: float = 60.0  # a file's parse (load + chunk) is stopped after this
+    file_memory_mb: int = 1024  # memory a file's parse may use (its worker's address space)
+    workers: int = 0  # parsing worker processes; 0: one per core, at most 4
     extensions: list[str] = field(
         default_factory=lambda: [".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"]
     )
