@@ -34,7 +34,8 @@ from index.loaders import SkipFile, load_document
 from index.loaders.common import short
 
 # A test-only hook: "module:function", called in the worker with each job before it is
-# parsed (the tests use it to make a worker segfault on a marked file, as a C parser could).
+# parsed (the tests use it to make a worker segfault, hang or run out of memory on a marked
+# file, as a C parser could). Read by the build process, passed in ParseSettings.hook.
 TEST_HOOK_ENV = "QUOTEBOT_TEST_PARSE_HOOK"
 
 
@@ -68,6 +69,7 @@ class ParseSettings:
     timeout_s: float = 60.0
     memory_mb: int = 1024
     workers: int = 2
+    hook: str = field(default_factory=lambda: os.environ.get(TEST_HOOK_ENV, ""))
 
     def chunking(self) -> dict[str, int]:
         return {"max_tokens": self.max_tokens, "overlap_sentences": self.overlap_sentences,
@@ -131,7 +133,7 @@ def _worker(conn: Connection, settings: ParseSettings) -> None:
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle
     count_tokens = load_token_counter(settings.tokenizer)
-    hook = _test_hook()
+    hook = _test_hook(settings.hook)
     chunking = settings.chunking()
     if settings.memory_mb > 0:
         limit = _address_space() + settings.memory_mb * 2**20
@@ -166,8 +168,7 @@ def _worker(conn: Connection, settings: ParseSettings) -> None:
             return
 
 
-def _test_hook() -> Callable[[ParseJob], Any] | None:
-    spec = os.environ.get(TEST_HOOK_ENV, "")
+def _test_hook(spec: str) -> Callable[[ParseJob], Any] | None:
     if not spec:
         return None
     module, _, name = spec.partition(":")
