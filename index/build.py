@@ -53,9 +53,10 @@ from index.vectors import (
 )
 from quotebot.config import Config, ConfigError
 
-CHUNKER_VERSION = 2  # bump when chunking rules change: stored chunks are then redone
+CHUNKER_VERSION = 3  # bump when chunking rules change: stored chunks are then redone
 # (2: overlong sentences past a document's start are cut where they are, not further on;
-# near repeats are looked for among recent alike sentences only: index/chunking.py)
+# near repeats are looked for among recent alike sentences only: index/chunking.py;
+# 3: chunks capped at MAX_CHUNK_CHARS characters, longer "words" cut: issue 14)
 EMBED_GROUP = 256  # chunks embedded between cache commits
 LOW_SPACE = 64 * 2**20  # a write error with less free space than this is called "disk full"
 
