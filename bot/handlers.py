@@ -371,6 +371,7 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         "<b>quotebot stats</b>",
         f"Documents: {counts.get('documents', 0)}",
         f"Chunks: {counts.get('chunks', 0)}",
+        f"Files skipped by the last build: {counts.get('skipped', 0)} (/reindex lists why)",
         f"Questions: {stats.questions} ({stats.answered} answered from the corpus)",
         "Median answer time: " + ("n/a" if median is None else f"{median:.2f} s"),
         f"Answers kept for buttons: {len(services.answers)}",
@@ -465,7 +466,7 @@ def _build_and_refresh(services: Services) -> str:
     report = build_index(services.config, wait=True, progress=False)
     with services.guard.exclusive():
         services.retriever.refresh()
-    return report.summary()
+    return report.summary(max_skipped=20)  # a long list would flood the chat
 
 
 # --- errors ------------------------------------------------------------------------------

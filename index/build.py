@@ -100,7 +100,8 @@ class BuildReport:
         data["skipped"] = [{"path": p, "reason": r} for p, r in self.skipped]
         return data
 
-    def summary(self) -> str:
+    def summary(self, max_skipped: int | None = None) -> str:
+        """The report in a few lines; the skipped files listed up to `max_skipped`."""
         lines = [
             f"Indexed {self.documents} documents as {self.chunks} chunks "
             f"in {self.seconds:.1f} s (generation {self.generation}, store {self.store}).",
@@ -115,7 +116,11 @@ class BuildReport:
         if self.skips_remembered:
             lines.append(f"  note: {self.skips_remembered} of the skipped files failed before "
                          "and are unchanged: not parsed again")
-        lines += [f"  skipped {path}: {reason}" for path, reason in self.skipped]
+        shown = self.skipped if max_skipped is None else self.skipped[:max_skipped]
+        lines += [f"  skipped {path}: {reason}" for path, reason in shown]
+        if len(shown) < len(self.skipped):
+            lines.append(f"  ... and {len(self.skipped) - len(shown)} more skipped "
+                         "(`quotebot index --json` lists them all)")
         return "\n".join(lines)
 
 

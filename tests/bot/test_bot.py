@@ -344,6 +344,15 @@ def test_error_handler_tells_user_without_traceback(fake: FakeTelegram, start_bo
     assert record.getMessage().endswith(f"update {update_id}")
 
 
+def test_stats_count_the_files_the_last_build_skipped(fake: FakeTelegram, start_bot: Any,
+                                                     retriever: Any) -> None:
+    start_bot(admins=[USER])
+    fake.user_message(USER, "/stats")
+    stats = fake.wait_sent(USER)[0]["text"]
+    assert retriever.counts()["skipped"] == 2  # the session corpus's broken/ files
+    assert "Files skipped by the last build: 2 (/reindex lists why)" in stats
+
+
 def test_stats_for_admins_only(fake: FakeTelegram, start_bot: Any, retriever: Any) -> None:
     start_bot(admins=[USER])
     fake.user_message(USER, COFFEE)
