@@ -9,6 +9,9 @@ neither the model nor FAISS, is forked into them). A worker that runs past
 above what it uses when idle (RLIMIT_AS); a worker that dies (a segfault in a C parser
 included) is replaced. Each of these makes that one file *skipped* with a one-line reason,
 and the rest is parsed as usual. Results come back as plain dataclasses (`Parsed`).
+
+As with any "forkserver"/"spawn" pool, a script that builds an index must do it under
+`if __name__ == "__main__":` (workers import the main script; `python -m quotebot` is safe).
 """
 
 from __future__ import annotations
