@@ -23,6 +23,7 @@ from bot.handlers import (
     COMMANDS,
     Answerer,
     Services,
+    catch_up,
     finish_builds,
     make_services,
     register,
@@ -106,6 +107,7 @@ def build_application(config: Config, retriever: Answerer, *, token: str | None 
             logger.warning("nobody may use this bot: list users in telegram.allowed_users "
                            "or telegram.admins, groups in telegram.allowed_chats (or set "
                            "telegram.public = true to open it to everyone)")
+        catch_up(services)
         logger.info("bot @%s ready", application.bot.username)
 
     async def post_stop(application: Application) -> None:

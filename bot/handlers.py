@@ -51,7 +51,7 @@ from bot.render import (
 )
 from bot.sender import Sender, SendLimits
 from bot.state import AnswerStore, Conversation, IndexGuard, Stats
-from bot.uploads import safe_name, save_upload, suffix_of
+from bot.uploads import clean_stale_parts, safe_name, save_upload, suffix_of
 from quotebot.config import Config
 from retrieval.answer import Answer
 
@@ -533,6 +533,35 @@ async def _rebuild(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, context, text)
     except TelegramError:
         logger.exception("could not send the build report (update %s)", update.update_id)
+
+
+def catch_up(services: Services) -> None:
+    """At start, in the background: remove uploads a kill left unfinished, and update the
+    index when the corpus changed while the bot was down (`telegram.build_at_start`)."""
+    task = asyncio.create_task(_catch_up(services))
+    services.builds.add(task)
+    task.add_done_callback(services.builds.discard)
+
+
+async def _catch_up(services: Services) -> None:
+    from index.changes import corpus_changes
+
+    config = services.config
+    loop = asyncio.get_running_loop()
+    try:
+        await loop.run_in_executor(None, clean_stale_parts, config.corpus)
+        if not config.telegram.build_at_start:
+            return
+        changes = await loop.run_in_executor(None, corpus_changes, config)
+        if not changes or changes.no_index:
+            return
+        logger.info("the corpus changed while the bot was down (%s): updating the index in "
+                    "the background", changes.summary())
+        report = await loop.run_in_executor(services.build_pool, _build_and_refresh, services)
+    except Exception:  # noqa: BLE001 - the bot keeps answering from the current index
+        logger.exception("could not update the index at start")
+    else:
+        logger.info("index updated at start:\n%s", report)
 
 
 def _build_and_refresh(services: Services) -> str:

@@ -84,6 +84,7 @@ class TelegramConfig:
     allowed_chats: list[int] = field(default_factory=list)
     admins: list[int] = field(default_factory=list)
     public: bool = False
+    build_at_start: bool = True
     rate_per_minute: float = 10.0
     rate_burst: int = 5
     max_question_chars: int = 1000
