@@ -97,7 +97,7 @@ def retry_after_seconds(exc: RetryAfter) -> float:
 class Sender:
     """The bot's one outgoing queue (see the module docstring). Use from the event loop."""
 
-    def __init__(self, limits: SendLimits = SendLimits(), *, wait: float = 30.0,
+    def __init__(self, limits: SendLimits = SendLimits(), *, wait: float = 10.0,
                  max_requeues: int = 20, max_buckets: int = 10_000,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.limits = limits
