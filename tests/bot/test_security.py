@@ -91,7 +91,7 @@ def test_allowed_non_admin_upload_is_refused(fake: FakeTelegram, copy_bot: Any) 
 
 def test_button_forged_with_another_chats_answer_is_refused(fake: FakeTelegram,
                                                             start_bot: Any) -> None:
-    start_bot(allowed_users=[USER, MEMBER])
+    start_bot(allowed_users=[USER, MEMBER], allowed_chats=[ALLOWED_GROUP])
     fake.user_message(USER, COFFEE)
     (answer,) = fake.wait_sent(USER)
     data = {b["text"]: b["callback_data"]

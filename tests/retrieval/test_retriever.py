@@ -214,6 +214,9 @@ def test_document_cache_is_bounded_by_bytes_not_by_count(retriever: Retriever,
                  "How many moons does Mars have?", "How tall is the Eiffel Tower?",
                  "Which towns did Vesuvius bury?"]
     monkeypatch.setattr(module, "DOC_CACHE_BYTES", 1)  # smaller than any one document
+    with retriever._lock:  # the session's retriever: start from an empty cache
+        retriever._docs.clear()
+        retriever._docs_bytes = 0
     for question in questions:
         assert retriever.ask(question).found  # quoting still works: the latest stays
         assert len(retriever._docs) == 1
