@@ -35,7 +35,7 @@ import numpy as np
 
 from index.embedding import Embedder
 from index.onnx_encoder import OnnxEncoder
-from index.store import (
+from store.generations import (
     FileIdentity,
     file_checksum,
     file_damage,
