@@ -35,11 +35,11 @@ from store.meta import (
     chunk_rows,
     chunk_tokens,
     delete_documents,
-    previous_state,
-    stored_files,
     document_vector,
     insert_document,
     open_meta,
+    previous_state,
+    stored_files,
     write_skipped,
     write_token_df,
 )
