@@ -366,6 +366,8 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE,
 
 def _ask(services: Services, question: str, within: list[str] | None) -> Answer:
     with services.guard:
+        if within is None:  # the whole corpus (an Answerer need not know scopes)
+            return services.retriever.ask(question, k=HITS_PER_QUESTION)
         return services.retriever.ask(question, k=HITS_PER_QUESTION, within=within)
 
 
