@@ -89,8 +89,6 @@ def search(reader: Reader, query_vector: np.ndarray, tokens: Sequence[str], *,
         if doc_weight:
             context = dense + doc_weight * (reader.document_vectors(order) @ query_vector)
         fused = dense_weight * minmax(context) + (1 - dense_weight) * minmax(lex)
-    # Equal scores (the same passage in two documents) rank by chunk id: the same order
-    # on every backend, whatever order its search returned them in.
-    ranked = np.lexsort((order, -fused))
+    ranked = np.argsort(-fused, kind="stable")
     return [Candidate(int(order[i]), float(dense[i]), float(lex[i]), float(fused[i]))
             for i in ranked]

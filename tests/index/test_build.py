@@ -241,12 +241,12 @@ def rebuilt(session_dirs: tuple[Path, Path], tmp_path_factory: pytest.TempPathFa
 # a path of this name).
 KILL_POINTS = {
     "embedding": ("index.cache:EmbeddingCache.put_many", "after", ""),  # first vectors cached
-    "lexical": ("index.build:build_lexical_tokens", "before", ""),  # new metadata written
-    "vectors": ("index.store:write_vectors", "before", ""),
-    "manifest": ("index.store:Manifest.write", "before", ""),
-    "publish": ("index.store:publish", "before", ""),  # renamed gen-N, CURRENT is the old one
-    "switch": ("index.store:write_atomic", "before", "CURRENT"),  # all flushed, not switched
-    "prune": ("index.store:prune", "before", ""),  # CURRENT switched, old ones not pruned
+    "lexical": ("store.faiss:build_lexical_tokens", "before", ""),  # new metadata written
+    "vectors": ("store.faiss:write_vectors", "before", ""),
+    "manifest": ("store.generations:Manifest.write", "before", ""),
+    "publish": ("store.generations:publish", "before", ""),  # renamed gen-N, CURRENT is the old one
+    "switch": ("store.generations:write_atomic", "before", "CURRENT"),  # all flushed, not switched
+    "prune": ("store.generations:prune", "before", ""),  # CURRENT switched, old ones not pruned
 }
 KILLER = """
 import importlib, os, pathlib, signal, sys

@@ -144,6 +144,11 @@ def test_killed_build_leaves_the_old_index_answering(built: Config,
         assert "1919" in retriever.ask("When was the yellow jersey introduced?").hits[0].text
 
 
+def where(hit: dict) -> tuple:
+    citation = hit["citation"]
+    return citation["title"], citation["line_start"], citation["line_end"], citation["page"]
+
+
 def test_every_backend_gives_the_same_answers(session_config: Config,
                                               fresh_copy: Callable[[], Config]) -> None:
     questions = ["How many civilians are trapped in Raqqa?", "Who designed the Eiffel Tower?",
@@ -157,7 +162,9 @@ def test_every_backend_gives_the_same_answers(session_config: Config,
                 a, b = faiss_side.ask(question).to_dict(), other.ask(question).to_dict()
                 assert a["found"] == b["found"] and a["reason"] == b["reason"], question
                 assert [h["excerpt"] for h in a["hits"]] == [h["excerpt"] for h in b["hits"]]
-                assert [h["citation"] for h in a["hits"]] == [h["citation"] for h in b["hits"]]
+                # Where a quote stands; of two identical documents (news/raqqa*.txt) either
+                # may be the one cited, as the searches order exact ties their own way.
+                assert [where(h) for h in a["hits"]] == [where(h) for h in b["hits"]]
                 assert a["confidence"] == pytest.approx(b["confidence"], abs=1e-3)
     finally:
         release(qdrant)
