@@ -15,7 +15,7 @@ import json
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -28,6 +28,7 @@ from index.store import StoredChunk, StoreReader, current_generation
 from index.vectors import use_threads
 from quotebot.config import Config, ConfigError, RetrievalConfig
 from retrieval.answer import Answer, Citation, Hit
+from retrieval.conversation import Turn, prefer_documents, resolve
 from retrieval.excerpts import best_excerpts, question_weights, score_sentences
 from retrieval.search import MODES, Candidate, search
 
@@ -47,6 +48,9 @@ class Settings:
     # Below this score of the best quotable sentence (cosine + lexical_weight x share of
     # the question's words it holds), nothing answers: calibrated on SQuAD (BENCHMARKS.md).
     min_confidence: float = RetrievalConfig.min_confidence
+    # Added to the fused score of a follow-up's passages from the documents the last
+    # answer quoted (scores span 0-1): a soft preference, not a filter (BENCHMARKS.md).
+    followup_bias: float = 0.1
     excerpt_margin: float = 0.05  # a second quote from one passage must score this close
     # A neighbour of the quoted sentence that scores this close to it is quoted with it
     # (the answer is often in the sentence after the one that names the subject).
@@ -175,14 +179,26 @@ class Retriever:
         return list(ranked)[:depth]
 
     def ask(self, question: str, k: int | None = None, *, mode: str | None = None,
-            abstain: bool = True, exclude: Callable[[str], bool] | None = None) -> Answer:
+            abstain: bool = True, exclude: Callable[[str], bool] | None = None,
+            history: Iterable[Turn] | None = None,
+            prefer: Sequence[str] = ()) -> Answer:
         """The best passages for `question`, each with a verbatim quote and its citation.
 
         `found` is False when the best quotable sentence is not close enough to the
         question (`Settings.min_confidence`). With `abstain=False` the best passages are
         returned anyway (evaluation of ranking alone); `exclude` drops documents whose
         path it accepts, as if they were not indexed (evaluation of abstention).
+        `history` (a `retrieval.conversation.Conversation`, or its turns) reads a
+        follow-up ("What is it intended for?") in the light of the last turn; the answer's
+        `interpreted_as` then says how. `prefer` ranks these documents' passages higher.
         """
+        if history is not None:
+            rewrite = resolve(clean_question(valid_text(question)), history, self.lexical.idf)
+            if rewrite.followup:
+                answer = self.ask(rewrite.text, k, mode=mode, abstain=abstain,
+                                  exclude=exclude, prefer=rewrite.prefer)
+                answer.question, answer.interpreted_as = valid_text(question), rewrite.text
+                return answer
         k = k or self.config.retrieval.k
         question = valid_text(question)  # the Answer repeats it: printable as UTF-8
         text = clean_question(question)
@@ -190,6 +206,9 @@ class Retriever:
             return Answer(question, False, reason="The question has no words to search for.")
         reader, lexical = self.reader, self.lexical
         vector, candidates = self.candidates(text, mode=mode)
+        if prefer:
+            candidates = prefer_documents(candidates, reader.chunk_paths(
+                [c.chunk_id for c in candidates]), prefer, self.settings.followup_bias)
         if exclude is not None:
             paths = reader.chunk_paths([c.chunk_id for c in candidates])
             candidates = [c for c in candidates if not exclude(paths[c.chunk_id])]
