@@ -38,13 +38,16 @@ from telegram.ext import (
 )
 
 from bot.access import AccessPolicy, RateLimiter
+from bot.conversations import Conversations, Key, conversation_key
 from bot.render import (
+    HTML,
     escape_html,
     paginate,
     render_context,
     render_page,
     split_html,
 )
+from bot.smalltalk import small_talk, small_talk_reply
 from bot.state import AnswerStore, Conversation, IndexGuard, Stats
 from bot.uploads import safe_name, save_upload, suffix_of
 from quotebot.config import Config
@@ -64,6 +67,7 @@ class Answerer(Protocol):
     """What the bot needs of `retrieval.Retriever`."""
 
     def ask(self, question: str, k: int | None = None) -> Answer: ...
+    # Also, when it has them: ask(question, k, history=turns) and titles(limit).
     def refresh(self) -> bool: ...
     def counts(self) -> dict[str, int]: ...
 
@@ -84,6 +88,7 @@ class Services:
     build_pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="quotebot-build"))
     builds: set[asyncio.Task] = field(default_factory=set)
+    conversations: Conversations = field(default_factory=Conversations)
 
     def shutdown(self) -> None:
         self.ask_pool.shutdown(wait=True, cancel_futures=True)
@@ -94,7 +99,9 @@ def make_services(config: Config, retriever: Answerer) -> Services:
     tg = config.telegram
     return Services(config=config, retriever=retriever,
                     policy=AccessPolicy(tg.allowed_users, tg.allowed_chats, tg.admins),
-                    limiter=RateLimiter(tg.rate_per_minute, tg.rate_burst))
+                    limiter=RateLimiter(tg.rate_per_minute, tg.rate_burst),
+                    conversations=Conversations(tg.conversation_ttl_s, tg.conversation_turns,
+                                                tg.max_conversations))
 
 
 def _services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -104,10 +111,20 @@ def _services(context: ContextTypes.DEFAULT_TYPE) -> Services:
 # --- sending -----------------------------------------------------------------------------
 
 
+def thread_of(message: Message | None) -> int | None:
+    """The forum topic a message is in (None outside forum topics): every reply to it,
+    each part of a long answer included, must go to the same topic."""
+    if message is None or not message.is_topic_message:
+        return None
+    return message.message_thread_id
+
+
 async def send_html(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, *,
                     reply_to: int | None = None,
-                    markup: InlineKeyboardMarkup | None = None) -> Message | None:
-    """Send `text` (HTML), split below 4096 characters; buttons go on the last part."""
+                    markup: InlineKeyboardMarkup | None = None,
+                    thread_id: int | None = None) -> Message | None:
+    """Send `text` (HTML), split below 4096 characters; buttons go on the last part.
+    Every part goes to forum topic `thread_id` when given."""
     parts = split_html(text)
     sent = None
     for i, part in enumerate(parts):
@@ -115,7 +132,8 @@ async def send_html(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str,
             chat_id, part, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
             reply_parameters=(ReplyParameters(reply_to, allow_sending_without_reply=True)
                               if reply_to and i == 0 else None),
-            reply_markup=markup if i == len(parts) - 1 else None)
+            reply_markup=markup if i == len(parts) - 1 else None,
+            message_thread_id=thread_id)
     return sent
 
 
@@ -126,17 +144,20 @@ async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -
     if chat is None:
         return
     quote = message.message_id if message and chat.type != ChatType.PRIVATE else None
-    await send_html(context, chat.id, text, reply_to=quote)
+    await send_html(context, chat.id, text, reply_to=quote, thread_id=thread_of(message))
 
 
 @contextlib.asynccontextmanager
-async def typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> AsyncIterator[None]:
-    """Show "typing…" in the chat (renewed every 4.5 s, Telegram shows it for 5) meanwhile."""
+async def typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
+                 thread_id: int | None = None) -> AsyncIterator[None]:
+    """Show "typing…" in the chat, or its forum topic (renewed every 4.5 s, Telegram shows
+    it for 5) meanwhile."""
 
     async def keep_typing() -> None:
         while True:
             with contextlib.suppress(TelegramError):
-                await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+                await context.bot.send_chat_action(chat_id, ChatAction.TYPING,
+                                                   message_thread_id=thread_id)
             await asyncio.sleep(4.5)
 
     task = asyncio.create_task(keep_typing())
@@ -203,6 +224,8 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         "• /ask &lt;question&gt; works everywhere.",
         "Under an answer, <b>More</b> shows further quotes and <b>Context</b> the passage "
         "around a quote.",
+        "• Follow-up questions are understood (\u201cwhat is it used for?\u201d after a "
+        "question about something); I say how I read them. /new starts afresh.",
     ]
     user = update.effective_user
     if services.policy.is_admin(user.id if user else None):
@@ -213,6 +236,20 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
                   "to add it to the corpus.",
                   "• /reindex after files were added on disk; /stats for usage."]
     await reply(update, context, "\n".join(lines))
+
+
+async def new_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/new: forget the conversation, so the next question is read on its own."""
+    if not await admitted(update, context):
+        return
+    _services(context).conversations.reset(_conversation_key(update))
+    await reply(update, context, "New conversation: I have forgotten the previous "
+                "questions. Ask away.")
+
+
+def _conversation_key(update: Update) -> Key:
+    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    return conversation_key(chat.id, chat.type, user.id if user else None, thread_of(message))
 
 
 async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -269,25 +306,45 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE,
             await reply(update, context, "You are asking faster than I can answer. Please "
                         f"slow down and try again in {max(1, round(wait))} s.")
         return
+    thread = thread_of(message)
+    quote = message.message_id if chat.type != ChatType.PRIVATE else None
+    loop = asyncio.get_running_loop()
+    kind = small_talk(question)
+    if kind is not None:
+        counts, titles = await loop.run_in_executor(services.ask_pool, _corpus, services)
+        await send_html(context, chat.id, small_talk_reply(kind, counts.get("documents", 0),
+                                                           titles, HTML),
+                        reply_to=quote, thread_id=thread)
+        return
+    conversation = _conversation_key(update)
+    history = services.conversations.history(conversation)
     started = time.monotonic()
-    async with typing(context, chat.id):
-        answer = await asyncio.get_running_loop().run_in_executor(
-            services.ask_pool, functools.partial(_ask, services, question))
+    async with typing(context, chat.id, thread):
+        answer = await loop.run_in_executor(
+            services.ask_pool, functools.partial(_ask, services, question, history))
+    services.conversations.record(conversation, answer)
     services.stats.record(time.monotonic() - started, answer.found)
     logger.info("question in chat %s answered in %.2f s (found=%s)", chat.id,
                 time.monotonic() - started, answer.found)
-    quote = message.message_id if chat.type != ChatType.PRIVATE else None
     if not answer.found:
-        await send_html(context, chat.id, render_page(answer), reply_to=quote)
+        await send_html(context, chat.id, render_page(answer), reply_to=quote, thread_id=thread)
         return
     key = services.answers.add(Conversation(answer, chat.id))
     await send_html(context, chat.id, render_page(answer, 0), reply_to=quote,
-                    markup=keyboard(answer, key, 0))
+                    markup=keyboard(answer, key, 0), thread_id=thread)
 
 
-def _ask(services: Services, question: str) -> Answer:
+def _ask(services: Services, question: str, history: list | None = None) -> Answer:
     with services.guard:
+        if history:  # retrievers without conversations (test doubles) are asked plainly
+            return services.retriever.ask(question, k=HITS_PER_QUESTION, history=history)
         return services.retriever.ask(question, k=HITS_PER_QUESTION)
+
+
+def _corpus(services: Services) -> tuple[dict[str, int], list[str]]:
+    """Document count and a few titles, to say what the bot knows."""
+    titles = getattr(services.retriever, "titles", None)
+    return services.retriever.counts(), titles(3) if titles else []
 
 
 def keyboard(answer: Answer, key: str, page: int) -> InlineKeyboardMarkup:
@@ -343,7 +400,7 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     conversation.contexts_sent.add(number)
     await query.answer()
     await send_html(context, message.chat.id, render_context(answer.hits[number]),
-                    reply_to=message.message_id)
+                    reply_to=message.message_id, thread_id=thread_of(message))
 
 
 def _parse_data(data: str) -> tuple[str, str, int]:
@@ -481,7 +538,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.callback_query is not None:
             await update.callback_query.answer(FAILED, show_alert=True)
         elif update.effective_chat is not None:
-            await context.bot.send_message(update.effective_chat.id, FAILED)
+            await context.bot.send_message(update.effective_chat.id, FAILED,
+                                           message_thread_id=thread_of(update.effective_message))
     except TelegramError as exc:
         logger.warning("could not tell the user about the error: %s", type(exc).__name__)
 
@@ -489,6 +547,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 # --- wiring ------------------------------------------------------------------------------
 
 COMMANDS = [("ask", "Ask a question about the documents"),
+            ("new", "Start a new conversation (forget earlier questions)"),
             ("help", "What I know and how to ask")]
 
 
@@ -498,6 +557,7 @@ def register(application: Application, services: Services) -> None:
     new = filters.UpdateType.MESSAGE  # edited messages are not asked again
     application.add_handler(CommandHandler(["start", "help"], help_command, filters=new))
     application.add_handler(CommandHandler("ask", ask_command, filters=new))
+    application.add_handler(CommandHandler("new", new_command, filters=new))
     application.add_handler(CommandHandler("stats", stats_command, filters=new))
     application.add_handler(CommandHandler("reindex", reindex_command, filters=new))
     application.add_handler(MessageHandler(

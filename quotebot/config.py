@@ -91,6 +91,9 @@ class TelegramConfig:
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     webhook_secret: str = ""
+    conversation_ttl_s: float = 900.0
+    conversation_turns: int = 3
+    max_conversations: int = 5000
 
 
 @dataclass

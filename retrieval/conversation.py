@@ -95,13 +95,13 @@ class Turn:
     question: str  # as asked
     interpreted: str  # as it was read (the question itself when it stood alone)
     paths: list[str] = field(default_factory=list)  # documents quoted, best first
-    excerpt: str = ""  # the best quote, if any (antecedents for "who wrote it?")
+    excerpt: str = ""  # the start of the best quote (antecedents when the question has none)
 
     @classmethod
     def of(cls, answer: Answer) -> Turn:
         """The turn an answer ends: its question, how it was read, what it quoted."""
-        paths = list(dict.fromkeys(h.citation.path for h in answer.hits))
-        excerpt = answer.hits[0].excerpt if answer.found and answer.hits else ""
+        paths = list(dict.fromkeys(h.citation.path for h in answer.hits))[:3]
+        excerpt = answer.hits[0].excerpt[:300] if answer.found and answer.hits else ""
         return cls(answer.question, answer.interpreted_as or answer.question, paths, excerpt)
 
 

@@ -144,6 +144,12 @@ class Retriever:
     def counts(self) -> dict[str, int]:
         return self.reader.counts()
 
+    def titles(self, limit: int = 3) -> list[str]:
+        """A few document titles (file names for untitled ones), to say what the corpus holds."""
+        rows = self.reader.db.execute(
+            "SELECT title, path FROM documents ORDER BY path LIMIT ?", (limit,)).fetchall()
+        return [title or path for title, path in rows]
+
     def encode(self, question: str) -> np.ndarray:
         return self.embedder.encode_queries([question])[0]
 

@@ -137,8 +137,10 @@ class FakeTelegram:
 
     def user_message(self, user_id: int, text: str = "", *, chat_id: int | None = None,
                      chat_type: str | None = None, reply_to: dict[str, Any] | None = None,
-                     document: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Inject a message from a user (private chat by default; group if chat_id < 0)."""
+                     document: dict[str, Any] | None = None,
+                     thread_id: int | None = None) -> dict[str, Any]:
+        """Inject a message from a user (private chat by default; group if chat_id < 0;
+        with `thread_id`, in that topic of a forum supergroup)."""
         chat_id = user_id if chat_id is None else chat_id
         chat_type = chat_type or ("private" if chat_id > 0 else "supergroup")
         with self.cond:
@@ -152,6 +154,9 @@ class FakeTelegram:
             entities = entities_for(text)
             if entities:
                 message["entities"] = entities
+        if thread_id is not None:
+            message["chat"]["is_forum"] = True
+            message["message_thread_id"], message["is_topic_message"] = thread_id, True
         if reply_to is not None:
             message["reply_to_message"] = reply_to
         if document is not None:
@@ -342,6 +347,9 @@ class FakeTelegram:
             reply = p.get("reply_parameters") or {}
             if isinstance(reply, dict) and reply.get("message_id"):
                 message["reply_to_message_id"] = reply["message_id"]
+            if p.get("message_thread_id"):  # a forum topic: Telegram marks the message so
+                message["message_thread_id"] = int(p["message_thread_id"])
+                message["is_topic_message"] = True
             self.messages[(chat_id, message["message_id"])] = dict(message)  # edits change this
             return 200, message
         if method == "editMessageText":
