@@ -70,7 +70,16 @@ DEMONSTRATIVES = _words("this that these those")
 WH_WORDS = _words("what which who whom whose when where why how")
 ORDINALS = _words("first second third fourth fifth sixth seventh eighth ninth tenth "
                  "last next previous other former latter")
-DETERMINERS = _words("the a an his her its their our your my")
+DETERMINERS = _words("the a an his her its their our your my which what whose each every")
+PLURAL_PRONOUNS = _words("they them their theirs themselves")
+# "it" before these is the empty "it" of "what is it called when...", "how long did it
+# take to...": it stands for nothing.
+EXPLETIVE_AFTER_IT = _words("""called take takes took taken mean means meant said say thought
+believed suggested held preferred known possible likely unlikely important necessary true
+estimated expected rumored claimed reported decided agreed hoped considered that easy hard
+difficult common rare usual""")
+# "those who...", "these with...": the pronoun points to what follows, not back.
+CATAPHORIC_AFTER = _words("that who whom which with in of whose")
 # Nouns that name an attribute of something, not the thing: "the name of it".
 ATTRIBUTES = _words("""name names number year years date type kind part percentage amount
 size purpose cause result role use value price cost population capital title term word
@@ -204,14 +213,16 @@ def phrases(text: str) -> list[_Phrase]:
                     j += 2
                 else:
                     break
-            found.append(_Phrase(text[tok.start:tokens[j - 1].end], True, len(found)))
+            name = re.sub(r"['’]s$", "", text[tok.start:tokens[j - 1].end])  # "Tesla's"
+            found.append(_Phrase(name, True, len(found)))
             i = j
         elif not tok.function and not _is_number(tok):
             j = i + 1
             while (j < len(tokens) and not tokens[j].function
                    and not tokens[j].capitalised(first=False)):
                 j += 1
-            found.append(_Phrase(text[tok.start:tokens[j - 1].end], False, len(found)))
+            found.append(_Phrase(re.sub(r"['’]s$", "", text[tok.start:tokens[j - 1].end]),
+                                 False, len(found)))
             i = j
         else:
             i += 1
@@ -231,37 +242,62 @@ def salience(phrase: _Phrase, idf: Idf | None) -> float:
 
 
 def antecedent(turn: Turn, idf: Idf | None = None) -> str:
-    """The most salient phrase of the turn's question as read, else of its answer."""
+    """The most salient phrase of the turn's question as read (a name if it has one),
+    else of its answer."""
     for source in (turn.interpreted, turn.excerpt):
         found = phrases(source)
-        if found:
-            return max(found, key=lambda p: salience(p, idf)).text
+        names = [p for p in found if p.name]
+        if names or found:
+            return max(names or found, key=lambda p: salience(p, idf)).text
     return ""
 
 
 def _unresolved_pronoun(tokens: list[_Token]) -> int | None:
     """Index of the first pronoun or demonstrative that nothing before it in the question
-    can stand for: no name or number, no noun after an article ("the company"; attribute
-    nouns such as "the name of it" do not count)."""
+    can stand for, or None. Not counted: "that" as a conjunction or relative ("claimed
+    that ...", only "that" at the end or "that one" count), "those who ...", the empty
+    "it" of "what is it called when ...". Something before it can be its antecedent:
+    a name or number; a noun after an article or question word ("the company", "which
+    player"; attribute nouns such as "the name of it" do not count); for they/their,
+    any word of content ("teachers ... their students")."""
     for i, tok in enumerate(tokens):
-        if tok.low in PRONOUNS or tok.low in DEMONSTRATIVES:
-            if tok.low == "that" and i + 1 < len(tokens) and not tokens[i + 1].function \
-                    and tokens[i + 1].low != "one":
-                continue  # "that" before a content word is a relative or a conjunction
-            if any(_has_antecedent(tokens, j) for j in range(i)):
+        if tok.low not in PRONOUNS and tok.low not in DEMONSTRATIVES:
+            continue
+        nxt = tokens[i + 1].low if i + 1 < len(tokens) else ""
+        if tok.low == "that" and nxt not in ("", "one", "ones"):
+            continue
+        if tok.low in ("these", "those") and nxt in CATAPHORIC_AFTER:
+            continue
+        if tok.low == "it" and nxt in EXPLETIVE_AFTER_IT:
+            continue
+        if nxt == "" and tok.low in ("it", "them"):
+            # "Where was the first settlement in it?": a pronoun that ends the question
+            # points back at the conversation unless a name comes before it.
+            blockers = [t for j, t in enumerate(tokens[:i])
+                        if t.capitalised(first=j == 0) or _is_number(t)]
+            if blockers:
                 return None
             return i
+        if any(_has_antecedent(tokens, j, plural=tok.low in PLURAL_PRONOUNS)
+               for j in range(i)):
+            return None
+        return i
     return None
 
 
-def _has_antecedent(tokens: list[_Token], j: int) -> bool:
+def _has_antecedent(tokens: list[_Token], j: int, *, plural: bool = False) -> bool:
     """Could tokens[j] be what a later pronoun stands for?"""
     tok = tokens[j]
     if tok.function:
         return False
-    if tok.capitalised(first=j == 0) or _is_number(tok):
+    if tok.capitalised(first=j == 0) or _is_number(tok) or plural:
         return True
-    return j > 0 and tokens[j - 1].low in DETERMINERS and tok.low not in ATTRIBUTES
+    if tok.low in ATTRIBUTES:
+        return False
+    k = j - 1
+    while k >= 0 and not tokens[k].function:
+        k -= 1  # "which video gaming company": back to the word that opens the phrase
+    return k >= 0 and tokens[k].low in DETERMINERS
 
 
 def _counterpart(previous: str, new: str) -> str:

@@ -60,6 +60,11 @@ def test_and_the_second_swaps_the_ordinal() -> None:
         "Who wrote the second paper on consensus?"
 
 
+def test_pronoun_ending_the_question_points_back_despite_a_noun_before_it() -> None:
+    rewrite = resolve("Where was the first settlement in it?", [turn("What is Iceland?")])
+    assert rewrite.text == "Where was the first settlement in Iceland?"
+
+
 def test_bare_why_gets_the_previous_questions_terms() -> None:
     rewrite = resolve("why?", [turn("Why did the Normans invade England?")])
     assert rewrite.rule == "bare"
@@ -104,6 +109,12 @@ def test_follow_up_prefers_the_last_answers_document() -> None:
     "What percentage of the vote did the party get in 2010?",
     "How does BM25 weigh rare words?",
     "Explain the Raft consensus algorithm",
+    "Which two importers claimed that under French law they could not sell beer?",
+    "What are those with lower incomes often unable to manage?",
+    "What is it called when people rebel against unfair laws?",
+    "How long did it take for the bridge to be built?",
+    "Which player played even though he broke his arm?",
+    "How do teachers reward their students?",
 ])
 def test_standalone_question_is_left_exactly_as_asked(question: str) -> None:
     rewrite = resolve(question, [CHUBBY])
