@@ -67,11 +67,13 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def format_answer(answer: Answer) -> str:
     """An answer as a person reads it in a terminal: quotes, citations, scores."""
+    reading = (f"(reading this as: {answer.interpreted_as})\n"
+               if answer.interpreted_as else "")
     if not answer.found:
         reason = f" ({answer.reason.rstrip('.').lower()})" if answer.reason else ""
-        return (f"Nothing in the corpus answers this{reason}. "
+        return (f"{reading}Nothing in the corpus answers this{reason}. "
                 "Try rephrasing with the words a document would use.")
-    lines = []
+    lines = [reading.rstrip()] if reading else []
     for hit in answer.hits:
         quote = " ".join(hit.excerpt.split())
         lines.append(f"{hit.rank}. \u201c{quote}\u201d")
@@ -88,11 +90,18 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.question == "-" and hasattr(sys.stdin, "reconfigure"):
         sys.stdin.reconfigure(errors="replace")  # a line that is not UTF-8 is still asked
     questions = sys.stdin if args.question == "-" else [args.question]
+    conversation = None
+    if args.conversation:
+        from retrieval.conversation import Conversation
+
+        conversation = Conversation()
     for line in questions:
         question = line.strip()
         if args.question == "-" and not question:
             continue
-        answer = retriever.ask(question, k=args.k, mode=args.mode)
+        answer = retriever.ask(question, k=args.k, mode=args.mode, history=conversation)
+        if conversation is not None:
+            conversation.add(answer)
         if args.json:
             print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
         else:
@@ -180,7 +189,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "  quotebot ask \"How many civilians are trapped in Raqqa?\"\n"
                        "  quotebot ask -k 5 --json \"Who designed the tower?\"\n"
                        "  cat questions.txt | quotebot ask - --json   "
-                       "(one JSON object per line)",
+                       "(one JSON object per line)\n"
+                       "  printf 'What is Chubby?\\nWhat is it for?\\n' | quotebot ask - "
+                       "--conversation   (follow-ups read with the line before)",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     _common(p)
     p.add_argument("question", help="the question, or - to read one question per line from stdin")
@@ -189,6 +200,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.add_argument("--mode", choices=MODES, default=None,
                    help="ranking: hybrid (default), dense or bm25 alone")
+    p.add_argument("--conversation", action="store_true",
+                   help="with -: the lines are one conversation, so a follow-up such as "
+                   "'what is it for?' is read with the question before it (the answer "
+                   "says how: 'interpreted_as' in JSON)")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", help="ask questions in the terminal (the bot's answers, "

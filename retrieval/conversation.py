@@ -65,6 +65,7 @@ i me my we us our you your
 """)
 PRONOUNS = _words("it its itself they them their theirs themselves he him his himself "
                  "she her hers herself")
+PERSONAL = _words("he him his himself she her hers herself")
 POSSESSIVES = _words("its their theirs his her hers")
 DEMONSTRATIVES = _words("this that these those")
 WH_WORDS = _words("what which who whom whose when where why how")
@@ -241,9 +242,22 @@ def salience(phrase: _Phrase, idf: Idf | None) -> float:
     return score * 0.85 ** phrase.position
 
 
-def antecedent(turn: Turn, idf: Idf | None = None) -> str:
+def antecedent(turn: Turn, idf: Idf | None = None, *, person: bool = False,
+               plural: bool = False) -> str:
     """The most salient phrase of the turn's question as read (a name if it has one),
-    else of its answer."""
+    else of its answer. For "he" or "she" after a "who" question, the name its answer
+    gave ("Who is the spokesman?" ... "What did he say?"); for "they", a plural phrase
+    of the question if it has one ("How many militants ...?" ... "Where are they?")."""
+    if plural:
+        many = [p for p in phrases(turn.interpreted)
+                if p.text.lower().endswith("s") and not p.text.lower().endswith("ss")]
+        if many:
+            return max(many, key=lambda p: salience(p, idf)).text
+    if person and turn.interpreted.lower().startswith("who") and turn.excerpt:
+        asked = turn.interpreted.lower()
+        named = [p for p in phrases(turn.excerpt) if p.name and p.text.lower() not in asked]
+        if named:
+            return max(named, key=lambda p: salience(p, idf)).text
     for source in (turn.interpreted, turn.excerpt):
         found = phrases(source)
         names = [p for p in found if p.name]
@@ -392,7 +406,8 @@ def resolve(question: str, history: Iterable[Turn] | None, idf: Idf | None = Non
 
     i = _unresolved_pronoun(tokens)
     if i is not None and (content or tokens[i].low not in DEMONSTRATIVES):  # not "why is that?"
-        ante = antecedent(last, idf)
+        ante = antecedent(last, idf, person=tokens[i].low in PERSONAL,
+                          plural=tokens[i].low in PLURAL_PRONOUNS)
         if ante:
             text = _substitute_pronoun(question, tokens, i, ante)
             return Rewrite(asked, text, "pronoun", ante, prefer)

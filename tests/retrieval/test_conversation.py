@@ -65,6 +65,18 @@ def test_pronoun_ending_the_question_points_back_despite_a_noun_before_it() -> N
     assert rewrite.text == "Where was the first settlement in Iceland?"
 
 
+def test_he_after_a_who_question_is_the_name_in_its_answer() -> None:
+    previous = turn("Who is the coalition spokesman?", excerpt="The remarks by coalition "
+                    "spokesman, Colonel Ryan Dillon, came as allies worked out ways.")
+    assert resolve("What did he say?", [previous]).text == "What did Colonel Ryan Dillon say?"
+
+
+def test_they_is_a_plural_phrase_of_the_previous_question() -> None:
+    previous = turn("How many militants have surrendered in Raqqa?")
+    assert resolve("Where are they holed up?", [previous]).text == \
+        "Where are militants holed up?"
+
+
 def test_bare_why_gets_the_previous_questions_terms() -> None:
     rewrite = resolve("why?", [turn("Why did the Normans invade England?")])
     assert rewrite.rule == "bare"
