@@ -62,9 +62,9 @@ def run_chat(config: Config, input: TextIO | None = None,  # noqa: A002 - the br
         elif command in ("new", "/new"):
             conversations.reset(CONVERSATION)
             print("New conversation: the previous questions are forgotten.", file=output)
-        elif small_talk(text) is not None:
+        elif (kind := small_talk(text)) is not None:
             titles = getattr(retriever, "titles", None)
-            print(small_talk_reply(small_talk(text) or "", counts.get("documents", 0),
+            print(small_talk_reply(kind, counts.get("documents", 0),
                                    titles(3) if titles else [], PLAIN), file=output)
         elif command in ("more", "/more"):
             if answer is None or not answer.found:
