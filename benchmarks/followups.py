@@ -141,6 +141,8 @@ def main() -> None:
     parser.add_argument("--standalone", type=int, default=2000,
                         help="standalone SQuAD questions (default 2000)")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--only", choices=["squad", "handwritten"],
+                        help="run one part (default: both)")
     args = parser.parse_args()
     from quotebot.config import load_config
     from retrieval import Retriever
@@ -148,16 +150,19 @@ def main() -> None:
     results: dict[str, Any] = {"machine": machine()}
     started = time.perf_counter()
     config = load_config(ROOT / "config.toml")
-    config.corpus, config.store = squad_store(SQUAD)
-    with Retriever.open(config) as retriever:
-        log("SQuAD conversations")
-        results["squad"] = run_conversations(retriever, load(HERE / "squad.jsonl"))
-        log(f"{args.standalone} standalone SQuAD questions")
-        results["standalone"] = run_standalone(retriever, args.standalone)
-    config.corpus, config.store = handwritten_store()
-    with Retriever.open(config) as retriever:
-        log("hand-written conversations")
-        results["handwritten"] = run_conversations(retriever, load(HERE / "handwritten.jsonl"))
+    if args.only != "handwritten":
+        config.corpus, config.store = squad_store(SQUAD)
+        with Retriever.open(config) as retriever:
+            log("SQuAD conversations")
+            results["squad"] = run_conversations(retriever, load(HERE / "squad.jsonl"))
+            log(f"{args.standalone} standalone SQuAD questions")
+            results["standalone"] = run_standalone(retriever, args.standalone)
+    if args.only != "squad":
+        config.corpus, config.store = handwritten_store()
+        with Retriever.open(config) as retriever:
+            log("hand-written conversations")
+            results["handwritten"] = run_conversations(retriever,
+                                                       load(HERE / "handwritten.jsonl"))
     results["seconds"] = round(time.perf_counter() - started, 1)
     write_json(args.json, results)
 
