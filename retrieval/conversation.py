@@ -71,6 +71,8 @@ DEMONSTRATIVES = _words("this that these those")
 WH_WORDS = _words("what which who whom whose when where why how")
 ORDINALS = _words("first second third fourth fifth sixth seventh eighth ninth tenth "
                  "last next previous other former latter")
+PREPOSITIONS = _words("on in at for with without from by during after before under over "
+                      "about into inside outside within")
 DETERMINERS = _words("the a an his her its their our your my which what whose each every")
 PLURAL_PRONOUNS = _words("they them their theirs themselves")
 # "it" before these is the empty "it" of "what is it called when...", "how long did it
@@ -174,14 +176,21 @@ class _Token:
         """A name-like word: capitalised (not just as the question's first word) or a
         word with a capital or digit inside ("iPhone", "COVID-19", "S3")."""
         t = self.text
-        if any(c.isupper() for c in t[1:]) or (any(c.isdigit() for c in t) and
-                                                 any(c.isalpha() for c in t)):
-            return True
-        return t[:1].isupper() and not (first and self.function)
+        if self.function:
+            return False  # "I", and "The" or "What" opening a question
+        if any(c.isupper() for c in t[1:]) or "_" in t or (
+                any(c.isdigit() for c in t) and any(c.isalpha() for c in t)):
+            return True  # "iPhone", "max_connections", "COVID-19"
+        return t[:1].isupper()
 
 
 def _tokens(text: str) -> list[_Token]:
     return [_Token(m.group(), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+def _adjacent(text: str, a: _Token, b: _Token) -> bool:
+    """Only spaces between two words: a name never runs across a comma or a line."""
+    return text[a.end:b.start] == " "
 
 
 def _is_number(token: _Token) -> bool:
@@ -205,11 +214,12 @@ def phrases(text: str) -> list[_Phrase]:
         tok = tokens[i]
         if tok.capitalised(first=i == 0):
             j = i + 1
-            while j < len(tokens):
+            while j < len(tokens) and _adjacent(text, tokens[j - 1], tokens[j]):
                 nxt = tokens[j]
                 if nxt.capitalised(first=False) or (_is_number(nxt) and not nxt.function):
                     j += 1
                 elif (nxt.low in NAME_JOINERS and j + 1 < len(tokens)
+                      and _adjacent(text, nxt, tokens[j + 1])
                       and tokens[j + 1].capitalised(first=False)):
                     j += 2
                 else:
@@ -393,6 +403,8 @@ def resolve(question: str, history: Iterable[Turn] | None, idf: Idf | None = Non
         new = next(g for g in ellipsis.groups() if g)
         previous = _strip(last.interpreted)
         text = _replace_ordinal(previous, new)
+        if text is None and _tokens(new)[0].low in PREPOSITIONS:
+            text = f"{previous} {new}"  # "and on a client?": the previous question, there
         ante = _counterpart(previous, new) or antecedent(last, idf)
         if text is None and ante and ante in previous:
             body = new

@@ -77,6 +77,29 @@ def test_they_is_a_plural_phrase_of_the_previous_question() -> None:
         "Where are militants holed up?"
 
 
+def test_i_is_never_taken_for_a_name() -> None:
+    rewrite = resolve("How do I enable it on a client?", [turn("How do I install HTTPX?")])
+    assert rewrite.text == "How do I enable HTTPX on a client?"
+
+
+def test_what_about_an_identifier_swaps_the_identifier() -> None:
+    previous = turn("What does max_connections control in HTTPX?")
+    assert resolve("And max_keepalive_connections?", [previous]).text == \
+        "What does max_keepalive_connections control in HTTPX?"
+
+
+def test_and_with_a_preposition_adds_to_the_previous_question() -> None:
+    previous = turn("How do I follow redirects with httpx.get?")
+    assert resolve("And on a client?", [previous]).text == \
+        "How do I follow redirects with httpx.get on a client?"
+
+
+def test_a_name_never_runs_across_a_comma() -> None:
+    previous = turn("Who made the conjecture?", excerpt="At PODC 2000, Brewer, in an invited "
+                    "talk, made the following conjecture.")
+    assert "," not in resolve("Where did he make it?", [previous]).antecedent
+
+
 def test_bare_why_gets_the_previous_questions_terms() -> None:
     rewrite = resolve("why?", [turn("Why did the Normans invade England?")])
     assert rewrite.rule == "bare"
