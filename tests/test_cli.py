@@ -114,3 +114,14 @@ def test_question_bytes_that_are_not_utf8_are_still_asked(session_config: Config
     lines = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and [d["question"] for d in lines] == ["caf\ufffd in London?",
                                                             "Why is Mars red?"]
+
+
+def test_ask_conversation_reads_stdin_lines_as_one_conversation(session_config: Config, capsys,
+                                                                 monkeypatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(
+        "Which towns did Vesuvius bury?\nWhen did it erupt?\n"))
+    code, out, _ = run(capsys, "ask", "-", "--json", "--conversation", *where(session_config))
+    first, second = (json.loads(line) for line in out.splitlines())
+    assert code == 0 and first["interpreted_as"] is None
+    assert second["interpreted_as"] == "When did Vesuvius erupt?"
+    assert "79" in second["hits"][0]["excerpt"]
