@@ -210,8 +210,10 @@ def build_parser() -> argparse.ArgumentParser:
                        "in plain text)",
                        description="An interactive chat in the terminal with the same answers "
                        "as the Telegram bot: type a question; 'more' shows further quotes, "
-                       "'context N' the passage around quote N, 'quit' ends. Reads questions "
-                       "from stdin when it is not a terminal.",
+                       "'context N' the passage around quote N, 'new' starts a new "
+                       "conversation, 'quit' ends. A follow-up ('what is it used for?') is "
+                       "read with the question before it, and the answer says how. Reads "
+                       "questions from stdin when it is not a terminal.",
                        epilog="examples:\n  quotebot chat\n"
                        "  echo 'Who designed the tower?' | quotebot chat",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
