@@ -1,1 +1,1 @@
-"""Helpers shared by tests (not fixtures): import them as `from support.x import y`."""
+"""Helpers shared by tests and benchmarks (imported explicitly, never through conftest)."""
