@@ -65,8 +65,9 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_answer(answer: Answer) -> str:
-    """An answer as a person reads it in a terminal: quotes, citations, scores."""
+def format_answer(answer: Answer, pictures: dict[int, str] | None = None) -> str:
+    """An answer as a person reads it in a terminal: quotes, citations, scores (and the
+    page picture written for a hit, when there is one)."""
     if not answer.found:
         reason = f" ({answer.reason.rstrip('.').lower()})" if answer.reason else ""
         return (f"Nothing in the corpus answers this{reason}. "
@@ -77,7 +78,25 @@ def format_answer(answer: Answer) -> str:
         lines.append(f"{hit.rank}. \u201c{quote}\u201d")
         lines.append(f"   \u2014 {hit.citation.label()}  [score {hit.score:.3f}]")
         lines += [f"   also in: {c.label()}" for c in hit.also_in]
+        if pictures and hit.rank in pictures:
+            lines.append(f"   picture: {pictures[hit.rank]}")
     return "\n".join(lines)
+
+
+def write_pictures(config: Config, answer: Answer, folder: Path, number: int) -> dict[int, str]:
+    """A PNG of the page, quote highlighted, for each PDF hit: {rank: path written}."""
+    from retrieval.pictures import picture_png
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for hit in answer.hits:
+        png = picture_png(config, hit)
+        if png is None:
+            continue
+        path = folder / f"q{number}-hit{hit.rank}-page{hit.citation.page}.png"
+        path.write_bytes(png)
+        written[hit.rank] = str(path)
+    return written
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -88,18 +107,26 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.question == "-" and hasattr(sys.stdin, "reconfigure"):
         sys.stdin.reconfigure(errors="replace")  # a line that is not UTF-8 is still asked
     questions = sys.stdin if args.question == "-" else [args.question]
+    number = 0
     for line in questions:
         question = line.strip()
         if args.question == "-" and not question:
             continue
+        number += 1
         answer = retriever.ask(question, k=args.k, mode=args.mode)
+        pictures = write_pictures(config, answer, args.pictures, number) \
+            if args.pictures else {}
         if args.json:
-            print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+            data = answer.to_dict()
+            for hit in data["hits"]:
+                if hit["rank"] in pictures:
+                    hit["picture"] = pictures[hit["rank"]]
+            print(json.dumps(data, ensure_ascii=False), flush=True)
         else:
             if args.question == "-":
                 print(f"? {question}")
-            print(format_answer(answer), end="\n\n" if args.question == "-" else "\n",
-                  flush=True)
+            print(format_answer(answer, pictures),
+                  end="\n\n" if args.question == "-" else "\n", flush=True)
     return 0
 
 
@@ -221,6 +248,8 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="examples:\n"
                        "  quotebot ask \"How many civilians are trapped in Raqqa?\"\n"
                        "  quotebot ask -k 5 --json \"Who designed the tower?\"\n"
+                       "  quotebot ask --pictures pics/ \"How tall is the tower?\"   "
+                       "(page pictures of PDF hits)\n"
                        "  cat questions.txt | quotebot ask - --json   "
                        "(one JSON object per line)",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -231,6 +260,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.add_argument("--mode", choices=MODES, default=None,
                    help="ranking: hybrid (default), dense or bm25 alone")
+    p.add_argument("--pictures", type=Path, metavar="DIR",
+                   help="write a PNG of the page, quote highlighted, for each hit from a PDF "
+                   "into DIR (q<N>-hit<rank>-page<page>.png); --json adds its path as "
+                   "\"picture\" to that hit")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", help="ask questions in the terminal (the bot's answers, "
