@@ -35,7 +35,8 @@ from index.loaders.common import SENTENCE_END, Loaded, SkipFile, line_spans, par
 from index.loaders.normalise import Joiner, fold_line, normalise_lines
 from index.loaders.options import LoadOptions
 
-PDF_SHORT_LINE = 0.6  # a PDF line this much shorter than its paragraph's widest ends a block
+PDF_SHORT_LINE = 0.6  # a PDF line this much shorter than the lines around it ends a block
+PDF_NEAR_LINES = 4  # lines on each side that say how long a line around here is
 REPEAT_SHARE = 0.4  # a header/footer repeats on at least this share of pages (odd/even alike)
 EDGE_LINES = 2  # lines at the top and at the bottom of a page that may be header/footer
 MIN_TEXT_CHARS = 16  # a page with fewer non-space characters has no usable text layer
@@ -50,6 +51,7 @@ _GENERATED_TITLE = re.compile(
 _PAGE_NUMBER = re.compile(r"^[\W_]*((page|p\.|seite)\s*)?(\d{1,4}|[ivxlcdm]{1,6})"
                           r"(\s*(of|/)\s*\d{1,4})?[\W_]*$", re.I)
 _DIGITS = re.compile(r"\d+")
+_AFTER_SOFT_BREAK = re.compile(r"(\ufffe\S*)[ \t]+(?=\S)")
 
 
 @dataclass
@@ -90,8 +92,14 @@ def _has_images(page: pdfium.PdfPage) -> bool:
 
 
 def _split_lines(text: str) -> list[str]:
-    """PDFium's lines: CRLF separates them; a lone CR is OT1's fl slot, kept for folding."""
-    return text.replace("\r\n", "\n").split("\n")
+    """PDFium's lines: CRLF separates them; a lone CR is OT1's fl slot, kept for folding.
+
+    PDFium puts a word hyphenated at a line end (marked U+FFFE) and the whole next line on
+    one line; the page's line breaks it after that word, as the page shows it (the word
+    stays whole on the first line).
+    """
+    text = _AFTER_SOFT_BREAK.sub(lambda m: m.group(1) + "\n", text.replace("\r\n", "\n"))
+    return text.split("\n")
 
 
 def _read_pages(document: pdfium.PdfDocument, data: bytes, options: LoadOptions,
@@ -183,11 +191,19 @@ def _drop_running(pages: list[list[str]]) -> list[list[str]]:
 
 
 def _pdf_paragraph_blocks(text: str, paragraph: list[tuple[int, int]]) -> list[Block]:
-    """Wrapped PDF lines as blocks, ending a block after each noticeably short line."""
-    widest = max(end - start for start, end in paragraph)
+    """Wrapped PDF lines as blocks, ending a block after each noticeably short line.
+
+    "Short" is against the lines around it (the median length of up to `PDF_NEAR_LINES`
+    lines on each side), not the page's widest: one page mixes full-width abstracts,
+    two columns and figure text, and a column's lines must not look short beside them.
+    """
+    lengths = [end - start for start, end in paragraph]
     blocks, first = [], paragraph[0][0]
     for index, (start, end) in enumerate(paragraph):
-        if end - start < PDF_SHORT_LINE * widest or index == len(paragraph) - 1:
+        near = (lengths[max(0, index - PDF_NEAR_LINES):index]
+                + lengths[index + 1:index + 1 + PDF_NEAR_LINES])
+        typical = statistics.median(near) if near else lengths[index]
+        if lengths[index] < PDF_SHORT_LINE * typical or index == len(paragraph) - 1:
             standalone = first == start and not SENTENCE_END.search(text[start:end])
             blocks.append(Block(first, end, "line" if standalone else "para"))
             if index + 1 < len(paragraph):
