@@ -296,7 +296,7 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
     files, report.skipped, report.ignored = scan_corpus(corpus, suffixes)
     max_bytes = int(config.loading.max_file_mb * 1024 * 1024)
     count_tokens = load_token_counter(embedder.resolved.location)
-    options = LoadOptions.from_config(config.loading, store)
+    options = LoadOptions.from_config(config.loading, store, progress=progress)
 
     new_docs: list[tuple[Document, list[Chunk]]] = []
     seen_paths: set[str] = set()

@@ -111,7 +111,10 @@ def _read_pages(document: pdfium.PdfDocument, data: bytes, options: LoadOptions,
     ocr_done: list[int] = []
     why_not = "" if options.ocr == "auto" else "OCR is off (loading.ocr)"
     content_hash = ""
+    bar = None
     for index in range(len(document)):
+        if bar is not None:
+            bar.update(1)
         page = document[index]
         try:
             text, was_cut = _page_text(page, options.max_page_chars)
@@ -125,6 +128,11 @@ def _read_pages(document: pdfium.PdfDocument, data: bytes, options: LoadOptions,
             if why_not:
                 pages.append(_Page(_split_lines(text)))
                 continue
+            if bar is None and options.progress:
+                from tqdm import tqdm
+
+                bar = tqdm(total=len(document), initial=index, desc="OCR", unit="page",
+                           leave=False)
             content_hash = content_hash or hashlib.sha256(data).hexdigest()
             result = ocr.read_page(page, content_hash=content_hash, number=index + 1,
                                    language=options.ocr_language,
@@ -133,6 +141,8 @@ def _read_pages(document: pdfium.PdfDocument, data: bytes, options: LoadOptions,
             pages.append(_Page(result.lines, ocr=True))
         finally:
             page.close()
+    if bar is not None:
+        bar.close()
     if cut:
         notes.append(f"text cut at {options.max_page_chars:,} characters on pages "
                      f"{_ranges(cut)}")
