@@ -51,6 +51,8 @@ _GENERATED_TITLE = re.compile(
 _PAGE_NUMBER = re.compile(r"^[\W_]*((page|p\.|seite)\s*)?(\d{1,4}|[ivxlcdm]{1,6})"
                           r"(\s*(of|/)\s*\d{1,4})?[\W_]*$", re.I)
 _DIGITS = re.compile(r"\d+")
+# A footnote's first line: ∗ † ‡ § ¶, or its number glued to a capitalised word ("1Eric").
+_FOOTNOTE = re.compile(r"[*\u2217\u2020\u2021\u00a7\u00b6]|\d{1,2}(?=[A-Z][a-z])")
 _AFTER_SOFT_BREAK = re.compile(r"(\ufffe\S*)[ \t]+(?=\S)")
 
 
@@ -201,7 +203,8 @@ def _drop_running(pages: list[list[str]]) -> list[list[str]]:
 
 
 def _pdf_paragraph_blocks(text: str, paragraph: list[tuple[int, int]]) -> list[Block]:
-    """Wrapped PDF lines as blocks, ending a block after each noticeably short line.
+    """Wrapped PDF lines as blocks, ending a block after each noticeably short line and
+    before a footnote (a line opening with a footnote mark: ∗, †, ‡, or "1Eric").
 
     "Short" is against the lines around it (the median length of up to `PDF_NEAR_LINES`
     lines on each side), not the page's widest: one page mixes full-width abstracts,
@@ -213,6 +216,11 @@ def _pdf_paragraph_blocks(text: str, paragraph: list[tuple[int, int]]) -> list[B
         near = (lengths[max(0, index - PDF_NEAR_LINES):index]
                 + lengths[index + 1:index + 1 + PDF_NEAR_LINES])
         typical = statistics.median(near) if near else lengths[index]
+        if (index + 1 < len(paragraph) and first != paragraph[index + 1][0]
+                and _FOOTNOTE.match(text, *paragraph[index + 1])):
+            blocks.append(Block(first, end, "para"))  # a footnote starts below this line
+            first = paragraph[index + 1][0]
+            continue
         if lengths[index] < PDF_SHORT_LINE * typical or index == len(paragraph) - 1:
             standalone = first == start and not SENTENCE_END.search(text[start:end])
             blocks.append(Block(first, end, "line" if standalone else "para"))

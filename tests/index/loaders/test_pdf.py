@@ -185,3 +185,13 @@ def test_ocr_unavailable_is_reported_not_fatal(monkeypatch) -> None:
     assert not loaded.notes
     with pytest.raises(SkipFile, match="tesseract program is missing"):
         load(scanned_pdf(pdf_bytes(PdfSpec(SCAN_PAGES))))
+
+
+def test_footnote_is_not_glued_to_the_sentence_above_it() -> None:
+    doc = load(pdf_bytes(PdfSpec([[
+        "Next we will formalize these concepts and prove the conjecture and the theorem;",
+        "\u2217Laboratory for Computer Science, Massachusetts Institute of Technology.",
+        "finally, we describe some real-world solutions to this practical difficulty.",
+    ]])))
+    blocks = [doc.text[b.start:b.end] for b in doc.blocks]
+    assert not any("conjecture" in b and "Laboratory" in b for b in blocks)
