@@ -53,6 +53,7 @@ _PAGE_NUMBER = re.compile(r"^[\W_]*((page|p\.|seite)\s*)?(\d{1,4}|[ivxlcdm]{1,6}
 _DIGITS = re.compile(r"\d+")
 # A footnote's first line: ∗ † ‡ § ¶, or its number glued to a capitalised word ("1Eric").
 _FOOTNOTE = re.compile(r"[*\u2217\u2020\u2021\u00a7\u00b6]|\d{1,2}(?=[A-Z][a-z])")
+_CONTINUATION = frozenset(",;:.)]")  # a line opening with these goes on the line above
 _AFTER_SOFT_BREAK = re.compile(r"(\ufffe\S*)[ \t]+(?=\S)")
 
 
@@ -204,7 +205,9 @@ def _drop_running(pages: list[list[str]]) -> list[list[str]]:
 
 def _pdf_paragraph_blocks(text: str, paragraph: list[tuple[int, int]]) -> list[Block]:
     """Wrapped PDF lines as blocks, ending a block after each noticeably short line and
-    before a footnote (a line opening with a footnote mark: ∗, †, ‡, or "1Eric").
+    before a footnote (a line opening with a footnote mark: ∗, †, ‡, or "1Eric"). A short
+    line followed by one opening with "," ";" ":" "." ")" "]" goes on (PDFium breaks the
+    line at a raised footnote mark: "…Brewer1" / ", in an invited talk…").
 
     "Short" is against the lines around it (the median length of up to `PDF_NEAR_LINES`
     lines on each side), not the page's widest: one page mixes full-width abstracts,
@@ -221,7 +224,10 @@ def _pdf_paragraph_blocks(text: str, paragraph: list[tuple[int, int]]) -> list[B
             blocks.append(Block(first, end, "para"))  # a footnote starts below this line
             first = paragraph[index + 1][0]
             continue
-        if lengths[index] < PDF_SHORT_LINE * typical or index == len(paragraph) - 1:
+        continues = (index + 1 < len(paragraph)
+                     and text[paragraph[index + 1][0]] in _CONTINUATION)  # ", in a talk"
+        if (lengths[index] < PDF_SHORT_LINE * typical and not continues) \
+                or index == len(paragraph) - 1:
             standalone = first == start and not SENTENCE_END.search(text[start:end])
             blocks.append(Block(first, end, "line" if standalone else "para"))
             if index + 1 < len(paragraph):

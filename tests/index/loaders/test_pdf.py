@@ -195,3 +195,14 @@ def test_footnote_is_not_glued_to_the_sentence_above_it() -> None:
     ]])))
     blocks = [doc.text[b.start:b.end] for b in doc.blocks]
     assert not any("conjecture" in b and "Laboratory" in b for b in blocks)
+
+
+def test_line_broken_at_a_raised_mark_goes_on_into_the_next() -> None:
+    doc = load(pdf_bytes(PdfSpec([[
+        "The long first line of this paragraph explains the setting of the whole talk.",
+        "At PODC 2000, Brewer1",
+        ", in an invited talk, made the following conjecture about all web services:",
+        "it is impossible for a web service to provide all of these three guarantees.",
+    ]])))
+    blocks = [doc.text[b.start:b.end] for b in doc.blocks]
+    assert any("Brewer1" in b and "invited talk" in b for b in blocks)
