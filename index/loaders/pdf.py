@@ -24,7 +24,7 @@ import math
 import re
 import statistics
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -59,8 +59,7 @@ _AFTER_SOFT_BREAK = re.compile(r"(\ufffe\S*)[ \t]+(?=\S)")
 
 @dataclass
 class _Page:
-    lines: list[str]  # source lines (PDFium's text, or OCR's)
-    numbers: list[int] = field(default_factory=list)  # source line number of each kept line
+    lines: list[str]  # source lines (PDFium's text, or OCR's); line N of the page is lines[N-1]
     ocr: bool = False
 
 
