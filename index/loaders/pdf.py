@@ -23,6 +23,7 @@ import hashlib
 import math
 import re
 import statistics
+import time
 from collections import Counter
 from dataclasses import dataclass
 
@@ -114,6 +115,8 @@ def _read_pages(document: pdfium.PdfDocument, data: bytes, options: LoadOptions,
     why_not = "" if options.ocr == "auto" else "OCR is off (loading.ocr)"
     content_hash = ""
     bar = None
+    late: list[int] = []  # scanned pages left unread: the OCR time budget ran out
+    started = time.monotonic()
     for index in range(len(document)):
         if bar is not None:
             bar.update(1)
@@ -127,6 +130,11 @@ def _read_pages(document: pdfium.PdfDocument, data: bytes, options: LoadOptions,
                 continue
             scanned.append(index + 1)
             why_not = why_not or ocr.unavailable() or ocr.language_missing(options.ocr_language)
+            if not why_not and options.ocr_budget_s and \
+                    time.monotonic() - started > options.ocr_budget_s:
+                late.append(index + 1)
+                pages.append(_Page(_split_lines(text)))
+                continue
             if why_not:
                 pages.append(_Page(_split_lines(text)))
                 continue
@@ -153,6 +161,10 @@ def _read_pages(document: pdfium.PdfDocument, data: bytes, options: LoadOptions,
                      f"{why_not}")
     elif ocr_done:
         notes.append(f"pages {_ranges(ocr_done)} read by OCR ({options.ocr_language})")
+    if late:
+        notes.append(f"pages {_ranges(late)} have no text layer and were not read: OCR ran "
+                     f"out of time ({options.ocr_budget_s:g} s); raise loading.file_timeout_s "
+                     "and run quotebot index --full (pages already read are cached)")
     return pages
 
 
