@@ -206,3 +206,10 @@ def test_line_broken_at_a_raised_mark_goes_on_into_the_next() -> None:
     ]])))
     blocks = [doc.text[b.start:b.end] for b in doc.blocks]
     assert any("Brewer1" in b and "invited talk" in b for b in blocks)
+
+
+def test_scanned_pages_past_the_ocr_time_budget_are_named(tmp_path: Path) -> None:
+    _needs_tesseract()
+    data = scanned_pdf(pdf_bytes(PdfSpec(SCAN_PAGES)))
+    with pytest.raises(SkipFile, match=r"pages 1-2 .*OCR ran out of time"):
+        load(data, ocr_cache=tmp_path, ocr_budget_s=1e-9)
