@@ -86,6 +86,8 @@ class TelegramConfig:
     allowed_users: list[int] = field(default_factory=list)
     allowed_chats: list[int] = field(default_factory=list)
     admins: list[int] = field(default_factory=list)
+    public: bool = False
+    build_at_start: bool = True
     rate_per_minute: float = 10.0
     rate_burst: int = 5
     max_question_chars: int = 1000
@@ -94,6 +96,9 @@ class TelegramConfig:
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     webhook_secret: str = ""
+    send_per_second: float = 25.0
+    group_per_minute: float = 20.0
+    chat_per_second: float = 1.0
 
 
 @dataclass
