@@ -37,7 +37,7 @@ from index.cache import EmbeddingCache
 from index.documents import Chunk, Document
 from index.embedding import Embedder, show_progress
 from index.lexical import build_lexical_tokens, chunk_tokens
-from index.loaders import SUPPORTED_SUFFIXES, LoadOptions, SkipFile, read_file
+from index.loaders import SUPPORTED_SUFFIXES, LoadOptions, SkipFile, read_file, valid_text
 from index.onnx_export import OnnxExport, ensure_export
 from index.parsing import ParseJob, ParsePool, ParseSettings, parser_key, worker_count
 from index.skips import SKIPS, SkipMemory
@@ -396,8 +396,8 @@ def _parse_changed(files: list[tuple[str, Path]], previous: _Previous | None,
     parsed_docs: list[tuple[Document, list[Chunk]]] = []
     with ParsePool(settings) as pool:
         for parsed in pool.map(jobs()):
-            if parsed.document is None:
-                reason = parsed.skipped or "could not be parsed"
+            if parsed.document is None:  # a parser's message may quote the file: made valid
+                reason = valid_text(parsed.skipped or "could not be parsed")[:300]
                 report.skipped.append((parsed.rel, reason))
                 memory.put(hashes[parsed.rel], reason)
                 continue
