@@ -33,7 +33,7 @@ from tqdm import tqdm
 from index.cache import EmbeddingCache
 from index.embedding import Embedder, show_progress
 from index.lexical import TOKENS_VERSION, chunk_lexical_tokens
-from index.loaders import SkipFile, indexed_suffixes, read_file
+from index.loaders import LoadOptions, SkipFile, indexed_suffixes, read_file, valid_text
 from index.onnx_export import OnnxExport, ensure_export
 from index.parsing import ParseJob, ParsePool, ParseSettings, parser_key, worker_count
 from index.skips import SKIPS, SkipMemory
@@ -45,7 +45,10 @@ from store.factory import check_backend, open_writer
 from store.faiss import outdated
 from store.writer import Previous, Tokenizer
 
-CHUNKER_VERSION = 3  # bump when chunking rules change: stored chunks are then redone
+# OCR in one file may use this share of loading.file_timeout_s; pages past it are named in
+# the build report instead of the whole file being killed as too slow.
+OCR_BUDGET_SHARE = 0.75
+CHUNKER_VERSION = 4  # bump when chunking or loading rules change: stored chunks are redone
 # (2: overlong sentences past a document's start are cut where they are, not further on;
 # near repeats are looked for among recent alike sentences only: index/chunking.py;
 # 3: chunks capped at MAX_CHUNK_CHARS characters, longer "words" cut: issue 14)
@@ -302,7 +305,9 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
     settings = ParseSettings(
         tokenizer=embedder.resolved.location, **params,
         timeout_s=config.loading.file_timeout_s, memory_mb=config.loading.file_memory_mb,
-        workers=worker_count(config.loading.workers))
+        workers=worker_count(config.loading.workers),
+        load=LoadOptions.from_config(config.loading, store, progress=progress,
+                                     ocr_budget_s=OCR_BUDGET_SHARE * config.loading.file_timeout_s))
     try:
         memory = SkipMemory(store / SKIPS, parser_key(settings))
     except sqlite3.OperationalError as exc:  # full, read-only: the write below says it better
@@ -379,12 +384,13 @@ def _parse_changed(files: list[tuple[str, Path]], previous: _Previous | None,
     parsed_docs: list[tuple[Document, list[Chunk]]] = []
     with ParsePool(settings) as pool:
         for parsed in pool.map(jobs()):
-            if parsed.document is None:
-                reason = parsed.skipped or "could not be parsed"
+            if parsed.document is None:  # a parser's message may quote the file: made valid
+                reason = valid_text(parsed.skipped or "could not be parsed")[:300]
                 report.skipped.append((parsed.rel, reason))
                 memory.put(hashes[parsed.rel], reason)
                 continue
             seen_paths.add(parsed.rel)
+            report.notes += [f"{parsed.rel}: {note}" for note in parsed.document.notes]
             (report.changed if parsed.rel in was_indexed else report.added).append(parsed.rel)
             parsed_docs.append((parsed.document, parsed.chunks))
         report.parse_workers_replaced = pool.replaced

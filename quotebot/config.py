@@ -52,6 +52,9 @@ class LoadingConfig:
     workers: int = 0  # parsing worker processes; 0: one per core, at most 4
     # File types to index; empty: every type quotebot reads (index.loaders.SUPPORTED_SUFFIXES).
     extensions: list[str] = field(default_factory=list)
+    ocr: str = "auto"  # "auto": read PDF pages without a text layer with Tesseract; "off"
+    ocr_language: str = "eng"  # Tesseract language(s), e.g. "eng+deu"
+    max_pdf_pages: int = 2000  # a PDF with more pages is skipped with a reason
 
 
 @dataclass
@@ -93,6 +96,9 @@ class TelegramConfig:
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     webhook_secret: str = ""
+    conversation_ttl_s: float = 900.0
+    conversation_turns: int = 3
+    max_conversations: int = 5000
     send_per_second: float = 25.0
     group_per_minute: float = 20.0
     chat_per_second: float = 1.0
