@@ -25,6 +25,10 @@ _ANAPHORA = re.compile(
     r"the latter|the former|both|another|other|which)\b",
     re.IGNORECASE)
 _MIN_WORDS = 6  # a shorter best sentence takes its follower for context
+# What lies between a sentence and a list item after it: a line break and the item's marker
+# (loaders write "• " or "2. " before each list item, outside its block).
+_ITEM_GAP = re.compile(r"\s*\n\s*(?:[-*+•]|\d{1,9}[.)])[ \t]+")
+_ITEM_MARKER = re.compile(r"[ \t]*(?:[-*+•]|\d{1,9}[.)])[ \t]+")
 # A second quote from one passage must hold this share of the question's words, nearly as
 # many as the best quote, and be nearly as close in meaning (an article giving two
 # figures for one fact: both are quoted).
@@ -92,6 +96,10 @@ def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
         last = best + 1
     elif want == "before" and best + 1 < len(scores):
         last = best + 1  # nothing before it in this passage: give the reader what follows
+    if not _in_item(text, scores[best].start):  # a sentence introducing a list takes its items
+        while (last + 1 < len(scores) and last - first + 1 < max_sentences
+               and _opens_item(text, scores, last + 1)):
+            last += 1
     if join_margin > 0:
         floor = scores[best].score - join_margin
         for j in sorted((first - 1, last + 1), key=lambda j: -_score_at(scores, j)):
@@ -100,6 +108,16 @@ def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
     if last - first + 1 > max_sentences:
         first, last = best, best
     return Excerpt(scores[first].start, scores[last].end, scores[best].score, (first, last))
+
+
+def _opens_item(text: str, scores: Sequence[SentenceScore], i: int) -> bool:
+    """Whether sentence `i` starts a list item (a marker on a new line right before it)."""
+    return i > 0 and _ITEM_GAP.fullmatch(text, scores[i - 1].end, scores[i].start) is not None
+
+
+def _in_item(text: str, offset: int) -> bool:
+    """Whether `offset` lies on a line that starts with a list item's marker."""
+    return _ITEM_MARKER.match(text, text.rfind("\n", 0, offset) + 1, offset) is not None
 
 
 def _score_at(scores: Sequence[SentenceScore], i: int) -> float:

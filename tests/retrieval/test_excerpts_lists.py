@@ -1,0 +1,44 @@
+"""A sentence that introduces a list is quoted with the list's first items."""
+
+from __future__ import annotations
+
+from retrieval.excerpts import SentenceScore, excerpt_around
+
+TEXT = ("First, let's take a look at the ownership rules. Keep them in mind.\n\n"
+        "• Each value in Rust has an owner.\n"
+        "• There can only be one owner at a time.\n"
+        "• When the owner goes out of scope, the value will be dropped.")
+
+
+def sentence_scores(text: str, sentences: list[str], best: int) -> list[SentenceScore]:
+    """Scores for these sentences of `text`, the one at `best` scoring highest."""
+    scores, cursor = [], 0
+    for i, sentence in enumerate(sentences):
+        start = text.index(sentence, cursor)
+        cursor = start + len(sentence)
+        scores.append(SentenceScore(i, start, cursor, 1.0 if i == best else 0.1))
+    return scores
+
+
+SENTENCES = ["First, let's take a look at the ownership rules.", "Keep them in mind.",
+             "Each value in Rust has an owner.", "There can only be one owner at a time.",
+             "When the owner goes out of scope, the value will be dropped."]
+
+
+def test_the_sentence_before_a_list_takes_its_first_items_up_to_three_sentences() -> None:
+    scores = sentence_scores(TEXT, SENTENCES, best=1)
+    excerpt = excerpt_around(TEXT, scores, 1)
+    assert excerpt.sentences == (1, 3)
+    assert TEXT[excerpt.start:excerpt.end] == (
+        "Keep them in mind.\n\n• Each value in Rust has an owner.\n"
+        "• There can only be one owner at a time.")
+
+
+def test_a_list_item_that_answers_is_quoted_alone() -> None:
+    scores = sentence_scores(TEXT, SENTENCES, best=2)
+    assert excerpt_around(TEXT, scores, 2).sentences == (2, 2)
+
+
+def test_a_sentence_in_the_middle_of_a_paragraph_takes_no_list() -> None:
+    scores = sentence_scores(TEXT, SENTENCES, best=0)
+    assert excerpt_around(TEXT, scores, 0).sentences == (0, 0)
