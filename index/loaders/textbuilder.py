@@ -108,4 +108,6 @@ def _verbatim(pieces: Iterable[Piece]) -> tuple[str, list[tuple[int, int]]]:
         out.append(raw)
         length += len(raw)
     text = "".join(out).rstrip()
-    return text, [a for a in anchors if a[0] < len(text)]
+    lead = len(text) - len(text.lstrip())  # a block starts at its first visible character
+    return text[lead:], [(max(0, offset - lead), line) for offset, line in anchors
+                         if lead <= offset < len(text) or offset == 0]

@@ -237,7 +237,7 @@ def test_html_text_and_blocks(tmp_path: Path) -> None:
 
 def test_html_blocks_are_joined_by_blank_lines_and_br_by_newline(tmp_path: Path) -> None:
     doc = load(tmp_path, "page.html", HTML)
-    assert "bold.\n\nLine one\nLine two\n\nItem A" in doc.text
+    assert "bold.\n\nLine one\nLine two\n\n• Item A\n• Item B\n\nSection" in doc.text
 
 
 def test_html_entities_decode_to_literal_characters(tmp_path: Path) -> None:
