@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from telegram import (
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
@@ -48,7 +49,7 @@ from bot.render import (
 from bot.state import AnswerStore, Conversation, IndexGuard, Stats
 from bot.uploads import safe_name, save_upload, suffix_of
 from quotebot.config import Config
-from retrieval.answer import Answer
+from retrieval.answer import Answer, Hit
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ HITS_PER_QUESTION = 9  # three pages of three quotes
 REFUSAL = "Sorry, this bot is private: it only answers its allowed users and chats."
 ADMIN_ONLY = "Sorry, only the bot's admins can do that."
 EXPIRED = "This answer has expired; please ask the question again."
+MAX_CAPTION = 1024  # Telegram's limit on a photo's caption
 FAILED = "Sorry, something went wrong while handling that. Please try again later."
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
@@ -201,8 +203,9 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         f"• In a group, mention me (@{escape_html(name)} your question), reply to one of my "
         "messages, or use /ask your question.",
         "• /ask &lt;question&gt; works everywhere.",
-        "Under an answer, <b>More</b> shows further quotes and <b>Context</b> the passage "
-        "around a quote.",
+        "Under an answer, <b>More</b> shows further quotes, <b>Context</b> the passage "
+        "around a quote, and <b>\U0001f4c4 Page</b> (quotes from PDFs) the page with the "
+        "quote highlighted.",
     ]
     user = update.effective_user
     if services.policy.is_admin(user.id if user else None):
@@ -291,11 +294,17 @@ def _ask(services: Services, question: str) -> Answer:
 
 
 def keyboard(answer: Answer, key: str, page: int) -> InlineKeyboardMarkup:
-    """Context button(s) for the quotes on this page, and More (or back to the first page)."""
+    """Context button(s) for the quotes on this page (each with a "📄 Page" button beside it
+    when the quote is from a PDF), and More (or back to the first page)."""
     pages = paginate(answer)
     hits = pages[page]
-    row = [InlineKeyboardButton("Context" if len(hits) == 1 else f"Context {i + 1}",
-                                callback_data=f"c:{key}:{i}") for i in hits]
+    row = []
+    for i in hits:
+        number = "" if len(hits) == 1 else f" {i + 1}"
+        row.append(InlineKeyboardButton(f"Context{number}", callback_data=f"c:{key}:{i}"))
+        if has_picture(answer.hits[i]):
+            row.append(InlineKeyboardButton(f"\U0001f4c4 Page{number}",
+                                            callback_data=f"p:{key}:{i}"))
     nav = []
     if page + 1 < len(pages):
         nav.append(InlineKeyboardButton("More ›", callback_data=f"m:{key}:{page + 1}"))
@@ -337,6 +346,9 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not 0 <= number < len(answer.hits):
         await query.answer(EXPIRED, show_alert=True)
         return
+    if kind == "p":
+        await send_picture(query, context, services, conversation, number)
+        return
     if number in conversation.contexts_sent:
         await query.answer("The context of this quote is already in the chat.")
         return
@@ -346,10 +358,41 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                     reply_to=message.message_id)
 
 
+def has_picture(hit: Hit) -> bool:
+    """Whether a quote can be shown on its page: it comes from a PDF."""
+    return hit.citation.page is not None and hit.citation.path.lower().endswith(".pdf")
+
+
+async def send_picture(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE,
+                       services: Services, conversation: Conversation, number: int) -> None:
+    """📄 Page: the quote's page, quote highlighted, as a photo captioned with the citation."""
+    from retrieval.pictures import picture_png
+
+    message = query.message
+    hit = conversation.answer.hits[number]
+    if number in conversation.pictures_sent:
+        await query.answer("The page of this quote is already in the chat.")
+        return
+    png = await asyncio.get_running_loop().run_in_executor(
+        services.ask_pool, functools.partial(picture_png, services.config, hit))
+    if png is None:
+        await query.answer("The page of this quote is not available (the PDF is no longer "
+                           "in the corpus).", show_alert=True)
+        return
+    conversation.pictures_sent.add(number)
+    await query.answer()
+    caption = hit.citation.label()
+    if len(caption) > MAX_CAPTION:
+        caption = caption[:MAX_CAPTION - 1] + "\u2026"
+    await context.bot.send_photo(
+        message.chat.id, photo=png, caption=caption,
+        reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True))
+
+
 def _parse_data(data: str) -> tuple[str, str, int]:
-    """("m" or "c", key, number) from "m:KEY:2"; ("", "", 0) for anything else."""
+    """("m", "c" or "p", key, number) from "m:KEY:2"; ("", "", 0) for anything else."""
     parts = data.split(":")
-    if len(parts) != 3 or parts[0] not in ("m", "c") or not parts[2].isdigit():
+    if len(parts) != 3 or parts[0] not in ("m", "c", "p") or not parts[2].isdigit():
         return "", "", 0
     return parts[0], parts[1], int(parts[2])
 

@@ -35,7 +35,7 @@ from index.chunking import chunk_document, load_token_counter
 from index.documents import Chunk, Document
 from index.embedding import Embedder, show_progress
 from index.lexical import build_lexical_tokens, chunk_tokens
-from index.loaders import SUPPORTED_SUFFIXES, SkipFile, load_document, read_file
+from index.loaders import SUPPORTED_SUFFIXES, LoadOptions, SkipFile, load_document, read_file
 from index.onnx_export import OnnxExport, ensure_export
 from index.vectors import (
     IndexPlan,
@@ -49,7 +49,7 @@ from index.vectors import (
 )
 from quotebot.config import Config, ConfigError
 
-CHUNKER_VERSION = 2  # bump when chunking rules change: stored chunks are then redone
+CHUNKER_VERSION = 3  # bump when chunking or loading rules change: stored chunks are redone
 # (2: overlong sentences past a document's start are cut where they are, not further on;
 # near repeats are looked for among recent alike sentences only: index/chunking.py)
 EMBED_GROUP = 256  # chunks embedded between cache commits
@@ -296,6 +296,7 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
     files, report.skipped, report.ignored = scan_corpus(corpus, suffixes)
     max_bytes = int(config.loading.max_file_mb * 1024 * 1024)
     count_tokens = load_token_counter(embedder.resolved.location)
+    options = LoadOptions.from_config(config.loading, store)
 
     new_docs: list[tuple[Document, list[Chunk]]] = []
     seen_paths: set[str] = set()
@@ -308,7 +309,8 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
                 report.unchanged += 1
                 seen_paths.add(rel)
                 continue
-            doc = load_document(rel, data, mtime=path.stat().st_mtime)
+            doc = load_document(rel, data, mtime=path.stat().st_mtime, options=options)
+            report.notes += [f"{rel}: {note}" for note in doc.notes]
             chunks = chunk_document(doc, count_tokens, **params)
             if not chunks:
                 raise SkipFile("no indexable text (only boilerplate or repeated lines)")

@@ -52,6 +52,9 @@ class LoadingConfig:
     extensions: list[str] = field(
         default_factory=lambda: [".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"]
     )
+    ocr: str = "auto"  # "auto": read PDF pages without a text layer with Tesseract; "off"
+    ocr_language: str = "eng"  # Tesseract language(s), e.g. "eng+deu"
+    max_pdf_pages: int = 2000  # a PDF with more pages is skipped with a reason
 
 
 @dataclass

@@ -11,7 +11,7 @@ the stored document text, so a citation never points at text that is not there.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +35,38 @@ _ITEM_MARKER = re.compile(r"[ \t]*(?:[-*+•]|\d{1,9}[.)])[ \t]+")
 SECOND_MIN_OVERLAP = 0.5
 SECOND_OVERLAP_GAP = 0.25
 SECOND_COSINE_GAP = 0.15
+
+# Quotable sentences (figure and table label fragments are indexed but never quoted).
+MIN_LETTER_SHARE = 0.5  # below this share of letters among non-space characters: symbols
+_VERB_LIST = """
+am is are was were be been being has have had having do does did can could may might must
+shall should will would need needs let lets get gets got make makes made take takes took
+give gives gave use uses show shows shown provide provides allow allows require requires
+contain contains mean means become becomes became keep keeps kept run runs ran see sees
+seen find finds found know knows knew say says said go goes went come comes came hold
+holds held work works call calls called depend depends consist consists remain remains
+include includes exist exists appear appears occur occurs lead leads cause causes
+"""
+_SENTENCE_FINAL = re.compile(r"[.!?…][\"'”’)\]]*$")
+_WORDS = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+_VERBS = frozenset(_VERB_LIST.split())
+
+
+def quotable(sentence: str, *, strict: bool = True) -> bool:
+    """Whether a sentence may be quoted: mostly letters, and (when `strict`, for layouts
+    that scatter labels like PDF) it reads as a sentence: it ends like one or has a verb.
+
+    "Application (file name, chunk index) (chunk handle," and "0.2 0.4 0.6" are not.
+    """
+    visible = "".join(sentence.split())
+    if not visible or sum(c.isalpha() for c in visible) < MIN_LETTER_SHARE * len(visible):
+        return False
+    if not strict:
+        return True
+    words = [w.lower() for w in _WORDS.findall(sentence)]
+    if len(words) >= 4 and _SENTENCE_FINAL.search(sentence.rstrip()):
+        return True
+    return any(w in _VERBS or (len(w) > 4 and w.endswith("ed")) for w in words)
 
 
 @dataclass
@@ -125,15 +157,20 @@ def _score_at(scores: Sequence[SentenceScore], i: int) -> float:
 
 
 def best_excerpts(text: str, scores: Sequence[SentenceScore], *, limit: int,
-                  margin: float, join_margin: float = 0.0) -> list[Excerpt]:
+                  margin: float, join_margin: float = 0.0,
+                  can_quote: Callable[[str], bool] | None = None) -> list[Excerpt]:
     """The best excerpt, and up to `limit - 1` more non-touching ones that also answer.
+
+    Only sentences `can_quote` accepts are chosen (their neighbours may still join them).
 
     Another sentence is quoted too when it scores within `margin` of the best, or when it
     matches the question's words and meaning nearly as well as the best does.
     """
-    if not scores:
+    ranked = sorted((i for i in range(len(scores))
+                     if can_quote is None or can_quote(text[scores[i].start:scores[i].end])),
+                    key=lambda i: -scores[i].score)
+    if not ranked:
         return []
-    ranked = sorted(range(len(scores)), key=lambda i: -scores[i].score)
     best = scores[ranked[0]]
     chosen: list[Excerpt] = []
     for i in ranked:

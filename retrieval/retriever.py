@@ -28,7 +28,7 @@ from index.store import StoredChunk, StoreReader, current_generation
 from index.vectors import use_threads
 from quotebot.config import Config, ConfigError, RetrievalConfig
 from retrieval.answer import Answer, Citation, Hit
-from retrieval.excerpts import best_excerpts, question_weights, score_sentences
+from retrieval.excerpts import best_excerpts, question_weights, quotable, score_sentences
 from retrieval.search import MODES, Candidate, search
 
 MAX_QUESTION_CHARS = 2000  # the model reads ~256 word pieces; more text only slows search
@@ -264,9 +264,12 @@ class Retriever:
             scores = score_sentences(doc.text, spans, vectors, vector, weights,
                                      self.settings.lexical_weight)
             limit = 2 if not hits else 1
+            strict = doc.format == "pdf"  # PDF layouts scatter figure and table labels
             for excerpt in best_excerpts(doc.text, scores, limit=limit,
                                          margin=self.settings.excerpt_margin,
-                                         join_margin=self.settings.join_margin):
+                                         join_margin=self.settings.join_margin,
+                                         can_quote=lambda s, strict=strict: quotable(
+                                             s, strict=strict)):
                 if len(hits) >= k:
                     break
                 hits.append(Hit(

@@ -2,7 +2,7 @@
 
 A stdlib `ThreadingHTTPServer` on 127.0.0.1 (random port) in a thread. It answers the
 methods the bot and python-telegram-bot call (getMe, getUpdates with long polling and
-offsets, sendMessage, editMessageText, answerCallbackQuery, sendChatAction, getFile and
+offsets, sendMessage, sendPhoto, editMessageText, answerCallbackQuery, sendChatAction, getFile and
 file downloads, setMyCommands, deleteWebhook, ...), records every call, lets a test inject
 updates (private and group messages, mentions, replies, button presses, documents) and
 faults (`fail_next("sendMessage", 429, retry_after=1)`), and wait for what the bot did.
@@ -65,6 +65,7 @@ class FakeTelegram:
     injected: list[dict[str, Any]] = field(default_factory=list)
     messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
+    photos: dict[tuple[int, int], bytes] = field(default_factory=dict)  # sendPhoto uploads
     chats: dict[int, dict[str, Any]] = field(default_factory=dict)
     faults: list[Fault] = field(default_factory=list)
     polls: list[Call] = field(default_factory=list)  # getUpdates calls (their offsets)
@@ -344,6 +345,8 @@ class FakeTelegram:
                 message["reply_to_message_id"] = reply["message_id"]
             self.messages[(chat_id, message["message_id"])] = dict(message)  # edits change this
             return 200, message
+        if method == "sendPhoto":
+            return self._send_photo(p)
         if method == "editMessageText":
             key = (int(p["chat_id"]), int(p["message_id"]))
             if key not in self.messages:
@@ -368,6 +371,29 @@ class FakeTelegram:
                          "file_size": len(self.files[file_id]),
                          "file_path": f"documents/{file_id}.bin"}
         return 404, "Not Found"
+
+
+    def _send_photo(self, p: dict[str, Any]) -> tuple[int, Any]:
+        """sendPhoto with an uploaded picture; Telegram's caption limit is enforced."""
+        chat_id = int(p["chat_id"])
+        photo, caption = p.get("photo"), str(p.get("caption") or "")
+        if not isinstance(photo, bytes) or not photo:
+            return 400, "Bad Request: there is no photo in the request"
+        if len(caption) > 1024:
+            return 400, "Bad Request: message caption is too long"
+        chat = self.chats.get(chat_id) or self._chat(
+            chat_id, "private" if chat_id > 0 else "supergroup")
+        message_id = next(self._ids)
+        message = {"message_id": message_id, "date": int(time.time()), "chat": chat,
+                   "from": self.bot_user, "caption": caption,
+                   "photo": [{"file_id": f"photo{message_id}", "file_unique_id": f"P{message_id}",
+                              "width": 1, "height": 1, "file_size": len(photo)}]}
+        reply = p.get("reply_parameters") or {}
+        if isinstance(reply, dict) and reply.get("message_id"):
+            message["reply_to_message_id"] = reply["message_id"]
+        self.messages[(chat_id, message_id)] = dict(message)
+        self.photos[(chat_id, message_id)] = photo
+        return 200, message
 
 
 def _text_of(params: dict[str, Any]) -> dict[str, Any]:
@@ -395,6 +421,7 @@ def entities_for(text: str) -> list[dict[str, Any]]:
 
 def _parse_params(content_type: str, body: bytes, query: str) -> dict[str, Any]:
     raw: dict[str, str] = {k: v[-1] for k, v in urllib.parse.parse_qs(query).items()}
+    uploads: dict[str, bytes] = {}  # multipart file parts (sendPhoto's photo), as bytes
     if content_type.startswith("application/json") and body:
         return {**raw, **json.loads(body)}
     if content_type.startswith("application/x-www-form-urlencoded"):
@@ -407,6 +434,8 @@ def _parse_params(content_type: str, body: bytes, query: str) -> dict[str, Any]:
             name = part.get_param("name", header="content-disposition")
             if name and part.get_filename() is None:
                 raw[name] = part.get_content()
+            elif name:
+                uploads[name] = part.get_payload(decode=True) or b""
     params: dict[str, Any] = {}
     for key, value in raw.items():
         if key in STRING_KEYS:
@@ -416,6 +445,7 @@ def _parse_params(content_type: str, body: bytes, query: str) -> dict[str, Any]:
             params[key] = json.loads(value)
         except (TypeError, ValueError):
             params[key] = value
+    params.update(uploads)
     return params
 
 

@@ -1,0 +1,1 @@
+"""Helpers shared by tests (imported as `support.<module>`), kept out of conftest."""
