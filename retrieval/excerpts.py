@@ -128,7 +128,11 @@ def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
         last = best + 1
     elif want == "before" and best + 1 < len(scores):
         last = best + 1  # nothing before it in this passage: give the reader what follows
-    if not _in_item(text, scores[best].start):  # a sentence introducing a list takes its items
+    if _in_item(text, scores[best].start):  # a list item is quoted whole when it fits
+        low, high = _same_line(text, scores, best)
+        first, last = (low, high) if high - low < max_sentences else (max(first, low),
+                                                                      min(last, high))
+    else:  # a sentence introducing a list takes its first items
         while (last + 1 < len(scores) and last - first + 1 < max_sentences
                and _opens_item(text, scores, last + 1)):
             last += 1
@@ -145,6 +149,16 @@ def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
 def _opens_item(text: str, scores: Sequence[SentenceScore], i: int) -> bool:
     """Whether sentence `i` starts a list item (a marker on a new line right before it)."""
     return i > 0 and _ITEM_GAP.fullmatch(text, scores[i - 1].end, scores[i].start) is not None
+
+
+def _same_line(text: str, scores: Sequence[SentenceScore], i: int) -> tuple[int, int]:
+    """First and last sentence on the line of sentence `i` (a list item is one line)."""
+    low = high = i
+    while low > 0 and "\n" not in text[scores[low - 1].end:scores[low].start]:
+        low -= 1
+    while high + 1 < len(scores) and "\n" not in text[scores[high].end:scores[high + 1].start]:
+        high += 1
+    return low, high
 
 
 def _in_item(text: str, offset: int) -> bool:

@@ -42,3 +42,12 @@ def test_a_list_item_that_answers_is_quoted_alone() -> None:
 def test_a_sentence_in_the_middle_of_a_paragraph_takes_no_list() -> None:
     scores = sentence_scores(TEXT, SENTENCES, best=0)
     assert excerpt_around(TEXT, scores, 0).sentences == (0, 0)
+
+
+def test_a_list_item_is_quoted_whole_when_it_fits() -> None:
+    text = ("Arguments:\n\n• max_age - Sets how long browsers cache responses. Defaults to 600.\n"
+            "• path - The path of the cookie.")
+    sentences = ["Arguments:", "max_age - Sets how long browsers cache responses.",
+                 "Defaults to 600.", "path - The path of the cookie."]
+    scores = sentence_scores(text, sentences, best=1)
+    assert excerpt_around(text, scores, 1).sentences == (1, 2)
