@@ -111,7 +111,7 @@ def needs_neighbour(sentence: str) -> str:
     """'before' when the sentence leans on the previous one, 'after' when it is a fragment."""
     if _ANAPHORA.match(sentence.strip()):
         return "before"
-    if len(sentence.split()) < _MIN_WORDS or sentence.rstrip().endswith(":"):
+    if len(sentence.split()) < _MIN_WORDS or sentence.rstrip().endswith((":", "...", "…")):
         return "after"
     return ""
 

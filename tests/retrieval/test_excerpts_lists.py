@@ -1,4 +1,4 @@
-"""A sentence that introduces a list is quoted with the list's first items."""
+"""Quotes around lists and announced blocks: an introducing sentence takes what it introduces."""
 
 from __future__ import annotations
 
@@ -51,3 +51,12 @@ def test_a_list_item_is_quoted_whole_when_it_fits() -> None:
                  "Defaults to 600.", "path - The path of the cookie."]
     scores = sentence_scores(text, sentences, best=1)
     assert excerpt_around(text, scores, 1).sentences == (1, 2)
+
+
+def test_a_sentence_ending_in_an_ellipsis_takes_what_follows() -> None:
+    text = ("You can do so by first installing the optional HTTP/2 dependencies...\n\n"
+            "$ pip install httpx[http2]")
+    sentences = ["You can do so by first installing the optional HTTP/2 dependencies...",
+                 "$ pip install httpx[http2]"]
+    scores = sentence_scores(text, sentences, best=0)
+    assert excerpt_around(text, scores, 0).sentences == (0, 1)
