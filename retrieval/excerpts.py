@@ -128,6 +128,7 @@ def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
         last = best + 1
     elif want == "before" and best + 1 < len(scores):
         last = best + 1  # nothing before it in this passage: give the reader what follows
+    low, high = 0, len(scores) - 1  # the sentences a quote may take
     if _in_item(text, scores[best].start):  # a list item is quoted whole when it fits
         low, high = _same_line(text, scores, best)
         first, last = (low, high) if high - low < max_sentences else (max(first, low),
@@ -139,7 +140,8 @@ def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
     if join_margin > 0:
         floor = scores[best].score - join_margin
         for j in sorted((first - 1, last + 1), key=lambda j: -_score_at(scores, j)):
-            if last - first + 1 < max_sentences and _score_at(scores, j) >= floor:
+            if (last - first + 1 < max_sentences and low <= j <= high
+                    and _score_at(scores, j) >= floor):
                 first, last = min(first, j), max(last, j)
     if last - first + 1 > max_sentences:
         first, last = best, best

@@ -60,3 +60,9 @@ def test_a_sentence_ending_in_an_ellipsis_takes_what_follows() -> None:
                  "$ pip install httpx[http2]"]
     scores = sentence_scores(text, sentences, best=0)
     assert excerpt_around(text, scores, 0).sentences == (0, 1)
+
+
+def test_a_quote_from_a_list_item_never_runs_into_the_next_item() -> None:
+    scores = sentence_scores(TEXT, SENTENCES, best=2)
+    scores[3].score = 0.95  # the next item scores nearly as well
+    assert excerpt_around(TEXT, scores, 2, join_margin=0.1).sentences == (2, 2)
