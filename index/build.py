@@ -49,7 +49,7 @@ from index.vectors import (
 )
 from quotebot.config import Config, ConfigError
 
-CHUNKER_VERSION = 3  # bump when chunking or loading rules change: stored chunks are redone
+CHUNKER_VERSION = 4  # bump when chunking or loading rules change: stored chunks are redone
 # (2: overlong sentences past a document's start are cut where they are, not further on;
 # near repeats are looked for among recent alike sentences only: index/chunking.py)
 EMBED_GROUP = 256  # chunks embedded between cache commits
