@@ -2,7 +2,9 @@
 
 For `quotebot extract`, the answer to "why doesn't it find my document?": the file is read
 and loaded exactly as a build does (`read_file`, `load_document`), and the chunker's own
-rules say which sentences are left out (page chrome, repeats). Nothing is embedded.
+rules say which sentences are left out (page chrome, repeats); for a web page, the blocks the
+loader leaves out as furniture (navigation, footers, share bars) are listed too. Nothing is
+embedded.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from index.chunking import left_out_sentences
 from index.documents import Document
 from index.loaders import SUPPORTED_SUFFIXES, SkipFile, load_document, read_file
+from index.loaders.html import page_furniture
 
 
 @dataclass
@@ -31,10 +34,11 @@ class BlockView:
 
 @dataclass
 class LeftOut:
-    """A sentence the index leaves out, and why."""
+    """A sentence the index leaves out, and why (web page furniture has no offsets: it is not
+    in the document's text)."""
 
-    start: int
-    end: int
+    start: int | None
+    end: int | None
     line: int
     page: int | None
     reason: str
@@ -62,10 +66,15 @@ def extract(path: Path, max_bytes: int, name: str | None = None) -> Extraction:
     """What a build would index of the file at `path` (`name`: the path to report)."""
     shown = name or str(path)
     try:
-        doc = load_document(shown, read_file(path, max_bytes))
+        data = read_file(path, max_bytes)
+        doc = load_document(shown, data)
     except SkipFile as exc:
         return Extraction(path=shown, error=str(exc))
-    return describe(doc)
+    found = describe(doc)
+    if doc.format == "html":
+        found.skipped = [LeftOut(None, None, line, None, "page furniture", text)
+                         for line, text in page_furniture(data)] + found.skipped
+    return found
 
 
 def describe(doc: Document) -> Extraction:
@@ -109,7 +118,7 @@ def format_extraction(found: Extraction) -> str:
         body = block.text.replace("\n", "\n    ")
         lines.append(f"[{place}] {block.kind}: {mark}{body}")
     if found.skipped:
-        lines.append(f"left out ({len(found.skipped)} sentences):")
+        lines.append(f"left out ({len(found.skipped)}):")
         for item in found.skipped:
             place = where.format(page=item.page, line=item.line)
             lines.append(f"  [{place}] {item.reason}: {' '.join(item.text.split())}")

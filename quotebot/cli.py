@@ -288,8 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "my document found?)",
                        description="Print what indexing reads from each file: its title, "
                        "every block (heading, paragraph, list item, table cell, code) with the "
-                       "source line (and page) it comes from, and the sentences left out as "
-                       "page chrome or repeats. A file that cannot be indexed says why. "
+                       "source line (and page) it comes from, and what is left out: a web "
+                       "page's furniture (navigation, footers, share bars) and sentences that "
+                       "are page chrome or repeats. A file that cannot be indexed says why. "
                        "Nothing is embedded or written.",
                        epilog="examples:\n"
                        "  quotebot extract docs/guide.md\n"

@@ -157,3 +157,14 @@ def test_extract_prints_each_block_with_its_source_line(tmp_path, capsys) -> Non
     code, out, _ = run(capsys, "extract", str(path))
     assert code == 0
     assert "[line 3] para: Some emphasis here." in out and "[line 5] item: an item" in out
+
+
+def test_extract_lists_the_furniture_left_out_of_a_web_page(tmp_path, capsys) -> None:
+    from support.files import write_every_format
+
+    path = write_every_format(tmp_path)["html"]
+    code, out, _ = run(capsys, "extract", "--json", str(path))
+    skipped = json.loads(out)["skipped"]
+    assert code == 0
+    assert (skipped[0]["reason"], skipped[0]["text"], skipped[0]["start"]) == (
+        "page furniture", "Home", None)

@@ -291,8 +291,17 @@ def _write(blocks: list[_RawBlock]) -> TextBuilder:
     return out
 
 
-def load_html(data: bytes) -> Loaded:
-    """HTML: the article's blocks (or every block outside page chrome), source line anchors."""
+@dataclass
+class _Page:
+    """A page split into the blocks kept as its text and the furniture left out."""
+
+    kept: list[_RawBlock]
+    dropped: list[_RawBlock]
+    title: str
+
+
+def _read_page(data: bytes) -> _Page:
+    """Tokenize the page, ask trafilatura for its article, and split the blocks."""
     source = well_formed_markup(normalise(decode_text(data, _html_charset(data))))
     parser = _PageBlocks()
     try:
@@ -308,11 +317,28 @@ def load_html(data: bytes) -> Loaded:
         kept = [b for b in _article_blocks(blocks, *article) if not b.chrome]
     if not kept:
         kept = [b for b in blocks if not b.chrome] or blocks
-    out = _write(kept)
+    chosen = {id(b) for b in kept}
+    return _Page(kept, [b for b in blocks if id(b) not in chosen], "".join(parser.title))
+
+
+def load_html(data: bytes) -> Loaded:
+    """HTML: the article's blocks (or every block outside page chrome), source line anchors."""
+    page = _read_page(data)
+    out = _write(page.kept)
     text = out.text
     h1 = [b for b in out.blocks if b.kind == "heading" and b.level == 1]
-    title = text[h1[0].start:h1[0].end] if h1 else "".join(parser.title)
+    title = text[h1[0].start:h1[0].end] if h1 else page.title
     return Loaded(text, out.blocks, title, out.anchors)
+
+
+def page_furniture(data: bytes) -> list[tuple[int, str]]:
+    """(source line, text) of each block of a page left out as furniture (for `extract`)."""
+    try:
+        dropped = _read_page(data).dropped
+    except SkipFile:
+        return []
+    return [(b.pieces[0][0], " ".join(" ".join(raw for _, raw in b.pieces).split()))
+            for b in dropped]
 
 
 def well_formed_markup(source: str) -> str:
