@@ -36,7 +36,7 @@ SHORT_BLOCK = 3  # blocks of fewer words must equal one of the article's text ru
 
 _META_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.I)
 _DROPPED = frozenset({"script", "style", "noscript", "template", "svg", "math", "head",
-                      "iframe", "object", "select", "button"})
+                      "iframe", "object"})
 _CHROME = frozenset({"nav", "aside", "form"})
 _CHROME_OUTSIDE_CONTENT = frozenset({"header", "footer"})  # chrome outside <article>/<main>
 _BLOCKS = frozenset({

@@ -118,7 +118,7 @@ class _MarkdownText:
             self.out.block(pieces, "line")
         elif opener.type == "admonition_title_open":
             admonition = self.tokens[index - 2]  # admonition_open, then its title
-            if '"' in admonition.info:
+            if admonition.type == "admonition_open" and '"' in admonition.info:
                 self.out.block(pieces, "line")  # an explicit title, not just "Note"
         elif self.markers and self.markers[-1]:
             if self.out.block(pieces, "item", prefix=self.markers[-1]):
