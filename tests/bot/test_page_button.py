@@ -35,7 +35,7 @@ def test_page_button_sends_highlighted_page_with_citation_caption(
     fake.press_button(USER, answer, labels[page_label])
     (call,) = fake.wait_for(lambda: photos(fake))
     message = call.result
-    assert fake.photos[USER, message["message_id"]].startswith(b"\x89PNG\r\n\x1a\n")
+    assert call.params["photo"].startswith(b"\x89PNG\r\n\x1a\n")
     assert "landmarks/eiffel.pdf" in message["caption"] and "page 2" in message["caption"]
     assert len(message["caption"]) <= 1024
     assert message["reply_to_message_id"] == answer["message_id"]

@@ -1,1 +1,1 @@
-"""Helpers shared by tests (imported as `support.<module>`), kept out of conftest."""
+"""Helpers shared by tests and benchmarks (imported explicitly, never through conftest)."""
