@@ -456,9 +456,14 @@ async def send_picture(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE,
     caption = hit.citation.label()
     if len(caption) > MAX_CAPTION:
         caption = caption[:MAX_CAPTION - 1] + "\u2026"
-    await services.sender.deliver(message.chat.id, functools.partial(
-        context.bot.send_photo, message.chat.id, photo=png, caption=caption,
-        reply_parameters=ReplyParameters(message.message_id, allow_sending_without_reply=True)))
+    try:
+        await services.sender.deliver(message.chat.id, functools.partial(
+            context.bot.send_photo, message.chat.id, photo=png, caption=caption,
+            reply_parameters=ReplyParameters(message.message_id,
+                                             allow_sending_without_reply=True)))
+    except BaseException:
+        conversation.pictures_sent.discard(number)  # not shown: the button may try again
+        raise
 
 
 def _parse_data(data: str) -> tuple[str, str, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -114,6 +115,18 @@ def test_question_bytes_that_are_not_utf8_are_still_asked(session_config: Config
     lines = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and [d["question"] for d in lines] == ["caf\ufffd in London?",
                                                             "Why is Mars red?"]
+
+
+def test_ask_pictures_writes_png_for_pdf_hits_only(session_config: Config, capsys,
+                                                   tmp_path) -> None:
+    code, out, _ = run(capsys, "ask", *where(session_config), "--json", "-k", "3",
+                       "--pictures", str(tmp_path / "pics"), "How tall is the Eiffel Tower?")
+    hits = json.loads(out)["hits"]
+    assert code == 0
+    pdf_hits = [h for h in hits if h["citation"]["path"].endswith(".pdf")]
+    assert pdf_hits and all(Path(h["picture"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+                            for h in pdf_hits)
+    assert all("picture" not in h for h in hits if h not in pdf_hits)
 
 
 # --- extract ------------------------------------------------------------------------------

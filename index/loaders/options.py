@@ -19,9 +19,12 @@ class LoadOptions:
     ocr_cache: Path | None = None  # folder of cached OCR results (None: no cache)
     max_pdf_pages: int = 2000  # a PDF with more pages is skipped with a reason
     max_page_chars: int = 100_000  # text of one page beyond this is cut (and said so)
+    progress: bool = False  # a progress bar while scanned pages are read (OCR is slow)
+    ocr_budget_s: float = 0.0  # OCR time for one file (0: no limit); pages past it are noted
 
     @classmethod
-    def from_config(cls, loading: object, store: Path | None) -> LoadOptions:
+    def from_config(cls, loading: object, store: Path | None, progress: bool = False,
+                    ocr_budget_s: float = 0.0) -> LoadOptions:
         """Options from the config's [loading] table; the OCR cache lives in the store."""
         from quotebot.config import ConfigError
 
@@ -31,4 +34,5 @@ class LoadOptions:
         return cls(ocr=getattr(loading, "ocr", "auto"),
                    ocr_language=getattr(loading, "ocr_language", "eng"),
                    ocr_cache=Path(store) / OCR_CACHE_FOLDER if store else None,
-                   max_pdf_pages=getattr(loading, "max_pdf_pages", 2000))
+                   max_pdf_pages=getattr(loading, "max_pdf_pages", 2000), progress=progress,
+                   ocr_budget_s=ocr_budget_s)

@@ -23,8 +23,9 @@ import hashlib
 import math
 import re
 import statistics
+import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -51,13 +52,15 @@ _GENERATED_TITLE = re.compile(
 _PAGE_NUMBER = re.compile(r"^[\W_]*((page|p\.|seite)\s*)?(\d{1,4}|[ivxlcdm]{1,6})"
                           r"(\s*(of|/)\s*\d{1,4})?[\W_]*$", re.I)
 _DIGITS = re.compile(r"\d+")
+# A footnote's first line: ∗ † ‡ § ¶, or its number glued to a capitalised word ("1Eric").
+_FOOTNOTE = re.compile(r"[*\u2217\u2020\u2021\u00a7\u00b6]|\d{1,2}(?=[A-Z][a-z])")
+_CONTINUATION = frozenset(",;:.)]")  # a line opening with these goes on the line above
 _AFTER_SOFT_BREAK = re.compile(r"(\ufffe\S*)[ \t]+(?=\S)")
 
 
 @dataclass
 class _Page:
-    lines: list[str]  # source lines (PDFium's text, or OCR's)
-    numbers: list[int] = field(default_factory=list)  # source line number of each kept line
+    lines: list[str]  # source lines (PDFium's text, or OCR's); line N of the page is lines[N-1]
     ocr: bool = False
 
 
@@ -111,7 +114,12 @@ def _read_pages(document: pdfium.PdfDocument, data: bytes, options: LoadOptions,
     ocr_done: list[int] = []
     why_not = "" if options.ocr == "auto" else "OCR is off (loading.ocr)"
     content_hash = ""
+    bar = None
+    late: list[int] = []  # scanned pages left unread: the OCR time budget ran out
+    started = time.monotonic()
     for index in range(len(document)):
+        if bar is not None:
+            bar.update(1)
         page = document[index]
         try:
             text, was_cut = _page_text(page, options.max_page_chars)
@@ -122,9 +130,19 @@ def _read_pages(document: pdfium.PdfDocument, data: bytes, options: LoadOptions,
                 continue
             scanned.append(index + 1)
             why_not = why_not or ocr.unavailable() or ocr.language_missing(options.ocr_language)
+            if not why_not and options.ocr_budget_s and \
+                    time.monotonic() - started > options.ocr_budget_s:
+                late.append(index + 1)
+                pages.append(_Page(_split_lines(text)))
+                continue
             if why_not:
                 pages.append(_Page(_split_lines(text)))
                 continue
+            if bar is None and options.progress:
+                from tqdm import tqdm
+
+                bar = tqdm(total=len(document), initial=index, desc="OCR", unit="page",
+                           leave=False)
             content_hash = content_hash or hashlib.sha256(data).hexdigest()
             result = ocr.read_page(page, content_hash=content_hash, number=index + 1,
                                    language=options.ocr_language,
@@ -133,6 +151,8 @@ def _read_pages(document: pdfium.PdfDocument, data: bytes, options: LoadOptions,
             pages.append(_Page(result.lines, ocr=True))
         finally:
             page.close()
+    if bar is not None:
+        bar.close()
     if cut:
         notes.append(f"text cut at {options.max_page_chars:,} characters on pages "
                      f"{_ranges(cut)}")
@@ -141,6 +161,10 @@ def _read_pages(document: pdfium.PdfDocument, data: bytes, options: LoadOptions,
                      f"{why_not}")
     elif ocr_done:
         notes.append(f"pages {_ranges(ocr_done)} read by OCR ({options.ocr_language})")
+    if late:
+        notes.append(f"pages {_ranges(late)} have no text layer and were not read: OCR ran "
+                     f"out of time ({options.ocr_budget_s:g} s); raise loading.file_timeout_s "
+                     "and run quotebot index --full (pages already read are cached)")
     return pages
 
 
@@ -191,7 +215,10 @@ def _drop_running(pages: list[list[str]]) -> list[list[str]]:
 
 
 def _pdf_paragraph_blocks(text: str, paragraph: list[tuple[int, int]]) -> list[Block]:
-    """Wrapped PDF lines as blocks, ending a block after each noticeably short line.
+    """Wrapped PDF lines as blocks, ending a block after each noticeably short line and
+    before a footnote (a line opening with a footnote mark: ∗, †, ‡, or "1Eric"). A short
+    line followed by one opening with "," ";" ":" "." ")" "]" goes on (PDFium breaks the
+    line at a raised footnote mark: "…Brewer1" / ", in an invited talk…").
 
     "Short" is against the lines around it (the median length of up to `PDF_NEAR_LINES`
     lines on each side), not the page's widest: one page mixes full-width abstracts,
@@ -203,7 +230,15 @@ def _pdf_paragraph_blocks(text: str, paragraph: list[tuple[int, int]]) -> list[B
         near = (lengths[max(0, index - PDF_NEAR_LINES):index]
                 + lengths[index + 1:index + 1 + PDF_NEAR_LINES])
         typical = statistics.median(near) if near else lengths[index]
-        if lengths[index] < PDF_SHORT_LINE * typical or index == len(paragraph) - 1:
+        if (index + 1 < len(paragraph) and first != paragraph[index + 1][0]
+                and _FOOTNOTE.match(text, *paragraph[index + 1])):
+            blocks.append(Block(first, end, "para"))  # a footnote starts below this line
+            first = paragraph[index + 1][0]
+            continue
+        continues = (index + 1 < len(paragraph)
+                     and text[paragraph[index + 1][0]] in _CONTINUATION)  # ", in a talk"
+        if (lengths[index] < PDF_SHORT_LINE * typical and not continues) \
+                or index == len(paragraph) - 1:
             standalone = first == start and not SENTENCE_END.search(text[start:end])
             blocks.append(Block(first, end, "line" if standalone else "para"))
             if index + 1 < len(paragraph):

@@ -21,6 +21,7 @@ def buttons(message: dict[str, Any]) -> dict[str, str]:
 
 
 def photos(fake: FakeTelegram) -> list[Any]:
+    """The sendPhoto calls the fake accepted (their params hold the uploaded bytes)."""
     return [c for c in fake.calls_to("sendPhoto") if c.status == 200]
 
 

@@ -11,6 +11,7 @@ SEGFAULT = b"QUOTEBOT-TEST-SEGFAULT"
 HANG = b"QUOTEBOT-TEST-HANG"
 HOG = b"QUOTEBOT-TEST-HOG"
 RAISE = b"QUOTEBOT-TEST-RAISE"
+RAISE_SURROGATE = b"QUOTEBOT-TEST-SURROGATE-ERROR"  # an error message quoting a lone surrogate
 SPEC = "tests.support.parse_hooks:misbehave"
 
 
@@ -21,5 +22,7 @@ def misbehave(job) -> None:  # noqa: ANN001 - an index.parsing.ParseJob
         time.sleep(3600)
     if HOG in job.data:
         bytearray(2**33)  # 8 GB, never touched: only a memory cap refuses it (overcommit)
+    if RAISE_SURROGATE in job.data:
+        raise ValueError("no glyph for \ud800")
     if RAISE in job.data:
         raise TypeError("a parser bug")

@@ -185,3 +185,31 @@ def test_ocr_unavailable_is_reported_not_fatal(monkeypatch) -> None:
     assert not loaded.notes
     with pytest.raises(SkipFile, match="tesseract program is missing"):
         load(scanned_pdf(pdf_bytes(PdfSpec(SCAN_PAGES))))
+
+
+def test_footnote_is_not_glued_to_the_sentence_above_it() -> None:
+    doc = load(pdf_bytes(PdfSpec([[
+        "Next we will formalize these concepts and prove the conjecture and the theorem;",
+        "\u2217Laboratory for Computer Science, Massachusetts Institute of Technology.",
+        "finally, we describe some real-world solutions to this practical difficulty.",
+    ]])))
+    blocks = [doc.text[b.start:b.end] for b in doc.blocks]
+    assert not any("conjecture" in b and "Laboratory" in b for b in blocks)
+
+
+def test_line_broken_at_a_raised_mark_goes_on_into_the_next() -> None:
+    doc = load(pdf_bytes(PdfSpec([[
+        "The long first line of this paragraph explains the setting of the whole talk.",
+        "At PODC 2000, Brewer1",
+        ", in an invited talk, made the following conjecture about all web services:",
+        "it is impossible for a web service to provide all of these three guarantees.",
+    ]])))
+    blocks = [doc.text[b.start:b.end] for b in doc.blocks]
+    assert any("Brewer1" in b and "invited talk" in b for b in blocks)
+
+
+def test_scanned_pages_past_the_ocr_time_budget_are_named(tmp_path: Path) -> None:
+    _needs_tesseract()
+    data = scanned_pdf(pdf_bytes(PdfSpec(SCAN_PAGES)))
+    with pytest.raises(SkipFile, match=r"pages 1-2 .*OCR ran out of time"):
+        load(data, ocr_cache=tmp_path, ocr_budget_s=1e-9)
