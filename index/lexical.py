@@ -19,9 +19,11 @@ __all__ = ["BM25_DIR", "BM25_IDS", "K1", "B", "LexicalIndex", "bm25_matrix",
            "build_lexical_tokens", "tokenize", "lexical_text", "chunk_lexical_tokens",
            "chunk_tokens", "build_lexical"]
 # Bump when `tokenize` or `lexical_text` change: tokens kept in the store are then redone.
-TOKENS_VERSION = 1
+TOKENS_VERSION = 2
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+# Letters and digits: underscores split words too, so `_Boxes_` (Markdown emphasis) and
+# `max_connections` (an identifier) give the words a question uses.
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 @lru_cache(maxsize=1)
@@ -33,7 +35,8 @@ def _stemmer_and_stopwords() -> tuple[object, frozenset[str]]:
 
 
 def tokenize(text: str) -> list[str]:
-    """Lowercased, stop words dropped, Snowball-stemmed word tokens."""
+    """Lowercased, stop words dropped, Snowball-stemmed word tokens (split at any non-letter
+    but digits: `_Boxes_` gives `box`)."""
     stemmer, stopwords = _stemmer_and_stopwords()
     words = [w for w in _WORD.findall(text.lower()) if w not in stopwords]
     return stemmer.stemWords(words)  # type: ignore[attr-defined]

@@ -21,6 +21,7 @@ examples:
   quotebot index --full --json        rebuild from scratch, report as JSON
   quotebot ask "Who designed the tower?"
   quotebot chat                       ask in the terminal, as the bot would answer
+  quotebot extract docs/guide.md      the text the index sees in a file
   TELEGRAM_BOT_TOKEN=... quotebot bot the Telegram bot (long polling, or a webhook)
 
 Every flag has a config.toml key and a QUOTEBOT_* environment variable:
@@ -144,6 +145,23 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 print(f"? {question}")
             print(format_answer(answer, pictures),
                   end="\n\n" if args.question == "-" else "\n", flush=True)
+    return 0
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from index.extraction import expand, extract, format_extraction
+
+    config = config_from_args(args)
+    max_bytes = int(config.loading.max_file_mb * 1024 * 1024)
+    missing = [str(p) for p in args.paths if not p.exists()]
+    if missing:
+        raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
+    for path in expand(args.paths):
+        found = extract(path, max_bytes)
+        if args.json:
+            print(json.dumps(found.to_dict(), ensure_ascii=False), flush=True)
+        else:
+            print(format_extraction(found), end="\n\n", flush=True)
     return 0
 
 
@@ -297,6 +315,25 @@ def build_parser() -> argparse.ArgumentParser:
                    "into DIR (q<N>-hit<rank>-page<page>.png); --json adds its path as "
                    "\"picture\" to that hit")
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("extract", help="show the text the index sees in files (why isn't "
+                       "my document found?)",
+                       description="Print what indexing reads from each file: its title, "
+                       "every block (heading, paragraph, list item, table cell, code) with the "
+                       "source line (and page) it comes from, and what is left out: a web "
+                       "page's furniture (navigation, footers, share bars) and sentences that "
+                       "are page chrome or repeats. A file that cannot be indexed says why. "
+                       "Nothing is embedded or written.",
+                       epilog="examples:\n"
+                       "  quotebot extract docs/guide.md\n"
+                       "  quotebot extract page.html paper.pdf --json   (one object per file: "
+                       "path, title, format, text, pages, blocks, skipped, error)\n"
+                       "  quotebot extract seeds/                        (every file in a folder)",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    _common(p)
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
+    p.add_argument("--json", action="store_true", help="one JSON object per file")
+    p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("chat", help="ask questions in the terminal (the bot's answers, "
                        "in plain text)",

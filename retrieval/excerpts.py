@@ -25,6 +25,10 @@ _ANAPHORA = re.compile(
     r"the latter|the former|both|another|other|which)\b",
     re.IGNORECASE)
 _MIN_WORDS = 6  # a shorter best sentence takes its follower for context
+# What lies between a sentence and a list item after it: a line break and the item's marker
+# (loaders write "• " or "2. " before each list item, outside its block).
+_ITEM_GAP = re.compile(r"\s*\n\s*(?:[-*+•]|\d{1,9}[.)])[ \t]+")
+_ITEM_MARKER = re.compile(r"[ \t]*(?:[-*+•]|\d{1,9}[.)])[ \t]+")
 # A second quote from one passage must hold this share of the question's words, nearly as
 # many as the best quote, and be nearly as close in meaning (an article giving two
 # figures for one fact: both are quoted).
@@ -107,7 +111,7 @@ def needs_neighbour(sentence: str) -> str:
     """'before' when the sentence leans on the previous one, 'after' when it is a fragment."""
     if _ANAPHORA.match(sentence.strip()):
         return "before"
-    if len(sentence.split()) < _MIN_WORDS or sentence.rstrip().endswith(":"):
+    if len(sentence.split()) < _MIN_WORDS or sentence.rstrip().endswith((":", "...", "…")):
         return "after"
     return ""
 
@@ -124,14 +128,44 @@ def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
         last = best + 1
     elif want == "before" and best + 1 < len(scores):
         last = best + 1  # nothing before it in this passage: give the reader what follows
+    low, high = 0, len(scores) - 1  # the sentences a quote may take
+    if _in_item(text, scores[best].start):  # a list item is quoted whole when it fits
+        low, high = _same_line(text, scores, best)
+        first, last = (low, high) if high - low < max_sentences else (max(first, low),
+                                                                      min(last, high))
+    else:  # a sentence introducing a list takes its first items
+        while (last + 1 < len(scores) and last - first + 1 < max_sentences
+               and _opens_item(text, scores, last + 1)):
+            last += 1
     if join_margin > 0:
         floor = scores[best].score - join_margin
         for j in sorted((first - 1, last + 1), key=lambda j: -_score_at(scores, j)):
-            if last - first + 1 < max_sentences and _score_at(scores, j) >= floor:
+            if (last - first + 1 < max_sentences and low <= j <= high
+                    and _score_at(scores, j) >= floor):
                 first, last = min(first, j), max(last, j)
     if last - first + 1 > max_sentences:
         first, last = best, best
     return Excerpt(scores[first].start, scores[last].end, scores[best].score, (first, last))
+
+
+def _opens_item(text: str, scores: Sequence[SentenceScore], i: int) -> bool:
+    """Whether sentence `i` starts a list item (a marker on a new line right before it)."""
+    return i > 0 and _ITEM_GAP.fullmatch(text, scores[i - 1].end, scores[i].start) is not None
+
+
+def _same_line(text: str, scores: Sequence[SentenceScore], i: int) -> tuple[int, int]:
+    """First and last sentence on the line of sentence `i` (a list item is one line)."""
+    low = high = i
+    while low > 0 and "\n" not in text[scores[low - 1].end:scores[low].start]:
+        low -= 1
+    while high + 1 < len(scores) and "\n" not in text[scores[high].end:scores[high + 1].start]:
+        high += 1
+    return low, high
+
+
+def _in_item(text: str, offset: int) -> bool:
+    """Whether `offset` lies on a line that starts with a list item's marker."""
+    return _ITEM_MARKER.match(text, text.rfind("\n", 0, offset) + 1, offset) is not None
 
 
 def _score_at(scores: Sequence[SentenceScore], i: int) -> float:
