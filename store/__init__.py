@@ -1,0 +1,1 @@
+"""Where index generations are kept and searched: FAISS or Qdrant behind one interface."""
