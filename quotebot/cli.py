@@ -124,9 +124,13 @@ def cmd_bot(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from quotebot.evalstore import prepare
     from retrieval import Retriever
-    from retrieval.evaluation import load_beir, load_squad, run
+    from retrieval.evaluation import EvalDataError, load_beir, load_squad, run
 
-    evalset = load_beir(args.beir, args.split) if args.beir else load_squad(args.squad)
+    try:
+        evalset = load_beir(args.beir, args.split) if args.beir else load_squad(args.squad)
+    except EvalDataError as exc:
+        print(f"quotebot: cannot evaluate: {exc}", file=sys.stderr)
+        return 2
     base = load_config(args.config)
     base.override("model.name", args.model)
     print(f"Evaluating on {evalset.name}: {len(evalset.corpus)} documents, "
@@ -231,13 +235,17 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="examples:\n"
                        "  quotebot eval --beir ../shared/data/scifact --mode all\n"
                        "  quotebot eval --squad ../shared/data/squad-v1.1/dev-v1.1.json "
-                       "--limit 1000 --json",
+                       "--limit 1000 --json\n"
+                       "  quotebot eval --squad my-squad-v2.json   # v2.0: abstention on "
+                       "is_impossible",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     _common(p)
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--beir", type=Path, metavar="DIR",
                         help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv")
-    source.add_argument("--squad", type=Path, metavar="FILE", help="SQuAD v1.1 JSON file")
+    source.add_argument("--squad", type=Path, metavar="FILE",
+                        help="SQuAD v1.1 or v2.0 JSON file (title optional; "
+                        "v2.0 is_impossible questions are scored as should-decline)")
     p.add_argument("--split", default="test", help="BEIR qrels split (default: test)")
     p.add_argument("--mode", choices=[*MODES, "all"], default="hybrid",
                    help="ranking to measure; all = bm25, dense and hybrid side by side")

@@ -114,3 +114,12 @@ def test_question_bytes_that_are_not_utf8_are_still_asked(session_config: Config
     lines = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and [d["question"] for d in lines] == ["caf\ufffd in London?",
                                                             "Why is Mars red?"]
+
+
+def test_eval_of_malformed_squad_is_one_line_error(tmp_path, capsys) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"data": [{"title": "T"}]}), encoding="utf-8")
+    code, out, err = run(capsys, "eval", "--squad", str(path), "--store",
+                         str(tmp_path / "store"))
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "data[0]" in err and "paragraphs" in err
