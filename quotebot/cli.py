@@ -65,17 +65,24 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_answer(answer: Answer) -> str:
-    """An answer as a person reads it in a terminal: quotes, citations, scores."""
-    if not answer.found:
+NOT_SURE = "Not sure this answers it — the closest passage is:"
+
+
+def format_answer(answer: Answer, closest: bool = True) -> str:
+    """An answer as a person reads it in a terminal: quotes, citations, scores.
+
+    Not found: the closest quote, marked "not sure" (when `closest` and there is one), else
+    a plain "nothing answers"."""
+    if not answer.found and not (closest and answer.hits):
         reason = f" ({answer.reason.rstrip('.').lower()})" if answer.reason else ""
         return (f"Nothing in the corpus answers this{reason}. "
                 "Try rephrasing with the words a document would use.")
-    lines = []
-    for hit in answer.hits:
+    lines = [] if answer.found else [NOT_SURE]
+    for hit in answer.hits if answer.found else answer.hits[:1]:
         quote = " ".join(hit.excerpt.split())
         lines.append(f"{hit.rank}. \u201c{quote}\u201d")
-        lines.append(f"   \u2014 {hit.citation.label()}  [score {hit.score:.3f}]")
+        lines.append(f"   \u2014 {hit.citation.label()}  [score {hit.score:.3f}, "
+                     f"confidence {hit.confidence:.2f}]")
         lines += [f"   also in: {c.label()}" for c in hit.also_in]
     return "\n".join(lines)
 
@@ -98,7 +105,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         else:
             if args.question == "-":
                 print(f"? {question}")
-            print(format_answer(answer), end="\n\n" if args.question == "-" else "\n",
+            print(format_answer(answer, config.retrieval.show_closest), end="\n\n" if args.question == "-" else "\n",
                   flush=True)
     return 0
 

@@ -49,6 +49,8 @@ class Excerpt:
     end: int
     score: float
     sentences: tuple[int, int]  # first and last sentence index within the passage
+    cosine: float = 0.0  # of the best sentence (the one the quote is built around)
+    overlap: float = 0.0
 
 
 def question_weights(question: str, idf: dict[str, float]) -> dict[str, float]:
@@ -99,7 +101,8 @@ def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
                 first, last = min(first, j), max(last, j)
     if last - first + 1 > max_sentences:
         first, last = best, best
-    return Excerpt(scores[first].start, scores[last].end, scores[best].score, (first, last))
+    return Excerpt(scores[first].start, scores[last].end, scores[best].score, (first, last),
+                   scores[best].cosine, scores[best].overlap)
 
 
 def _score_at(scores: Sequence[SentenceScore], i: int) -> float:

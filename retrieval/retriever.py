@@ -28,6 +28,7 @@ from index.store import StoredChunk, StoreReader, current_generation
 from index.vectors import use_threads
 from quotebot.config import Config, ConfigError, RetrievalConfig
 from retrieval.answer import Answer, Citation, Hit
+from retrieval.confidence import load_model, signals
 from retrieval.excerpts import best_excerpts, question_weights, score_sentences
 from retrieval.search import MODES, Candidate, search
 
@@ -64,6 +65,7 @@ class Passage:
     score: float
     dense: float
     chunks: list[StoredChunk] = field(default_factory=list)
+    agreement: float = 0.0  # how high both dense and BM25 rank its first chunk (0-1]
 
 
 def valid_text(text: str) -> str:
@@ -195,20 +197,24 @@ class Retriever:
             candidates = [c for c in candidates if not exclude(paths[c.chunk_id])]
         if not candidates:
             return Answer(question, False, reason="The index is empty.")
-        passages = self._passages(reader, candidates[: 3 * k + 2])
+        passages = self._passages(reader, candidates[: 3 * k + 2], candidates)
         hits = self._hits(reader, lexical, text, vector, passages, k)
-        confidence = max((h.excerpt_score for h in hits), default=0.0)
         if not hits:
             return Answer(question, False, reason="No passage has a sentence to quote.")
+        confidence = hits[0].confidence  # the first quote: the one a reader sees
         if abstain and (mode or self.settings.mode) != "bm25" \
                 and confidence < self.settings.min_confidence:
-            return Answer(question, False, confidence=round(confidence, 4),
+            return Answer(question, False, hits, confidence=confidence,
                           reason="No passage is close enough to the question.")
-        return Answer(question, True, hits, confidence=round(confidence, 4))
+        return Answer(question, True, hits, confidence=confidence)
 
-    def _passages(self, reader: StoreReader, candidates: list[Candidate]) -> list[Passage]:
-        """Group candidate chunks by document and merge the ones that overlap."""
+    def _passages(self, reader: StoreReader, candidates: list[Candidate],
+                  pool: list[Candidate]) -> list[Passage]:
+        """Group candidate chunks by document and merge the ones that overlap; each
+        passage notes how both rankings of `pool` (all candidates) place its first chunk."""
         chunks = reader.chunks([c.chunk_id for c in candidates])
+        dense = np.sort(np.array([c.dense for c in pool], np.float64))
+        lexical = np.sort(np.array([c.lexical for c in pool], np.float64))
         passages: list[Passage] = []
         for cand in candidates:
             chunk = chunks.get(cand.chunk_id)
@@ -220,8 +226,11 @@ class Retriever:
                     p.chunks.append(chunk)
                     break
             else:
+                above = (len(dense) - np.searchsorted(dense, cand.dense, side="right"),
+                         len(lexical) - np.searchsorted(lexical, cand.lexical, side="right"))
                 passages.append(Passage(chunk.doc_id, chunk.start, chunk.end, cand.score,
-                                        cand.dense, [chunk]))
+                                        cand.dense, [chunk],
+                                        (1 / (1 + above[0]) + 1 / (1 + above[1])) / 2))
         return passages
 
     def _document(self, reader: StoreReader, doc_id: str) -> Document:
@@ -244,7 +253,9 @@ class Retriever:
 
     def _hits(self, reader: StoreReader, lexical: LexicalIndex, question: str,
               vector: np.ndarray, passages: list[Passage], k: int) -> list[Hit]:
-        weights = question_weights(question, lexical.idf(tokenize(question)))
+        content = tokenize(question)
+        weights = question_weights(question, lexical.idf(content))
+        model = load_model()
         hits: list[Hit] = []
         kept_words: list[set[str]] = []
         for passage in passages:
@@ -264,17 +275,28 @@ class Retriever:
             scores = score_sentences(doc.text, spans, vectors, vector, weights,
                                      self.settings.lexical_weight)
             limit = 2 if not hits else 1
+            total = sum(weights.values()) or 1.0
+            held = set(tokenize(text))
+            passage_overlap = sum(w for t, w in weights.items() if t in held) / total
+            margin = passage.score - max((p.score for p in passages if p is not passage),
+                                         default=0.0)
             for excerpt in best_excerpts(doc.text, scores, limit=limit,
                                          margin=self.settings.excerpt_margin,
                                          join_margin=self.settings.join_margin):
                 if len(hits) >= k:
                     break
+                quote = doc.text[excerpt.start:excerpt.end]
+                why = signals(question=question, quote=quote, cosine=excerpt.cosine,
+                              overlap=excerpt.overlap, passage_overlap=passage_overlap,
+                              content=content, known=list(weights),
+                              agreement=passage.agreement, margin=margin)
                 hits.append(Hit(
                     rank=len(hits) + 1, score=round(passage.score, 4), text=text,
                     excerpt=doc.text[excerpt.start:excerpt.end], excerpt_start=excerpt.start,
                     excerpt_end=excerpt.end, excerpt_score=round(excerpt.score, 4),
                     citation=self._citation(doc, excerpt.start, excerpt.end, passage),
-                    passage_start=passage.start, passage_end=passage.end))
+                    passage_start=passage.start, passage_end=passage.end,
+                    confidence=round(model(why), 4), signals=why.to_dict()))
                 kept_words.append(words)
         return hits
 

@@ -45,9 +45,20 @@ def test_ask_reads_questions_from_stdin_one_json_line_each(session_config: Confi
     assert [d["found"] for d in lines] == [True, False]
 
 
-def test_abstention_is_plain_and_not_an_error(session_config: Config, capsys) -> None:
+def test_low_confidence_is_marked_and_not_an_error(session_config: Config, capsys) -> None:
     code, out, _ = run(capsys, "ask", *where(session_config), "How do I reset my router?")
-    assert code == 0 and out.startswith("Nothing in the corpus answers this")
+    assert code == 0 and out.startswith("Not sure this answers it")
+    assert "\u201c" in out and "confidence" in out
+
+
+def test_json_not_found_still_has_hits_with_confidence(session_config: Config,
+                                                       capsys) -> None:
+    code, out, _ = run(capsys, "ask", *where(session_config), "--json",
+                       "How do I reset my router?")
+    data = json.loads(out)
+    assert code == 0 and data["found"] is False and data["hits"]
+    assert all(0 <= h["confidence"] < 1 for h in data["hits"])
+    assert data["confidence"] == data["hits"][0]["confidence"]
 
 
 def test_missing_index_says_how_to_build_it(tmp_path, capsys) -> None:
