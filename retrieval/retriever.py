@@ -29,7 +29,7 @@ from index.vectors import use_threads
 from quotebot.config import Config, ConfigError, RetrievalConfig
 from retrieval.answer import Answer, Citation, Hit
 from retrieval.confidence import load_model, signals
-from retrieval.excerpts import best_excerpts, question_weights, score_sentences
+from retrieval.excerpts import RULES, best_excerpts, question_weights, score_sentences
 from retrieval.search import MODES, Candidate, search
 
 MAX_QUESTION_CHARS = 2000  # the model reads ~256 word pieces; more text only slows search
@@ -53,6 +53,8 @@ class Settings:
     # (the answer is often in the sentence after the one that names the subject).
     join_margin: float = 0.1
     duplicate_jaccard: float = 0.8  # passages of different documents this alike are one
+    # Whole-answer rules of retrieval/excerpts.py kept by benchmarks/quote_rules.py.
+    quote_rules: tuple[str, ...] = RULES
 
 
 @dataclass
@@ -282,7 +284,9 @@ class Retriever:
                                          default=0.0)
             for excerpt in best_excerpts(doc.text, scores, limit=limit,
                                          margin=self.settings.excerpt_margin,
-                                         join_margin=self.settings.join_margin):
+                                         join_margin=self.settings.join_margin,
+                                         question=question,
+                                         rules=self.settings.quote_rules):
                 if len(hits) >= k:
                     break
                 quote = doc.text[excerpt.start:excerpt.end]
