@@ -105,8 +105,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         else:
             if args.question == "-":
                 print(f"? {question}")
-            print(format_answer(answer, config.retrieval.show_closest), end="\n\n" if args.question == "-" else "\n",
-                  flush=True)
+            print(format_answer(answer, config.retrieval.show_closest),
+                  end="\n\n" if args.question == "-" else "\n", flush=True)
     return 0
 
 
