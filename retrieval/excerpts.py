@@ -60,8 +60,11 @@ def question_weights(question: str, idf: dict[str, float]) -> dict[str, float]:
 
 def score_sentences(text: str, spans: Sequence[tuple[int, int]], vectors: np.ndarray,
                     query_vector: np.ndarray, weights: dict[str, float],
-                    lexical_weight: float = 0.5) -> list[SentenceScore]:
-    """Score each sentence span of `text` (document offsets) against the question."""
+                    lexical_weight: float = 0.5, keys: Sequence[str] = (),
+                    key_weight: float = 0.0) -> list[SentenceScore]:
+    """Score each sentence span of `text` (document offsets) against the question; a
+    sentence holding the question's numbers and names (`keys`) gains `key_weight` x
+    the share it holds."""
     cosine = vectors.astype(np.float32) @ query_vector if len(spans) else np.empty(0)
     total = sum(weights.values()) or 1.0
     scores = []
@@ -69,7 +72,9 @@ def score_sentences(text: str, spans: Sequence[tuple[int, int]], vectors: np.nda
         words = set(tokenize(text[s:e]))
         overlap = sum(w for t, w in weights.items() if t in words) / total
         cos = float(cosine[i])
-        scores.append(SentenceScore(i, s, e, cos + lexical_weight * overlap, cos, overlap))
+        bonus = key_weight * sum(k in words for k in keys) / len(keys) if keys else 0.0
+        scores.append(SentenceScore(i, s, e, cos + lexical_weight * overlap + bonus, cos,
+                                    overlap))
     return scores
 
 

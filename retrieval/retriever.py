@@ -30,6 +30,7 @@ from quotebot.config import Config, ConfigError, RetrievalConfig
 from retrieval.answer import Answer, Citation, Hit
 from retrieval.confidence import load_model, signals
 from retrieval.excerpts import RULES, best_excerpts, question_weights, score_sentences
+from retrieval.keyterms import key_terms
 from retrieval.search import MODES, Candidate, search
 
 MAX_QUESTION_CHARS = 2000  # the model reads ~256 word pieces; more text only slows search
@@ -53,6 +54,10 @@ class Settings:
     # (the answer is often in the sentence after the one that names the subject).
     join_margin: float = 0.1
     duplicate_jaccard: float = 0.8  # passages of different documents this alike are one
+    # Exact matches on the question's numbers, years and names (retrieval/keyterms.py)
+    # add this much to a passage's fused score and to a sentence's score, times the share
+    # held (benchmarks/number_name_pairs.py).
+    key_weight: float = 0.1
     # Whole-answer rules of retrieval/excerpts.py kept by benchmarks/quote_rules.py.
     quote_rules: tuple[str, ...] = RULES
 
@@ -159,7 +164,8 @@ class Retriever:
                               depth=depth or self.settings.depth,
                               dense_weight=self.settings.dense_weight,
                               doc_weight=self.settings.doc_weight,
-                              document_vectors=reader.document_vectors)
+                              document_vectors=reader.document_vectors,
+                              keys=key_terms(question), key_weight=self.settings.key_weight)
 
     def ranked_documents(self, question: str, *, mode: str | None = None,
                          depth: int = 100) -> list[str]:
@@ -258,6 +264,7 @@ class Retriever:
         content = tokenize(question)
         weights = question_weights(question, lexical.idf(content))
         model = load_model()
+        keys = key_terms(question)
         hits: list[Hit] = []
         kept_words: list[set[str]] = []
         for passage in passages:
@@ -275,7 +282,8 @@ class Retriever:
                 continue
             spans, vectors = _sentences(passage)
             scores = score_sentences(doc.text, spans, vectors, vector, weights,
-                                     self.settings.lexical_weight)
+                                     self.settings.lexical_weight, keys,
+                                     self.settings.key_weight)
             limit = 2 if not hits else 1
             total = sum(weights.values()) or 1.0
             held = set(tokenize(text))

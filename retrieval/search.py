@@ -13,7 +13,7 @@ only shares words with it. The choices and weights come from `benchmarks/tune_re
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,10 +55,12 @@ def search(index: Any, lexical: LexicalIndex, query_vector: np.ndarray, question
            mode: str = "hybrid", depth: int = 100, dense_weight: float = 0.5,
            doc_weight: float = 0.0,
            document_vectors: Callable[[np.ndarray], np.ndarray] | None = None,
-           ) -> list[Candidate]:
+           keys: Sequence[str] = (), key_weight: float = 0.0) -> list[Candidate]:
     """Rank chunks for a question; returns up to about 2 x `depth` candidates, best first.
 
     `document_vectors(chunk_ids)` gives each chunk's document vector (hybrid mode only).
+    `keys` are the question's numbers and names (index tokens): in hybrid mode a chunk
+    gains `key_weight` x the share of them it holds exactly (1998 is not 2004).
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
@@ -92,6 +94,9 @@ def search(index: Any, lexical: LexicalIndex, query_vector: np.ndarray, question
         if doc_weight and document_vectors is not None:
             context = dense + doc_weight * (document_vectors(order) @ query_vector)
         fused = dense_weight * _minmax(context) + (1 - dense_weight) * _minmax(lex)
+        if keys and key_weight:
+            held = sum((lexical.scores_for(key, order) > 0).astype(np.float32) for key in keys)
+            fused = fused + key_weight * held / len(keys)
     ranked = np.argsort(-fused, kind="stable")
     return [Candidate(int(order[i]), float(dense[i]), float(lex[i]), float(fused[i]))
             for i in ranked]
