@@ -166,7 +166,7 @@ def main() -> None:
     parser.add_argument("--fit", action="store_true",
                         help="fit and write retrieval/confidence_model.json")
     parser.add_argument("--fresh", action="store_true", help="ask again (ignore the cache)")
-    parser.add_argument("--limit", type=int, default=1500, help="SQuAD questions per half")
+    parser.add_argument("--limit", type=int, default=1000, help="SQuAD questions per half")
     parser.add_argument("--json", action="store_true", help="print the table as JSON")
     args = parser.parse_args()
     sets = {name: rows_of(name, args.fresh, args.limit) for name in (*TRAIN, *HELD_OUT)}

@@ -70,6 +70,8 @@ class Signals:
     agreement: float  # mean reciprocal rank of the first passage in dense and in BM25 order
     margin: float  # fused score of the first passage minus the second's
     type_missing: float  # 1 when the question asks for a number/date/name the quote lacks
+    key_missing: float = 0.0  # share of the question's numbers and names the passage lacks
+    rare_missing: float = 0.0  # IDF of the rarest question word the passage lacks / the max
 
     def to_dict(self) -> dict[str, float]:
         return {k: round(v, 4) for k, v in asdict(self).items()}
@@ -96,12 +98,17 @@ def load_model(path: Path = MODEL_FILE) -> ConfidenceModel:
 
 
 def signals(*, question: str, quote: str, cosine: float, overlap: float,
-            passage_overlap: float, content: Sequence[str], known: Sequence[str],
-            agreement: float, margin: float) -> Signals:
+            passage_overlap: float, content: Sequence[str], weights: dict[str, float],
+            keys: Sequence[str], passage_tokens: set[str], agreement: float,
+            margin: float) -> Signals:
     """Gather the signals of the best quote (`content`: the question's content tokens;
-    `known`: those the corpus has)."""
+    `weights`: the IDF of those the corpus has; `keys`: its numbers and names)."""
     kind = question_type(question)
-    unknown = 1 - len(set(known)) / len(set(content)) if content else 0.0
+    unknown = 1 - len(weights) / len(set(content)) if content else 0.0
+    key_missing = (sum(k not in passage_tokens for k in keys) / len(keys)) if keys else 0.0
+    top = max(weights.values(), default=0.0)
+    absent = max((w for t, w in weights.items() if t not in passage_tokens), default=0.0)
     return Signals(cosine=cosine, overlap=overlap, passage_overlap=passage_overlap,
                    unknown=unknown, agreement=agreement, margin=margin,
-                   type_missing=float(bool(kind) and not holds_type(quote, kind)))
+                   type_missing=float(bool(kind) and not holds_type(quote, kind)),
+                   key_missing=key_missing, rare_missing=absent / top if top > 0 else 0.0)

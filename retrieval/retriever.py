@@ -300,7 +300,8 @@ class Retriever:
                 quote = doc.text[excerpt.start:excerpt.end]
                 why = signals(question=question, quote=quote, cosine=excerpt.cosine,
                               overlap=excerpt.overlap, passage_overlap=passage_overlap,
-                              content=content, known=list(weights),
+                              content=content, weights=weights, keys=keys,
+                              passage_tokens=held,
                               agreement=passage.agreement, margin=margin)
                 hits.append(Hit(
                     rank=len(hits) + 1, score=round(passage.score, 4), text=text,
