@@ -9,7 +9,8 @@ Training sets (fit only): SQuAD dev questions of even-numbered articles, SciFact
 claims (their cited abstracts removed for the negatives). Held-out sets (report only):
 SQuAD dev questions of odd-numbered articles, SciFact test claims, and the BBC questions
 written for this in benchmarks/questions/bbc-trust.jsonl (their article removed for the
-negatives). The threshold is chosen on the training sets only.
+negatives). The threshold is chosen on the training sets only. SciFact and BBC are
+fixed subsets (benchmarks/trust_data.py) so that they index in minutes.
 
     python benchmarks/fit_confidence.py --fit        # ask, fit, write the model, report
     python benchmarks/fit_confidence.py              # report the shipped model
@@ -20,7 +21,6 @@ Needs scikit-learn (fitting only; the product reads the JSON coefficients).
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import sys
 import time
@@ -33,12 +33,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from index.build import build_index  # noqa: E402
+import trust_data  # noqa: E402
+from trust_data import bbc_config, scifact_config  # noqa: E402
+
 from quotebot.config import Config, load_config  # noqa: E402
 from quotebot.evalstore import EVAL_ROOT, prepare  # noqa: E402
 from retrieval import Retriever  # noqa: E402
 from retrieval.confidence import MODEL_FILE, ConfidenceModel, Signals, load_model  # noqa: E402
-from retrieval.evaluation import doc_key, load_beir, load_squad  # noqa: E402
+from retrieval.evaluation import doc_key, load_squad  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 CACHE = EVAL_ROOT / "confidence"
@@ -69,22 +71,16 @@ def squad_questions(config: Config, parity: int, limit: int) -> tuple[Config, li
 
 
 def scifact_questions(config: Config, split: str) -> tuple[Config, list[Question]]:
-    evalset = load_beir(DATA / "scifact", split)  # same corpus and store for both splits
-    return prepare(evalset, config, progress=False), [
+    config, evalset = scifact_config(config, split)
+    return config, [
         Question(q, text, lambda path, rel=set(evalset.qrels[q]): doc_key(path) in rel)
         for q, text in evalset.queries.items()]
 
 
 def bbc_questions(config: Config) -> tuple[Config, list[Question]]:
-    config = copy.deepcopy(config)
-    config.override("corpus", DATA / "bbc-news" / "bbc")
-    config.override("store", EVAL_ROOT / "bbc" / "store")
-    build_index(config, progress=False)
-    rows = [json.loads(line) for line in
-            (ROOT / "benchmarks" / "questions" / "bbc-trust.jsonl").read_text().splitlines()
-            if line.strip()]
-    return config, [Question(str(i), r["question"], lambda path, own=r["path"]: path == own)
-                    for i, r in enumerate(rows)]
+    return bbc_config(config), [
+        Question(str(i), r["question"], lambda path, own=r["path"]: path == own)
+        for i, r in enumerate(trust_data.bbc_questions())]
 
 
 def collect(name: str, config: Config, questions: list[Question]) -> Iterator[dict]:

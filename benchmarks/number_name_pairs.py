@@ -1,7 +1,7 @@
 """Questions that differ only by a year or a name must not get the same quote.
 
-Builds pairs of questions from the BBC corpus (../shared/data/bbc-news/bbc) and asks both
-through `Retriever.ask`:
+Builds pairs of questions from the BBC corpus (the fixed subset of benchmarks/trust_data.py,
+500 articles of ../shared/data/bbc-news/bbc) and asks both through `Retriever.ask`:
 
 - year pairs: one capitalised name E and two sentences (anywhere in the corpus) that each
   name E and exactly one year, Y1 and Y2: "What happened with E in Y1?" / "... in Y2?";
@@ -19,7 +19,6 @@ set. Run from the repository root:
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import re
 import sys
@@ -29,17 +28,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from index.build import build_index  # noqa: E402
+from trust_data import BBC, bbc_config, bbc_files  # noqa: E402
+
 from quotebot.config import load_config  # noqa: E402
-from quotebot.evalstore import EVAL_ROOT  # noqa: E402
 from retrieval import Retriever  # noqa: E402
 
-BBC = ROOT.parent / "shared" / "data" / "bbc-news" / "bbc"
 _SENTENCE = re.compile(r"[^.!?]+[.!?]")
 _YEAR = re.compile(r"\b(19[5-9]\d|20[01]\d)\b")
 _NAME = re.compile(r"(?<=[a-z,] )([A-Z][a-z]{3,})\b")
-_SAID = re.compile(r"\b(?:Mr|Mrs|Ms|Dr)?\s?([A-Z][a-z]{3,}) said\b")
+_SAID = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|[A-Z][a-z]+) ([A-Z][a-z]{3,}) said\b")
 _TOPIC = re.compile(r"\b([a-z]{7,})\b")
+NOT_NAMES = {"January", "February", "March", "April", "June", "July", "August", "September",
+             "October", "November", "December", "Monday", "Tuesday", "Wednesday",
+             "Thursday", "Friday", "Saturday", "Sunday", "British", "English", "European",
+             "American", "French", "German", "Chinese", "Japanese", "Indian", "Irish",
+             "Scottish", "Welsh", "Italian", "Spanish", "Australian", "Russian", "This",
+             "That", "There", "They", "When", "What", "While", "Since", "After", "Before"}
 STOP = {"because", "however", "between", "through", "without", "against", "already",
         "including", "another", "several", "believe", "thought", "whether", "although",
         "country", "million", "billion", "percent", "company", "government", "expected",
@@ -47,10 +51,7 @@ STOP = {"because", "however", "between", "through", "without", "against", "alrea
 
 
 def read_corpus() -> list[str]:
-    texts = []
-    for path in sorted(BBC.rglob("*.txt")):
-        texts.append(path.read_bytes().decode("utf-8", "replace"))
-    return texts
+    return [(BBC / rel).read_bytes().decode("utf-8", "replace") for rel in bbc_files()]
 
 
 def year_pairs(texts: list[str], limit: int) -> list[dict]:
@@ -61,7 +62,7 @@ def year_pairs(texts: list[str], limit: int) -> list[dict]:
             if len(years) != 1:
                 continue
             year = years.pop()
-            for name in set(_NAME.findall(sentence)):
+            for name in set(_NAME.findall(sentence)) - NOT_NAMES:
                 by_name[name].setdefault(year, sentence.strip())
     pairs = []
     for name in sorted(by_name, key=lambda n: (-len(by_name[n]), n)):
@@ -126,10 +127,7 @@ def main() -> None:
                         help="override Settings.key_weight (0 = before this change)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    config = copy.deepcopy(load_config())
-    config.override("corpus", BBC)
-    config.override("store", EVAL_ROOT / "bbc" / "store")
-    build_index(config, progress=False)
+    config = bbc_config(load_config())
     texts = read_corpus()
     sets = {"year": year_pairs(texts, args.pairs), "name": name_pairs(texts, args.pairs)}
     with Retriever.open(config) as retriever:
