@@ -92,7 +92,9 @@ def collect(name: str, config: Config, questions: list[Question]) -> Iterator[di
                 top = answer.hits[0] if answer.hits else None
                 yield {"set": name, "qid": q.qid, "label": label,
                        "signals": top.signals if top else {},
-                       "old": max((h.excerpt_score for h in answer.hits), default=0.0)}
+                       # the score abstention used before: cosine + 0.5 x overlap, best hit
+                       "old": max((h.signals["cosine"] + 0.5 * h.signals["overlap"]
+                                   for h in answer.hits), default=0.0)}
 
 
 def rows_of(name: str, fresh: bool, limit: int) -> list[dict]:
