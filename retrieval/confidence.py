@@ -70,6 +70,8 @@ class Signals:
     agreement: float  # mean reciprocal rank of the first passage in dense and in BM25 order
     margin: float  # fused score of the first passage minus the second's
     type_missing: float  # 1 when the question asks for a number/date/name the quote lacks
+    passage_cosine: float = 0.0  # the passage's (first chunk's) cosine with the question
+    lexical: float = 0.0  # its BM25 score over the most the question's words could score
     key_missing: float = 0.0  # share of the question's numbers and names the passage lacks
     rare_missing: float = 0.0  # IDF of the rarest question word the passage lacks / the max
 
@@ -100,7 +102,7 @@ def load_model(path: Path = MODEL_FILE) -> ConfidenceModel:
 def signals(*, question: str, quote: str, cosine: float, overlap: float,
             passage_overlap: float, content: Sequence[str], weights: dict[str, float],
             keys: Sequence[str], passage_tokens: set[str], agreement: float,
-            margin: float) -> Signals:
+            margin: float, passage_cosine: float = 0.0, lexical: float = 0.0) -> Signals:
     """Gather the signals of the best quote (`content`: the question's content tokens;
     `weights`: the IDF of those the corpus has; `keys`: its numbers and names)."""
     kind = question_type(question)
@@ -111,4 +113,5 @@ def signals(*, question: str, quote: str, cosine: float, overlap: float,
     return Signals(cosine=cosine, overlap=overlap, passage_overlap=passage_overlap,
                    unknown=unknown, agreement=agreement, margin=margin,
                    type_missing=float(bool(kind) and not holds_type(quote, kind)),
-                   key_missing=key_missing, rare_missing=absent / top if top > 0 else 0.0)
+                   key_missing=key_missing, rare_missing=absent / top if top > 0 else 0.0,
+                   passage_cosine=passage_cosine, lexical=lexical)

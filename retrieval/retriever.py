@@ -23,7 +23,7 @@ import numpy as np
 
 from index.documents import Document
 from index.embedding import Embedder
-from index.lexical import LexicalIndex, tokenize
+from index.lexical import K1, LexicalIndex, tokenize
 from index.store import StoredChunk, StoreReader, current_generation
 from index.vectors import use_threads
 from quotebot.config import Config, ConfigError, RetrievalConfig
@@ -73,6 +73,7 @@ class Passage:
     dense: float
     chunks: list[StoredChunk] = field(default_factory=list)
     agreement: float = 0.0  # how high both dense and BM25 rank its first chunk (0-1]
+    lexical: float = 0.0  # BM25 score of its first chunk
 
 
 def valid_text(text: str) -> str:
@@ -238,7 +239,8 @@ class Retriever:
                          len(lexical) - np.searchsorted(lexical, cand.lexical, side="right"))
                 passages.append(Passage(chunk.doc_id, chunk.start, chunk.end, cand.score,
                                         cand.dense, [chunk],
-                                        (1 / (1 + above[0]) + 1 / (1 + above[1])) / 2))
+                                        (1 / (1 + above[0]) + 1 / (1 + above[1])) / 2,
+                                        cand.lexical))
         return passages
 
     def _document(self, reader: StoreReader, doc_id: str) -> Document:
@@ -286,6 +288,7 @@ class Retriever:
                                      self.settings.key_weight)
             limit = 2 if not hits else 1
             total = sum(weights.values()) or 1.0
+            ceiling = (K1 + 1) * total  # BM25 can score at most this (every word saturated)
             held = set(tokenize(text))
             passage_overlap = sum(w for t, w in weights.items() if t in held) / total
             margin = passage.score - max((p.score for p in passages if p is not passage),
@@ -301,7 +304,8 @@ class Retriever:
                 why = signals(question=question, quote=quote, cosine=excerpt.cosine,
                               overlap=excerpt.overlap, passage_overlap=passage_overlap,
                               content=content, weights=weights, keys=keys,
-                              passage_tokens=held,
+                              passage_tokens=held, passage_cosine=passage.dense,
+                              lexical=passage.lexical / ceiling,
                               agreement=passage.agreement, margin=margin)
                 hits.append(Hit(
                     rank=len(hits) + 1, score=round(passage.score, 4), text=text,
