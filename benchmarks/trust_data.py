@@ -7,8 +7,8 @@ rule (no randomness) and indexed once under .quotebot/eval/ (git-ignored):
 - BBC: the first `BBC_PER_CATEGORY` articles of each category plus every article a
   question in benchmarks/questions/bbc-trust.jsonl is about; the corpus folder holds
   symbolic links to ../shared/data (nothing is copied).
-- SciFact: every abstract cited by a train or test claim, plus the first
-  `SCIFACT_OTHERS` other abstracts (by id) as distractors.
+- SciFact: every abstract cited by a test claim or by the first `SCIFACT_TRAIN` train
+  claims (by id), plus the first `SCIFACT_OTHERS` other abstracts (by id) as distractors.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ BBC = DATA / "bbc-news" / "bbc"
 QUESTIONS = ROOT / "benchmarks" / "questions"
 BBC_PER_CATEGORY = 100
 SCIFACT_OTHERS = 333
+SCIFACT_TRAIN = 120
 
 
 def bbc_questions() -> list[dict]:
@@ -65,12 +66,20 @@ def bbc_config(config: Config) -> Config:
 
 
 def scifact_subset(split: str) -> EvalSet:
-    """SciFact `split` claims over the cited abstracts and a fixed set of distractors."""
+    """SciFact `split` claims over the cited abstracts and a fixed set of distractors.
+
+    All test claims are kept; of the train claims, the first `SCIFACT_TRAIN` (by id), so
+    that the abstracts to embed stay few."""
     full = load_beir(DATA / "scifact", split)
     cited = set()
     for name in ("train", "test"):
-        cited.update(d for rel in load_beir(DATA / "scifact", name).qrels.values()
-                     for d in rel)
+        qrels = load_beir(DATA / "scifact", name).qrels
+        if name == "train":
+            qrels = {q: qrels[q] for q in sorted(qrels)[:SCIFACT_TRAIN]}
+        cited.update(d for rel in qrels.values() for d in rel)
+    if split == "train":
+        full.queries = {q: t for q, t in full.queries.items()
+                        if q in sorted(full.qrels)[:SCIFACT_TRAIN]}
     others = [d for d in sorted(full.corpus) if d not in cited][:SCIFACT_OTHERS]
     keep = cited | set(others)
     full.corpus = {d: v for d, v in full.corpus.items() if d in keep}
