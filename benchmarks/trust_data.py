@@ -61,7 +61,7 @@ def bbc_config(config: Config) -> Config:
     config = copy.deepcopy(config)
     config.override("corpus", corpus)
     config.override("store", root / "store")
-    build_index(config, progress=False)
+    build_index(config, wait=True, progress=False)
     return config
 
 
