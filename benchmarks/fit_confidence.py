@@ -25,7 +25,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +40,7 @@ from quotebot.config import Config, load_config  # noqa: E402
 from quotebot.evalstore import EVAL_ROOT, prepare  # noqa: E402
 from retrieval import Retriever  # noqa: E402
 from retrieval.confidence import MODEL_FILE, ConfidenceModel, Signals, load_model  # noqa: E402
-from retrieval.evaluation import doc_key, load_squad  # noqa: E402
+from retrieval.evaluation import contains_answer, doc_key, load_squad  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 CACHE = EVAL_ROOT / "confidence"
@@ -56,6 +56,7 @@ class Question:
     qid: str
     text: str
     hide: Callable[[str], bool]  # which indexed paths hold its answer
+    answers: list[str] = field(default_factory=list)  # gold answer strings, if known
 
 
 def squad_questions(config: Config, parity: int, limit: int) -> tuple[Config, list[Question]]:
@@ -67,7 +68,8 @@ def squad_questions(config: Config, parity: int, limit: int) -> tuple[Config, li
         return lambda path: evalset.groups.get(doc_key(path)) == own
 
     return prepare(evalset, config, progress=False), [
-        Question(q, evalset.queries[q], hider(evalset.query_group[q])) for q in ids]
+        Question(q, evalset.queries[q], hider(evalset.query_group[q]), evalset.answers[q])
+        for q in ids]
 
 
 def scifact_questions(config: Config, split: str) -> tuple[Config, list[Question]]:
@@ -79,7 +81,8 @@ def scifact_questions(config: Config, split: str) -> tuple[Config, list[Question
 
 def bbc_questions(config: Config) -> tuple[Config, list[Question]]:
     return bbc_config(config), [
-        Question(str(i), r["question"], lambda path, own=r["path"]: path == own)
+        Question(str(i), r["question"], lambda path, own=r["path"]: path == own,
+                 r["answers"])
         for i, r in enumerate(trust_data.bbc_questions())]
 
 
@@ -90,14 +93,19 @@ def collect(name: str, config: Config, questions: list[Question]) -> Iterator[di
             for label, exclude in ((1, None), (0, q.hide)):
                 answer = retriever.ask(q.text, k=3, abstain=False, exclude=exclude)
                 top = answer.hits[0] if answer.hits else None
+                # With its source hidden, another document may still hold the answer:
+                # such a question is not "absent" and is left out of the negatives.
                 yield {"set": name, "qid": q.qid, "label": label,
-                       "signals": top.signals if top else {}}
+                       "signals": top.signals if top else {},
+                       "answer_in_hits": any(contains_answer(h.text, q.answers)
+                                             for h in answer.hits)}
 
 
 def rows_of(name: str, fresh: bool, limit: int) -> list[dict]:
     path = CACHE / f"{name}.jsonl"
     if path.exists() and not fresh:
-        return [json.loads(line) for line in path.read_text().splitlines()]
+        rows = [json.loads(line) for line in path.read_text().splitlines()]
+        return [r for r in rows if r["label"] == 1 or not r.get("answer_in_hits")]
     config = load_config()
     if name.startswith("squad"):
         config, questions = squad_questions(config, 0 if name == "squad-fit" else 1, limit)
@@ -111,7 +119,7 @@ def rows_of(name: str, fresh: bool, limit: int) -> list[dict]:
           f"{time.monotonic() - started:.0f} s", file=sys.stderr)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return rows
+    return [r for r in rows if r["label"] == 1 or not r.get("answer_in_hits")]
 
 
 def matrix(rows: list[dict]) -> tuple[np.ndarray, np.ndarray]:
