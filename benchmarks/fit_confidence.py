@@ -149,8 +149,12 @@ def scores(model: ConfidenceModel, rows: list[dict]) -> np.ndarray:
 def old_scores(rows: list[dict]) -> np.ndarray:
     """The score abstention used before (threshold 0.7): the first quote's cosine + 0.5 x
     its overlap (then the best of all hits, on the ranking of the time)."""
-    return np.array([r["signals"].get("cosine", 0.0) + 0.5 * r["signals"].get("overlap", 0.0)
-                     for r in rows])
+    def old(signals: dict) -> float:
+        known = 1 - signals.get("unknown", 0.0)  # the old share counted known words only
+        share = signals.get("overlap", 0.0) / known if known > 0 else 0.0
+        return signals.get("cosine", 0.0) + 0.5 * share
+
+    return np.array([old(r["signals"]) for r in rows])
 
 
 def declined(values: np.ndarray, labels: np.ndarray, threshold: float) -> tuple[float, float]:

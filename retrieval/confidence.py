@@ -64,7 +64,9 @@ class Signals:
     """What the confidence is computed from; each means the same on any corpus."""
 
     cosine: float  # the best quoted sentence's cosine with the question
-    overlap: float  # IDF-weighted share of the question's known words the quote holds
+    # IDF-weighted share of the question's known words the quote holds, times the share of
+    # its words the corpus knows (a word it never uses is one the quote lacks)
+    overlap: float
     passage_overlap: float  # the same share for the whole passage
     unknown: float  # share of the question's content words the corpus never uses
     agreement: float  # mean reciprocal rank of the first passage in dense and in BM25 order
@@ -74,6 +76,7 @@ class Signals:
     lexical: float = 0.0  # its BM25 score over the most the question's words could score
     key_missing: float = 0.0  # share of the question's numbers and names the passage lacks
     rare_missing: float = 0.0  # IDF of the rarest question word the passage lacks / the max
+    # (1 when the corpus never uses one of the question's words)
 
     def to_dict(self) -> dict[str, float]:
         return {k: round(v, 4) for k, v in asdict(self).items()}
@@ -110,8 +113,12 @@ def signals(*, question: str, quote: str, cosine: float, overlap: float,
     key_missing = (sum(k not in passage_tokens for k in keys) / len(keys)) if keys else 0.0
     top = max(weights.values(), default=0.0)
     absent = max((w for t, w in weights.items() if t not in passage_tokens), default=0.0)
-    return Signals(cosine=cosine, overlap=overlap, passage_overlap=passage_overlap,
-                   unknown=unknown, agreement=agreement, margin=margin,
+    # A word the corpus never uses is the rarest of all, and the passage lacks it.
+    rare_missing = 1.0 if unknown > 0 else absent / top if top > 0 else 0.0
+    known = 1 - unknown  # words the corpus never uses are words the quote lacks
+    return Signals(cosine=cosine, overlap=overlap * known,
+                   passage_overlap=passage_overlap * known, unknown=unknown,
+                   agreement=agreement, margin=margin,
                    type_missing=float(bool(kind) and not holds_type(quote, kind)),
-                   key_missing=key_missing, rare_missing=absent / top if top > 0 else 0.0,
+                   key_missing=key_missing, rare_missing=rare_missing,
                    passage_cosine=passage_cosine, lexical=lexical)
