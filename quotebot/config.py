@@ -73,7 +73,7 @@ class IndexConfig:
 class RetrievalConfig:
     k: int = 3
     mode: str = "hybrid"
-    min_confidence: float = 0.33
+    min_confidence: float = 0.34
     show_closest: bool = True
 
 
