@@ -267,6 +267,9 @@ class Retriever:
         weights = question_weights(question, lexical.idf(content))
         model = load_model()
         keys = key_terms(question)
+        # Quote choice weighs exact numbers only: a name is usually the subject, said in
+        # the sentence before the one that answers ("The tower is 330 metres tall.").
+        numbers = [k for k in keys if k[:1].isdigit()]
         hits: list[Hit] = []
         kept_words: list[set[str]] = []
         for passage in passages:
@@ -284,7 +287,7 @@ class Retriever:
                 continue
             spans, vectors = _sentences(passage)
             scores = score_sentences(doc.text, spans, vectors, vector, weights,
-                                     self.settings.lexical_weight, keys,
+                                     self.settings.lexical_weight, numbers,
                                      self.settings.key_weight)
             limit = 2 if not hits else 1
             total = sum(weights.values()) or 1.0
