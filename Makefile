@@ -39,8 +39,11 @@ run: setup
 		$(BIN)/quotebot chat; \
 	fi
 
+# The tests, then the layering contract (pyproject.toml [tool.importlinter]). The store
+# backend suite runs on FAISS and embedded Qdrant; set QDRANT_URL to add a Qdrant server.
 test: setup
 	$(BIN)/python -m pytest -q
+	$(BIN)/lint-imports
 
 lint: setup
 	$(BIN)/ruff check .

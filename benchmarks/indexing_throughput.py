@@ -60,14 +60,14 @@ def chunk_texts(corpus: Path) -> dict[str, list[tuple[int, int]]]:
     from index.build import model_window, scan_corpus
     from index.chunking import chunk_document, load_token_counter
     from index.embedding import Embedder
-    from index.loaders import SUPPORTED_SUFFIXES, SkipFile, load_document, read_file
+    from index.loaders import SkipFile, indexed_suffixes, load_document, read_file
     from quotebot.config import load_config
 
     config = load_config(ROOT / "config.toml")
     embedder = Embedder(config.model.name)
     window = model_window(embedder)
     counter = load_token_counter(embedder.resolved.location)
-    suffixes = {s.lower() for s in config.loading.extensions} & SUPPORTED_SUFFIXES
+    suffixes = indexed_suffixes(config.loading.extensions)
     files, _, _ = scan_corpus(corpus, suffixes)
     texts: dict[str, tuple[str, list[tuple[int, int]]]] = {}
     for rel, path in files:
@@ -121,14 +121,14 @@ def sweep(texts: dict[str, list[tuple[int, int]]], sample: int = 400) -> list[di
     import random
 
     from index.embedding import Embedder
-    from index.onnx_encoder import use_store_export
+    from index.runtime import load_embedder
 
     picked = sorted(random.Random(0).sample(sorted(texts), min(sample, len(texts))), key=len)
     spans = [texts[t] for t in picked]
     embedders = {}
     for threads in (1, 2):
-        embedders[threads] = Embedder()
-        use_store_export(embedders[threads], exported_model().parent, threads=threads)
+        embedders[threads], _ = load_embedder(Embedder().resolved.location,
+                                              store=exported_model().parent, threads=threads)
     best: dict[tuple[int, int], float] = {}
     for _ in range(3):
         for threads, embedder in embedders.items():

@@ -26,6 +26,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from index.lexical import tokenize  # noqa: E402
 from quotebot.config import load_config  # noqa: E402
 from quotebot.evalstore import prepare  # noqa: E402
 from retrieval import Retriever  # noqa: E402
@@ -40,6 +41,7 @@ from retrieval.evaluation import (  # noqa: E402
     ndcg_at,
     recall_at,
 )
+from retrieval.search import minmax  # noqa: E402 - the shipped normaliser, tuned as it ships
 
 
 @dataclass
@@ -57,20 +59,17 @@ class Scores:
 
 
 def collect(retriever: Retriever, evalset: EvalSet, qids: list[str]) -> Scores:
-    reader = retriever.reader
-    rows = reader.db.execute("SELECT c.chunk_id, d.path FROM chunks c "
-                             "JOIN documents d USING (doc_id) ORDER BY c.chunk_id").fetchall()
-    ids = np.array([r[0] for r in rows], dtype=np.int64)
-    docs = sorted({doc_key(r[1]) for r in rows})
+    reader = retriever.reader  # the store interface (store.protocol.Reader): any backend
+    ids = reader.chunk_ids()
+    paths = reader.chunk_paths(ids.tolist())
+    docs = sorted({doc_key(p) for p in paths.values()})
     doc_index = {d: i for i, d in enumerate(docs)}
-    chunk_doc = np.array([doc_index[doc_key(r[1])] for r in rows])
-    vectors = np.vstack([reader.index.reconstruct(int(i)) for i in ids])
-    lex_rows = np.searchsorted(retriever.lexical.ids, ids)
-    assert (retriever.lexical.ids[lex_rows] == ids).all()
+    chunk_doc = np.array([doc_index[doc_key(paths[int(i)])] for i in ids])
+    vectors = reader.vectors(ids)
     questions = [evalset.queries[q] for q in qids]
     qv = retriever.embedder.encode_queries(questions)
     dense = qv @ vectors.T
-    bm25 = np.vstack([retriever.lexical._all_scores(q)[lex_rows] for q in questions])
+    bm25 = np.vstack([reader.lexical_scores(tokenize(q), ids) for q in questions])
     doc_cosine = qv @ reader.document_vectors(ids).T
     return Scores(qids, dense.astype(np.float32), bm25.astype(np.float32), chunk_doc, docs,
                   vectors, qv, doc_cosine.astype(np.float32))
@@ -83,11 +82,6 @@ def candidates(dense: np.ndarray, bm25: np.ndarray, depth: int) -> np.ndarray:
     positive = np.flatnonzero(bm25 > 0)
     top_b = positive[np.argsort(-bm25[positive])[:depth]]
     return np.union1d(top_d, top_b)
-
-
-def minmax(x: np.ndarray) -> np.ndarray:
-    lo, hi = x.min(), x.max()
-    return (x - lo) / (hi - lo) if hi - lo > 1e-9 else np.zeros_like(x)
 
 
 def zscore(x: np.ndarray) -> np.ndarray:

@@ -1,6 +1,10 @@
 """What the bot does with each update: commands, questions, buttons, uploads, errors.
 
-Every handler first checks access (allowlists; admins for uploads, /reindex, /stats).
+Every handler first checks access (allowlists; admins for uploads, /reindex, /stats) and
+the sender's output budget: each update a user sends (a question, a command, a button
+press, an upload, a refusal's cause) takes one token of their rate limit, so a flood gets
+a few replies and one "slow down", then silence. Every message and edit goes through one
+`bot.sender.Sender` that keeps Telegram's flood limits.
 Questions run in a worker thread (`ask_pool`) so the event loop never blocks; index
 builds run in their own single thread while questions keep using the old index.
 """
@@ -12,12 +16,13 @@ import contextlib
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from telegram import (
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
@@ -38,17 +43,22 @@ from telegram.ext import (
 )
 
 from bot.access import AccessPolicy, RateLimiter
+from bot.conversations import Conversations, Key, conversation_key
 from bot.render import (
+    HTML,
     escape_html,
     paginate,
     render_context,
     render_page,
     split_html,
 )
+from bot.scopes import effective_scope, split_scope
+from bot.sender import Sender, SendLimits
+from bot.smalltalk import small_talk, small_talk_reply
 from bot.state import AnswerStore, Conversation, IndexGuard, Stats
-from bot.uploads import safe_name, save_upload, suffix_of
+from bot.uploads import clean_stale_parts, safe_name, save_upload, suffix_of
 from quotebot.config import Config
-from retrieval.answer import Answer
+from retrieval.answer import Answer, Hit
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +66,10 @@ HITS_PER_QUESTION = 9  # three pages of three quotes
 REFUSAL = "Sorry, this bot is private: it only answers its allowed users and chats."
 ADMIN_ONLY = "Sorry, only the bot's admins can do that."
 EXPIRED = "This answer has expired; please ask the question again."
+MAX_CAPTION = 1024  # Telegram's limit on a photo's caption
 FAILED = "Sorry, something went wrong while handling that. Please try again later."
+SLOW_DOWN = ("You are sending me messages faster than I can answer. Please slow down and "
+             "try again in {seconds} s.")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -64,6 +77,7 @@ class Answerer(Protocol):
     """What the bot needs of `retrieval.Retriever`."""
 
     def ask(self, question: str, k: int | None = None) -> Answer: ...
+    # Also, when it has them: ask(question, k, history=turns, within=folders), titles(limit).
     def refresh(self) -> bool: ...
     def counts(self) -> dict[str, int]: ...
 
@@ -84,6 +98,8 @@ class Services:
     build_pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="quotebot-build"))
     builds: set[asyncio.Task] = field(default_factory=set)
+    sender: Sender = field(default_factory=Sender)
+    conversations: Conversations = field(default_factory=Conversations)
 
     def shutdown(self) -> None:
         self.ask_pool.shutdown(wait=True, cancel_futures=True)
@@ -92,9 +108,15 @@ class Services:
 
 def make_services(config: Config, retriever: Answerer) -> Services:
     tg = config.telegram
+    limits = SendLimits(per_second=tg.send_per_second, group_per_minute=tg.group_per_minute,
+                        chat_per_second=tg.chat_per_second)
     return Services(config=config, retriever=retriever,
-                    policy=AccessPolicy(tg.allowed_users, tg.allowed_chats, tg.admins),
-                    limiter=RateLimiter(tg.rate_per_minute, tg.rate_burst))
+                    policy=AccessPolicy(tg.allowed_users, tg.allowed_chats, tg.admins,
+                                        public=tg.public),
+                    limiter=RateLimiter(tg.rate_per_minute, tg.rate_burst),
+                    sender=Sender(limits),
+                    conversations=Conversations(tg.conversation_ttl_s, tg.conversation_turns,
+                                                tg.max_conversations))
 
 
 def _services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -104,19 +126,76 @@ def _services(context: ContextTypes.DEFAULT_TYPE) -> Services:
 # --- sending -----------------------------------------------------------------------------
 
 
+def thread_of(message: Message | None) -> int | None:
+    """The forum topic a message is in (None outside forum topics): every reply to it,
+    each part of a long answer included, must go to the same topic."""
+    if message is None or not message.is_topic_message:
+        return None
+    return message.message_thread_id
+
+
 async def send_html(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, *,
                     reply_to: int | None = None,
-                    markup: InlineKeyboardMarkup | None = None) -> Message | None:
-    """Send `text` (HTML), split below 4096 characters; buttons go on the last part."""
+                    markup: InlineKeyboardMarkup | None = None,
+                    thread_id: int | None = None) -> Message | None:
+    """Send `text` (HTML), split below 4096 characters; buttons go on the last part;
+    every part goes to forum topic `thread_id` when given.
+
+    The parts are queued in the sender (in order); this waits for them a bounded time.
+    """
+    sender = _services(context).sender
     parts = split_html(text)
+    futures = [sender.submit(chat_id, functools.partial(
+        context.bot.send_message, chat_id, part, parse_mode=ParseMode.HTML,
+        link_preview_options=NO_PREVIEW,
+        reply_parameters=(ReplyParameters(reply_to, allow_sending_without_reply=True)
+                          if reply_to and i == 0 else None),
+        reply_markup=markup if i == len(parts) - 1 else None, message_thread_id=thread_id))
+        for i, part in enumerate(parts)]
     sent = None
-    for i, part in enumerate(parts):
-        sent = await context.bot.send_message(
-            chat_id, part, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
-            reply_parameters=(ReplyParameters(reply_to, allow_sending_without_reply=True)
-                              if reply_to and i == 0 else None),
-            reply_markup=markup if i == len(parts) - 1 else None)
+    for n, future in enumerate(futures):
+        try:
+            sent = await sender.wait_for(future, chat_id)
+        except BaseException:
+            for later in futures[n + 1:]:
+                later.cancel()  # a message in pieces is not sent with a piece missing
+            raise
     return sent
+
+
+async def edit_html(context: ContextTypes.DEFAULT_TYPE, message: Message, text: str, *,
+                    markup: InlineKeyboardMarkup | None = None,
+                    on_edited: Callable[[], None] | None = None) -> None:
+    """Edit `message` to `text` (HTML) through the sender; `on_edited` runs once it is shown.
+
+    A text over Telegram's limit is split: the message shows the first part (with the
+    buttons) and the rest follows as replies. "Message is not modified" counts as done.
+    """
+    sender = _services(context).sender
+    chat_id = message.chat.id
+    parts = split_html(text) or [text]
+
+    async def edit() -> object:
+        try:
+            return await context.bot.edit_message_text(
+                parts[0], chat_id=chat_id, message_id=message.message_id,
+                parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
+                reply_markup=markup)
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                raise
+            return None
+
+    future = sender.submit(chat_id, edit,
+                           on_sent=None if on_edited is None else lambda _: on_edited())
+    for part in parts[1:]:
+        sender.submit(chat_id, functools.partial(
+            context.bot.send_message, chat_id, part, parse_mode=ParseMode.HTML,
+            link_preview_options=NO_PREVIEW,
+            reply_parameters=ReplyParameters(message.message_id,
+                                             allow_sending_without_reply=True),
+            message_thread_id=thread_of(message)))
+    await sender.wait_for(future, chat_id)
 
 
 async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
@@ -126,17 +205,20 @@ async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -
     if chat is None:
         return
     quote = message.message_id if message and chat.type != ChatType.PRIVATE else None
-    await send_html(context, chat.id, text, reply_to=quote)
+    await send_html(context, chat.id, text, reply_to=quote, thread_id=thread_of(message))
 
 
 @contextlib.asynccontextmanager
-async def typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> AsyncIterator[None]:
-    """Show "typing…" in the chat (renewed every 4.5 s, Telegram shows it for 5) meanwhile."""
+async def typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
+                 thread_id: int | None = None) -> AsyncIterator[None]:
+    """Show "typing…" in the chat, or its forum topic (renewed every 4.5 s, Telegram shows
+    it for 5) meanwhile."""
 
     async def keep_typing() -> None:
         while True:
             with contextlib.suppress(TelegramError):
-                await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+                await context.bot.send_chat_action(chat_id, ChatAction.TYPING,
+                                                   message_thread_id=thread_id)
             await asyncio.sleep(4.5)
 
     task = asyncio.create_task(keep_typing())
@@ -152,20 +234,40 @@ async def typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> AsyncItera
 
 
 async def admitted(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """True if the sender may use the bot; otherwise one polite refusal, then silence."""
-    policy = _services(context).policy
+    """True if the sender may use the bot and has output budget left.
+
+    Someone not allowed gets one polite refusal, then silence; someone over their rate
+    limit one "slow down" per stretch, then silence. Every update takes a token, whatever
+    it asks: commands, questions too long or empty, button presses, uploads.
+    """
+    services = _services(context)
+    policy = services.policy
     user = update.effective_user
     chat = update.effective_chat
     user_id = user.id if user else None
     chat_id = chat.id if chat else None
-    if policy.allows(user_id, chat_id):
+    private = chat is not None and chat.type == ChatType.PRIVATE
+    key = user_id if user_id is not None else chat_id or 0
+    if not policy.allows(user_id, chat_id, private=private):
+        logger.info("refused user %s in chat %s", user_id, chat_id)
+        if update.callback_query is not None:
+            if not services.limiter.acquire(key):
+                with contextlib.suppress(TelegramError):
+                    await update.callback_query.answer(REFUSAL, show_alert=True)
+        elif policy.first_refusal(user_id, chat_id) and not services.limiter.acquire(key):
+            await reply(update, context, REFUSAL)
+        return False
+    wait = services.limiter.acquire(key)
+    if not wait:
         return True
-    logger.info("refused user %s in chat %s", user_id, chat_id)
-    if update.callback_query is not None:
-        with contextlib.suppress(TelegramError):
-            await update.callback_query.answer(REFUSAL, show_alert=True)
-    elif policy.first_refusal(user_id, chat_id):
-        await reply(update, context, REFUSAL)
+    logger.info("user %s is over the rate limit", key)
+    if services.limiter.should_warn(key):
+        text = SLOW_DOWN.format(seconds=max(1, round(wait)))
+        if update.callback_query is not None:
+            with contextlib.suppress(TelegramError):
+                await update.callback_query.answer(text, show_alert=True)
+        else:
+            await reply(update, context, text)
     return False
 
 
@@ -201,8 +303,11 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         f"• In a group, mention me (@{escape_html(name)} your question), reply to one of my "
         "messages, or use /ask your question.",
         "• /ask &lt;question&gt; works everywhere.",
-        "Under an answer, <b>More</b> shows further quotes and <b>Context</b> the passage "
-        "around a quote.",
+        "Under an answer, <b>More</b> shows further quotes, <b>Context</b> the passage "
+        "around a quote, and <b>\U0001f4c4 Page</b> (quotes from PDFs) the page with the "
+        "quote highlighted.",
+        "• Follow-up questions are understood (\u201cwhat is it used for?\u201d after a "
+        "question about something); I say how I read them. /new starts afresh.",
     ]
     user = update.effective_user
     if services.policy.is_admin(user.id if user else None):
@@ -213,6 +318,20 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
                   "to add it to the corpus.",
                   "• /reindex after files were added on disk; /stats for usage."]
     await reply(update, context, "\n".join(lines))
+
+
+async def new_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/new: forget the conversation, so the next question is read on its own."""
+    if not await admitted(update, context):
+        return
+    _services(context).conversations.reset(_conversation_key(update))
+    await reply(update, context, "New conversation: I have forgotten the previous "
+                "questions. Ask away.")
+
+
+def _conversation_key(update: Update) -> Key:
+    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    return conversation_key(chat.id, chat.type, user.id if user else None, thread_of(message))
 
 
 async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -253,8 +372,13 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE,
         return
     services = _services(context)
     tg = services.config.telegram
-    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
-    question = " ".join(question.split())
+    message, chat = update.effective_message, update.effective_chat
+    question, requested = split_scope(question)
+    within = effective_scope(tg.scopes, chat.id, requested)
+    if within == []:
+        await reply(update, context, "This chat cannot search "
+                    f"{escape_html(', '.join(requested))}: ask about its own folders.")
+        return
     if not question:
         await reply(update, context, "Ask me a question, e.g. <code>/ask When did the first "
                     "coffeehouse in London open?</code> (see /help).")
@@ -263,40 +387,65 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE,
         await reply(update, context, f"That question is too long ({len(question)} characters; "
                     f"the limit is {tg.max_question_chars}). Please ask it more briefly.")
         return
-    wait = services.limiter.acquire(user.id if user else chat.id)
-    if wait:
-        if services.limiter.should_warn(user.id if user else chat.id):
-            await reply(update, context, "You are asking faster than I can answer. Please "
-                        f"slow down and try again in {max(1, round(wait))} s.")
+    thread = thread_of(message)
+    quote = message.message_id if chat.type != ChatType.PRIVATE else None
+    loop = asyncio.get_running_loop()
+    kind = small_talk(question)
+    if kind is not None:
+        counts, titles = await loop.run_in_executor(services.ask_pool, _corpus, services)
+        await send_html(context, chat.id, small_talk_reply(kind, counts.get("documents", 0),
+                                                           titles, HTML),
+                        reply_to=quote, thread_id=thread)
         return
+    conversation = _conversation_key(update)
+    history = services.conversations.history(conversation)
     started = time.monotonic()
-    async with typing(context, chat.id):
-        answer = await asyncio.get_running_loop().run_in_executor(
-            services.ask_pool, functools.partial(_ask, services, question))
+    async with typing(context, chat.id, thread):
+        answer = await loop.run_in_executor(
+            services.ask_pool, functools.partial(_ask, services, question, history, within))
+    services.conversations.record(conversation, answer)
     services.stats.record(time.monotonic() - started, answer.found)
     logger.info("question in chat %s answered in %.2f s (found=%s)", chat.id,
                 time.monotonic() - started, answer.found)
-    quote = message.message_id if chat.type != ChatType.PRIVATE else None
     if not answer.found:  # the closest quote, marked "not sure" (retrieval.show_closest)
         await send_html(context, chat.id, render_page(
-            answer, closest=services.config.retrieval.show_closest), reply_to=quote)
+            answer, closest=services.config.retrieval.show_closest), reply_to=quote,
+            thread_id=thread)
         return
     key = services.answers.add(Conversation(answer, chat.id))
     await send_html(context, chat.id, render_page(answer, 0), reply_to=quote,
-                    markup=keyboard(answer, key, 0))
+                    markup=keyboard(answer, key, 0), thread_id=thread)
 
 
-def _ask(services: Services, question: str) -> Answer:
+def _ask(services: Services, question: str, history: list | None = None,
+         within: list[str] | None = None) -> Answer:
     with services.guard:
-        return services.retriever.ask(question, k=HITS_PER_QUESTION)
+        extra: dict = {}  # retrievers without these (test doubles) are asked plainly
+        if history:
+            extra["history"] = history
+        if within is not None:
+            extra["within"] = within
+        return services.retriever.ask(question, k=HITS_PER_QUESTION, **extra)
+
+
+def _corpus(services: Services) -> tuple[dict[str, int], list[str]]:
+    """Document count and a few titles, to say what the bot knows."""
+    titles = getattr(services.retriever, "titles", None)
+    return services.retriever.counts(), titles(3) if titles else []
 
 
 def keyboard(answer: Answer, key: str, page: int) -> InlineKeyboardMarkup:
-    """Context button(s) for the quotes on this page, and More (or back to the first page)."""
+    """Context button(s) for the quotes on this page (each with a "📄 Page" button beside it
+    when the quote is from a PDF), and More (or back to the first page)."""
     pages = paginate(answer)
     hits = pages[page]
-    row = [InlineKeyboardButton("Context" if len(hits) == 1 else f"Context {i + 1}",
-                                callback_data=f"c:{key}:{i}") for i in hits]
+    row = []
+    for i in hits:
+        number = "" if len(hits) == 1 else f" {i + 1}"
+        row.append(InlineKeyboardButton(f"Context{number}", callback_data=f"c:{key}:{i}"))
+        if has_picture(answer.hits[i]):
+            row.append(InlineKeyboardButton(f"\U0001f4c4 Page{number}",
+                                            callback_data=f"p:{key}:{i}"))
     nav = []
     if page + 1 < len(pages):
         nav.append(InlineKeyboardButton("More ›", callback_data=f"m:{key}:{page + 1}"))
@@ -326,31 +475,74 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         page = max(0, min(number, len(paginate(answer)) - 1))
         await query.answer()
         if page != conversation.page:
-            conversation.page = page
-            try:
-                await message.edit_text(render_page(answer, page), parse_mode=ParseMode.HTML,
-                                        link_preview_options=NO_PREVIEW,
-                                        reply_markup=keyboard(answer, key, page))
-            except BadRequest as exc:
-                if "not modified" not in str(exc).lower():
-                    raise
+            # The page moves only once Telegram shows it: a failed edit leaves "More" working.
+            await edit_html(context, message, render_page(answer, page),
+                            markup=keyboard(answer, key, page),
+                            on_edited=functools.partial(setattr, conversation, "page", page))
         return
     if not 0 <= number < len(answer.hits):
         await query.answer(EXPIRED, show_alert=True)
+        return
+    if kind == "p":
+        await send_picture(query, context, services, conversation, number)
         return
     if number in conversation.contexts_sent:
         await query.answer("The context of this quote is already in the chat.")
         return
     conversation.contexts_sent.add(number)
     await query.answer()
-    await send_html(context, message.chat.id, render_context(answer.hits[number]),
-                    reply_to=message.message_id)
+    try:
+        await send_html(context, message.chat.id, render_context(answer.hits[number]),
+                        reply_to=message.message_id, thread_id=thread_of(message))
+    except BaseException:
+        conversation.contexts_sent.discard(number)  # not shown: the button may try again
+        raise
+
+
+def has_picture(hit: Hit) -> bool:
+    """Whether a quote can be shown on its page: it comes from a PDF."""
+    return hit.citation.page is not None and hit.citation.path.lower().endswith(".pdf")
+
+
+async def send_picture(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE,
+                       services: Services, conversation: Conversation, number: int) -> None:
+    """📄 Page: the quote's page, quote highlighted, as a photo captioned with the citation."""
+    from retrieval.pictures import picture_png
+
+    message = query.message
+    hit = conversation.answer.hits[number]
+    if number in conversation.pictures_sent:
+        await query.answer("The page of this quote is already in the chat.")
+        return
+    png = await asyncio.get_running_loop().run_in_executor(
+        services.ask_pool, functools.partial(picture_png, services.config, hit))
+    if png is None:
+        await query.answer("The page of this quote is not available (the PDF is no longer "
+                           "in the corpus).", show_alert=True)
+        return
+    conversation.pictures_sent.add(number)
+    await query.answer()
+    caption = hit.citation.label()
+    if len(caption) > MAX_CAPTION:
+        caption = caption[:MAX_CAPTION - 1] + "\u2026"
+    try:
+        await services.sender.deliver(message.chat.id, functools.partial(
+            context.bot.send_photo, message.chat.id, photo=png, caption=caption,
+            reply_parameters=ReplyParameters(message.message_id,
+                                             allow_sending_without_reply=True)))
+    except BaseException:
+        conversation.pictures_sent.discard(number)  # not shown: the button may try again
+        raise
 
 
 def _parse_data(data: str) -> tuple[str, str, int]:
-    """("m" or "c", key, number) from "m:KEY:2"; ("", "", 0) for anything else."""
+    """("m", "c" or "p", key, number) from "m:KEY:2"; ("", "", 0) for anything else.
+
+    Callback data can be forged: only ASCII digits are numbers ("²".isdigit() is True).
+    """
     parts = data.split(":")
-    if len(parts) != 3 or parts[0] not in ("m", "c") or not parts[2].isdigit():
+    if (len(parts) != 3 or parts[0] not in ("m", "c", "p") or not parts[2].isascii()
+            or not parts[2].isdigit() or len(parts[2]) > 4):
         return "", "", 0
     return parts[0], parts[1], int(parts[2])
 
@@ -372,6 +564,7 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         "<b>quotebot stats</b>",
         f"Documents: {counts.get('documents', 0)}",
         f"Chunks: {counts.get('chunks', 0)}",
+        f"Files skipped by the last build: {counts.get('skipped', 0)} (/reindex lists why)",
         f"Questions: {stats.questions} ({stats.answered} answered from the corpus)",
         "Median answer time: " + ("n/a" if median is None else f"{median:.2f} s"),
         f"Answers kept for buttons: {len(services.answers)}",
@@ -380,9 +573,9 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 def allowed_suffixes(config: Config) -> set[str]:
-    from index.loaders import SUPPORTED_SUFFIXES
+    from index.loaders import indexed_suffixes
 
-    return {s.lower() for s in config.loading.extensions} & set(SUPPORTED_SUFFIXES)
+    return indexed_suffixes(config.loading.extensions)
 
 
 async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -460,13 +653,42 @@ async def _rebuild(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         logger.exception("could not send the build report (update %s)", update.update_id)
 
 
+def catch_up(services: Services) -> None:
+    """At start, in the background: remove uploads a kill left unfinished, and update the
+    index when the corpus changed while the bot was down (`telegram.build_at_start`)."""
+    task = asyncio.create_task(_catch_up(services))
+    services.builds.add(task)
+    task.add_done_callback(services.builds.discard)
+
+
+async def _catch_up(services: Services) -> None:
+    from index.changes import corpus_changes
+
+    config = services.config
+    loop = asyncio.get_running_loop()
+    try:
+        await loop.run_in_executor(None, clean_stale_parts, config.corpus)
+        if not config.telegram.build_at_start:
+            return
+        changes = await loop.run_in_executor(None, corpus_changes, config)
+        if not changes or changes.no_index:
+            return
+        logger.info("the corpus changed while the bot was down (%s): updating the index in "
+                    "the background", changes.summary())
+        report = await loop.run_in_executor(services.build_pool, _build_and_refresh, services)
+    except Exception:  # noqa: BLE001 - the bot keeps answering from the current index
+        logger.exception("could not update the index at start")
+    else:
+        logger.info("index updated at start:\n%s", report)
+
+
 def _build_and_refresh(services: Services) -> str:
     from index.build import build_index
 
     report = build_index(services.config, wait=True, progress=False)
     with services.guard.exclusive():
         services.retriever.refresh()
-    return report.summary()
+    return report.summary(max_skipped=20)  # a long list would flood the chat
 
 
 # --- errors ------------------------------------------------------------------------------
@@ -482,7 +704,11 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.callback_query is not None:
             await update.callback_query.answer(FAILED, show_alert=True)
         elif update.effective_chat is not None:
-            await context.bot.send_message(update.effective_chat.id, FAILED)
+            chat_id = update.effective_chat.id
+            await _services(context).sender.deliver(
+                chat_id, functools.partial(context.bot.send_message, chat_id, FAILED,
+                                           message_thread_id=thread_of(
+                                               update.effective_message)))
     except TelegramError as exc:
         logger.warning("could not tell the user about the error: %s", type(exc).__name__)
 
@@ -490,6 +716,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 # --- wiring ------------------------------------------------------------------------------
 
 COMMANDS = [("ask", "Ask a question about the documents"),
+            ("new", "Start a new conversation (forget earlier questions)"),
             ("help", "What I know and how to ask")]
 
 
@@ -499,6 +726,7 @@ def register(application: Application, services: Services) -> None:
     new = filters.UpdateType.MESSAGE  # edited messages are not asked again
     application.add_handler(CommandHandler(["start", "help"], help_command, filters=new))
     application.add_handler(CommandHandler("ask", ask_command, filters=new))
+    application.add_handler(CommandHandler("new", new_command, filters=new))
     application.add_handler(CommandHandler("stats", stats_command, filters=new))
     application.add_handler(CommandHandler("reindex", reindex_command, filters=new))
     application.add_handler(MessageHandler(

@@ -17,6 +17,13 @@ from retrieval.answer import Answer, Citation, Hit
 MESSAGE_LIMIT = 4096  # Telegram's limit for one message's text
 PER_PAGE = 3  # the best quote and up to two more
 MAX_QUOTE = 1200  # characters of one quote on a page; Context shows the rest
+# A citation stays a line, whatever the document holds (a paragraph styled as a heading,
+# a 40 KB PDF /Title): titles, paths and headings are shortened, and only the innermost
+# headings are shown.
+MAX_TITLE = 150
+MAX_PATH = 200
+MAX_HEADING = 80
+MAX_HEADINGS = 3
 
 NO_ANSWER = ("I could not find anything in the documents that answers this.")
 NOT_SURE = "Not sure this answers it — the closest passage is:"
@@ -65,17 +72,18 @@ def shorten(text: str, limit: int = MAX_QUOTE) -> str:
 
 
 def citation_line(citation: Citation, m: Markup = HTML) -> str:
-    """'— Title (path), page 2, lines 3-4', the title in bold; headings if any."""
-    parts = [m.bold(citation.title) + m.text(f" ({citation.path})") if citation.title
-             else m.bold(citation.path)]
-    if citation.heading_path:
-        parts.append(m.italic(" › ".join(citation.heading_path)))
-    if citation.page is not None:
-        parts.append(m.text(f"page {citation.page}"))
-    if citation.line_start == citation.line_end:
-        parts.append(m.text(f"line {citation.line_start}"))
-    else:
-        parts.append(m.text(f"lines {citation.line_start}-{citation.line_end}"))
+    """'— Title (path), page 2, lines 3-4', the title in bold; headings if any.
+
+    Bounded: at most ~MAX_TITLE + MAX_PATH + MAX_HEADINGS * MAX_HEADING characters.
+    """
+    title, path = shorten(citation.title, MAX_TITLE), shorten(citation.path, MAX_PATH)
+    parts = [m.bold(title) + m.text(f" ({path})") if title else m.bold(path)]
+    headings = [shorten(h, MAX_HEADING) for h in citation.heading_path[-MAX_HEADINGS:]]
+    if len(citation.heading_path) > MAX_HEADINGS:
+        headings.insert(0, "…")
+    if headings:
+        parts.append(m.italic(" › ".join(headings)))
+    parts += [m.text(where) for where in citation.location()]
     return "— " + ", ".join(parts)
 
 
@@ -90,13 +98,21 @@ def render_hit(hit: Hit, m: Markup = HTML, number: int | None = None) -> str:
     return "\n".join(lines)
 
 
+def render_interpretation(answer: Answer, m: Markup = HTML) -> str:
+    """How a follow-up was read, "(reading this as: What is Chubby intended for?)", or ""."""
+    if not answer.interpreted_as:
+        return ""
+    return m.italic(f"(reading this as: {shorten(answer.interpreted_as, 300)})")
+
+
 def render_no_answer(answer: Answer, m: Markup = HTML) -> str:
     """Nothing answers: say so plainly, say why, suggest rephrasing."""
     parts = [NO_ANSWER]
     if answer.reason:
         parts.append(m.text(answer.reason))
     parts.append(REPHRASE)
-    return " ".join(parts)
+    reading = render_interpretation(answer, m)
+    return (reading + "\n" if reading else "") + " ".join(parts)
 
 
 def render_closest(answer: Answer, m: Markup = HTML) -> str:
@@ -141,6 +157,8 @@ def render_page(answer: Answer, page: int = 0, m: Markup = HTML,
         first, last = pages[page][0] + 1, pages[page][-1] + 1
         span = f"{first}" if first == last else f"{first}–{last}"
         blocks.insert(0, m.italic(f"More results ({span} of {len(answer.hits)}):"))
+    elif answer.interpreted_as:
+        blocks.insert(0, render_interpretation(answer, m))
     return "\n\n".join(blocks)
 
 

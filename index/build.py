@@ -1,7 +1,10 @@
 """Incremental index builds: scan, load and chunk what changed, embed what is new, publish.
 
 A content hash decides whether a document changed; unchanged documents cost a read
-and a hash. Chunks are embedded only when their text is not in the embedding cache.
+and a hash. Changed files are loaded and chunked in worker processes under a time and
+memory budget (index/parsing.py): a file that fails in any way is skipped with its
+reason, and remembered by its hash (index/skips.py) so it is not parsed again until it
+changes. Chunks are embedded only when their text is not in the embedding cache.
 The new generation is written beside the live one and switched in atomically
 (see index/store.py), under a lock so that two builds never interleave.
 
@@ -17,41 +20,39 @@ import fcntl
 import hashlib
 import json
 import os
-import shutil
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from store.factory import check_backend, open_writer
+from store.faiss import outdated
+from store.writer import Previous, Tokenizer
 from tqdm import tqdm
 
-from index import store as st
 from index.cache import EmbeddingCache
-from index.chunking import chunk_document, load_token_counter
-from index.documents import Chunk, Document
 from index.embedding import Embedder, show_progress
-from index.lexical import build_lexical_tokens, chunk_tokens
-from index.loaders import SUPPORTED_SUFFIXES, SkipFile, load_document, read_file
+from index.lexical import TOKENS_VERSION, chunk_lexical_tokens
+from index.loaders import LoadOptions, SkipFile, indexed_suffixes, read_file, valid_text
 from index.onnx_export import OnnxExport, ensure_export
-from index.vectors import (
-    IndexPlan,
-    add_vectors,
-    all_vectors,
-    new_index,
-    plan_index,
-    retrain_reason,
-    training_sample,
-    use_threads,
-)
+from index.parsing import ParseJob, ParsePool, ParseSettings, parser_key, worker_count
+from index.skips import SKIPS, SkipMemory
 from quotebot.config import Config, ConfigError
+from quotebot.documents import Chunk, Document
+from store import generations as st
+from store import meta
 
-CHUNKER_VERSION = 2  # bump when chunking rules change: stored chunks are then redone
+# OCR in one file may use this share of loading.file_timeout_s; pages past it are named in
+# the build report instead of the whole file being killed as too slow.
+OCR_BUDGET_SHARE = 0.75
+CHUNKER_VERSION = 5  # bump when chunking or loading rules change: stored chunks are redone
 # (2: overlong sentences past a document's start are cut where they are, not further on;
-# near repeats are looked for among recent alike sentences only: index/chunking.py)
+# near repeats are looked for among recent alike sentences only: index/chunking.py;
+# 3: chunks capped at MAX_CHUNK_CHARS characters, longer "words" cut: issue 14;
+# 4: PDFs through PDFium: issue 12; 5: Markdown rendered, web pages' article only: issue 12)
 EMBED_GROUP = 256  # chunks embedded between cache commits
 LOW_SPACE = 64 * 2**20  # a write error with less free space than this is called "disk full"
 
@@ -77,6 +78,8 @@ class BuildReport:
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    skips_remembered: int = 0  # of `skipped`: unchanged files that failed before, not parsed
+    parse_workers_replaced: int = 0  # workers killed (time) or dead (crash, memory)
     ignored: int = 0
     documents: int = 0
     chunks: int = 0
@@ -93,7 +96,8 @@ class BuildReport:
         data["skipped"] = [{"path": p, "reason": r} for p, r in self.skipped]
         return data
 
-    def summary(self) -> str:
+    def summary(self, max_skipped: int | None = None) -> str:
+        """The report in a few lines; the skipped files listed up to `max_skipped`."""
         lines = [
             f"Indexed {self.documents} documents as {self.chunks} chunks "
             f"in {self.seconds:.1f} s (generation {self.generation}, store {self.store}).",
@@ -105,7 +109,14 @@ class BuildReport:
             + (f" in {self.embed_seconds:.1f} s ({self.runtime})" if self.chunks_embedded else ""),
         ]
         lines += [f"  note: {note}" for note in self.notes]
-        lines += [f"  skipped {path}: {reason}" for path, reason in self.skipped]
+        if self.skips_remembered:
+            lines.append(f"  note: {self.skips_remembered} of the skipped files failed before "
+                         "and are unchanged: not parsed again")
+        shown = self.skipped if max_skipped is None else self.skipped[:max_skipped]
+        lines += [f"  skipped {path}: {reason}" for path, reason in shown]
+        if len(shown) < len(self.skipped):
+            lines.append(f"  ... and {len(self.skipped) - len(shown)} more skipped "
+                         "(`quotebot index --json` lists them all)")
         return "\n".join(lines)
 
 
@@ -211,6 +222,7 @@ class _Previous:
     folder: Path
     manifest: st.Manifest
     hashes: dict[str, tuple[str, str]]  # path -> (doc_id, content_hash)
+    skipped: list[tuple[str, str]]  # (path, reason) of the files it lists as skipped
 
 
 def _previous(store: Path, compatible: Callable[[st.Manifest], str],
@@ -225,13 +237,8 @@ def _previous(store: Path, compatible: Callable[[st.Manifest], str],
         if reason:
             return None, reason
         st.verify_files(folder, manifest, full=True)
-        db = sqlite3.connect(f"file:{folder / st.META}?mode=ro", uri=True)
-        try:
-            hashes = {p: (d, h) for p, d, h in
-                      db.execute("SELECT path, doc_id, content_hash FROM documents")}
-        finally:
-            db.close()
-        return _Previous(folder, manifest, hashes), ""
+        hashes, skipped = meta.previous_state(folder / st.META)
+        return _Previous(folder, manifest, hashes, skipped), ""
     except (st.StoreError, sqlite3.DatabaseError) as exc:
         return None, f"previous index unusable ({exc}); building from scratch"
 
@@ -269,7 +276,7 @@ def build_index(config: Config, *, full: bool = False, wait: bool = False,
 def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
                   progress: bool) -> BuildReport:
     report = BuildReport(store=str(store), full=full)
-    use_threads(config.index.build_threads)
+    check_backend(config.backend)
     embedder = Embedder(config.model.name, batch_size=config.model.batch_size,
                         allow_download=config.model.allow_download)
     export, precision = _model_export(config, store, embedder, report)
@@ -278,6 +285,8 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
               "overlap_sentences": config.chunking.overlap_sentences, "window": window}
 
     def compatible(m: st.Manifest) -> str:
+        if m.backend != config.backend:
+            return f"store backend changed ({m.backend} -> {config.backend}): rebuilding"
         if m.model_fingerprint != embedder.fingerprint:
             return f"model changed ({m.model_name} -> {config.model.name}): re-embedding everything"
         if (m.max_tokens, m.overlap_sentences, m.window, m.chunker_version) != (
@@ -292,40 +301,33 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
     if why and _live(store) is not None:
         report.notes.append(why)
 
-    suffixes = {s.lower() for s in config.loading.extensions} & SUPPORTED_SUFFIXES
+    suffixes = indexed_suffixes(config.loading.extensions)
     files, report.skipped, report.ignored = scan_corpus(corpus, suffixes)
-    max_bytes = int(config.loading.max_file_mb * 1024 * 1024)
-    count_tokens = load_token_counter(embedder.resolved.location)
-
-    new_docs: list[tuple[Document, list[Chunk]]] = []
-    seen_paths: set[str] = set()
-    for rel, path in tqdm(files, desc="reading", unit="file", disable=not progress):
-        try:
-            data = read_file(path, max_bytes)
-            content_hash = hashlib.sha256(data).hexdigest()
-            old = previous.hashes.get(rel) if previous else None
-            if old and old[1] == content_hash:
-                report.unchanged += 1
-                seen_paths.add(rel)
-                continue
-            doc = load_document(rel, data, mtime=path.stat().st_mtime)
-            chunks = chunk_document(doc, count_tokens, **params)
-            if not chunks:
-                raise SkipFile("no indexable text (only boilerplate or repeated lines)")
-        except SkipFile as exc:
-            report.skipped.append((rel, str(exc)))
-            continue
-        except OSError as exc:
-            report.skipped.append((rel, f"cannot read: {exc.strerror or exc}"))
-            continue
-        seen_paths.add(rel)
-        (report.changed if old else report.added).append(rel)
-        new_docs.append((doc, chunks))
+    settings = ParseSettings(
+        tokenizer=embedder.resolved.location, **params,
+        timeout_s=config.loading.file_timeout_s, memory_mb=config.loading.file_memory_mb,
+        workers=worker_count(config.loading.workers),
+        load=LoadOptions.from_config(config.loading, store, progress=progress,
+                                     ocr_budget_s=OCR_BUDGET_SHARE * config.loading.file_timeout_s))
+    try:
+        memory = SkipMemory(store / SKIPS, parser_key(settings))
+    except sqlite3.OperationalError as exc:  # full, read-only: the write below says it better
+        raise BuildError(write_failure(store, exc, _live(store))) from exc
+    try:
+        if full:
+            memory.clear()
+        new_docs, seen_paths = _parse_changed(files, previous, settings, memory,
+                                              int(config.loading.max_file_mb * 1024 * 1024),
+                                              report, progress)
+    finally:
+        memory.close()
 
     gone = sorted(set(previous.hashes) - seen_paths) if previous else []
     report.removed = gone
-    if previous and not new_docs and not gone and not _index_outdated(config, previous):
-        # Nothing changed: keep the live generation (the skip list may still be new).
+    if (previous and not new_docs and not gone and not _index_outdated(config, previous)
+            and previous.skipped == report.skipped):
+        # Nothing changed: keep the live generation. (A new skip list makes a new
+        # generation, so that what the index lists as skipped, /stats included, is true.)
         report.generation = previous.manifest.generation
         report.documents, report.chunks = previous.manifest.n_documents, previous.manifest.n_chunks
         report.index_type = previous.manifest.index_type
@@ -341,6 +343,63 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
         st.discard_unpublished(store, live)  # give back the space the new generation took
         raise BuildError(write_failure(store, exc, live)) from exc
     return report
+
+
+def _parse_changed(files: list[tuple[str, Path]], previous: _Previous | None,
+                   settings: ParseSettings, memory: SkipMemory, max_bytes: int,
+                   report: BuildReport, progress: bool,
+                   ) -> tuple[list[tuple[Document, list[Chunk]]], set[str]]:
+    """Parse the new and changed files in the worker pool: (their documents and chunks,
+    in path order; the paths that stay indexed). Skips go to the report and the memory."""
+    seen_paths: set[str] = set()
+    hashes: dict[str, str] = {}
+    was_indexed: set[str] = set()
+
+    def jobs() -> Iterator[ParseJob]:
+        for rel, path in tqdm(files, desc="reading", unit="file", disable=not progress):
+            try:
+                data = read_file(path, max_bytes)
+                mtime = path.stat().st_mtime
+            except SkipFile as exc:
+                report.skipped.append((rel, str(exc)))
+                continue
+            except OSError as exc:
+                report.skipped.append((rel, f"cannot read: {exc.strerror or exc}"))
+                continue
+            content_hash = hashlib.sha256(data).hexdigest()
+            old = previous.hashes.get(rel) if previous else None
+            if old and old[1] == content_hash:
+                report.unchanged += 1
+                seen_paths.add(rel)
+                continue
+            remembered = memory.get(content_hash)
+            if remembered is not None:
+                report.skipped.append((rel, remembered))
+                report.skips_remembered += 1
+                continue
+            hashes[rel] = content_hash
+            if old:
+                was_indexed.add(rel)
+            yield ParseJob(rel, data, mtime)
+
+    parsed_docs: list[tuple[Document, list[Chunk]]] = []
+    with ParsePool(settings) as pool:
+        for parsed in pool.map(jobs()):
+            if parsed.document is None:  # a parser's message may quote the file: made valid
+                reason = valid_text(parsed.skipped or "could not be parsed")[:300]
+                report.skipped.append((parsed.rel, reason))
+                memory.put(hashes[parsed.rel], reason)
+                continue
+            seen_paths.add(parsed.rel)
+            report.notes += [f"{parsed.rel}: {note}" for note in parsed.document.notes]
+            (report.changed if parsed.rel in was_indexed else report.added).append(parsed.rel)
+            parsed_docs.append((parsed.document, parsed.chunks))
+        report.parse_workers_replaced = pool.replaced
+    parsed_docs.sort(key=lambda item: item[0].path)
+    report.added.sort()
+    report.changed.sort()
+    report.skipped.sort()
+    return parsed_docs, seen_paths
 
 
 @dataclass
@@ -377,9 +436,7 @@ def cache_key(fingerprint: str, precision: str) -> str:
 
 def _index_outdated(config: Config, previous: _Previous) -> bool:
     """Whether the index settings now call for another FAISS index than the live one."""
-    m = previous.manifest
-    return bool(retrain_reason(IndexPlan.parse(m.index_type), m.index_trained_size, m.n_chunks,
-                               config.index))
+    return config.backend == "faiss" and bool(outdated(config.index, previous.manifest))
 
 
 def _free_bytes(store: Path) -> int | None:
@@ -436,15 +493,18 @@ def _embed(embedder: Embedder, chunks: list[Chunk], store: Path, full: bool, pro
         report.chunks_embedded = len(todo)
         started = time.monotonic()
         if todo and runtime.export is not None:
-            from index.onnx_encoder import use_store_export
+            from index.runtime import store_encoder
 
-            why = use_store_export(embedder, store, precision=runtime.precision,
-                                   threads=runtime.threads)
+            encoder, why = store_encoder(embedder.fingerprint, store,
+                                         precision=runtime.precision, threads=runtime.threads)
             if why and runtime.precision != "fp32":
                 raise RuntimeError(f"{why}: cannot embed in {runtime.precision}; "
                                    "set model.index_precision = \"fp32\"")
             if why:
                 report.notes.append(f"{why}: embedding with sentence-transformers")
+            else:  # the model, now loaded with the export as its runtime
+                embedder = Embedder(embedder.resolved.name, batch_size=embedder.batch_size,
+                                    allow_download=embedder.allow_download, encoder=encoder)
         if todo:
             report.runtime = embedder.runtime
         bar = tqdm(total=len(todo), desc="embedding", unit="chunk", disable=not progress)
@@ -514,84 +574,30 @@ def _write_generation(config: Config, store: Path, embedder: Embedder, params: d
                       previous: _Previous | None, new_docs: list[tuple[Document, list[Chunk]]],
                       gone: list[str], vectors: dict[str, tuple[np.ndarray, np.ndarray]],
                       report: BuildReport, precision: str) -> None:
-    """Write the next generation beside the live one, then switch CURRENT to it."""
-    live = _live(store)
-    st.discard_unpublished(store, live)
-    number = (st.generation_number(live) if live else 0) + 1
-    folder = store / f"gen-{number:06d}.partial"
-    folder.mkdir()
-    if previous:
-        shutil.copyfile(previous.folder / st.META, folder / st.META)
-    db = st.open_meta(folder / st.META)
-    replaced = [previous.hashes[p][0] for p in report.changed + gone] if previous else []
-    removed_ids = st.delete_documents(db, replaced)
-    new_ids: list[int] = []
-    new_vectors: list[np.ndarray] = []
-    for doc, chunks in new_docs:
-        chunk_vectors = [vectors[c.text_hash][0] for c in chunks]
-        st.insert_document(db, doc, chunks, [vectors[c.text_hash][1] for c in chunks],
-                           st.document_vector(chunk_vectors))
-        new_ids += [c.chunk_id for c in chunks]
-        new_vectors += chunk_vectors
-    st.write_skipped(db, report.skipped)
-    db.commit()
-    n_docs = db.execute("SELECT count(*) FROM documents").fetchone()[0]
-    chunk_ids, tokens = chunk_tokens(db)
-    db.close()
-    n_chunks = len(chunk_ids)
-    build_lexical_tokens(folder, chunk_ids, tokens)
-
+    """Write the next generation with the configured store backend and make it live."""
+    first = next((vectors[c.text_hash][0] for _, cs in new_docs for c in cs), None)
     dimension = previous.manifest.dimension if previous else (
-        len(new_vectors[0]) if new_vectors else embedder.dimension)
-    index, plan, trained = _vector_index(
-        config, previous, n_chunks, dimension, np.asarray(removed_ids, dtype=np.int64),
-        np.asarray(new_ids, dtype=np.int64),
-        np.asarray(new_vectors, dtype=np.float32).reshape(-1, dimension), report)
-    if index.ntotal != n_chunks:
-        raise RuntimeError(f"internal error: {index.ntotal} vectors for {n_chunks} chunks")
-    st.write_vectors(index, folder / st.VECTORS)
-    st.Manifest(
-        generation=number, model_name=config.model.name, model_fingerprint=embedder.fingerprint,
-        dimension=dimension, chunker_version=CHUNKER_VERSION, n_documents=n_docs,
-        n_chunks=n_chunks, index_type=plan.name, index_trained_size=trained,
-        embedding_precision=precision,
-        created=datetime.now(UTC).isoformat(timespec="seconds"),
-        files=st.file_checksums(folder), **params,
-    ).write(folder)
-    report.index_type = plan.name
-    final = store / f"gen-{number:06d}"
-    os.replace(folder, final)
-    st.publish(store, final)
-    st.prune(store, config.index.keep_generations)
-    report.generation, report.documents, report.chunks = number, n_docs, n_chunks
-
-
-def _vector_index(config: Config, previous: _Previous | None, n_chunks: int, dimension: int,
-                  removed: np.ndarray, ids: np.ndarray, vectors: np.ndarray,
-                  report: BuildReport) -> tuple[Any, IndexPlan, int]:
-    """The generation's FAISS index, its plan and the corpus size it was trained on.
-
-    The live index takes the changes in place when its type still fits the corpus;
-    otherwise (first build, type change, IVF lists outgrown) a new index is trained
-    on every vector: the live index's (exact for float indexes, decoded for SQ8) and
-    the new ones.
-    """
-    if previous is not None:
-        old = st.read_vectors(previous.folder / st.VECTORS)
-        old_plan = IndexPlan.parse(previous.manifest.index_type)
-        trained = previous.manifest.index_trained_size
-        why = retrain_reason(old_plan, trained, n_chunks, config.index)
-        if not why:
-            if len(removed):
-                old.remove_ids(removed)
-            add_vectors(old, ids, vectors)
-            return old, old_plan, trained
-        report.notes.append(why)
-        kept_ids, kept = all_vectors(old)
-        keep = ~np.isin(kept_ids, removed)
-        ids = np.concatenate([kept_ids[keep], ids])
-        vectors = np.concatenate([kept[keep], vectors]) if len(vectors) else kept[keep]
-    plan = plan_index(n_chunks, config.index)
-    index = new_index(dimension, plan, training_sample(vectors, plan))
-    add_vectors(index, ids, vectors)
-    return index, plan, (n_chunks if plan.trained else 0)
+        len(first) if first is not None else embedder.dimension)
+    template = st.Manifest(
+        generation=0, model_name=config.model.name, model_fingerprint=embedder.fingerprint,
+        dimension=dimension, chunker_version=CHUNKER_VERSION, embedding_precision=precision,
+        **params)
+    writer = open_writer(config, template,
+                         Previous(previous.folder, previous.manifest) if previous else None,
+                         Tokenizer(chunk_lexical_tokens, TOKENS_VERSION))
+    try:
+        writer.remove_documents([previous.hashes[p][0] for p in report.changed + gone]
+                                if previous else [])
+        for doc, chunks in new_docs:
+            writer.add_document(doc, chunks, [vectors[c.text_hash][0] for c in chunks],
+                                [vectors[c.text_hash][1] for c in chunks])
+        writer.set_skipped(report.skipped)
+        published = writer.publish()
+    except BaseException:
+        writer.abort()
+        raise
+    writer.prune(config.index.keep_generations)
+    report.notes += published.notes
+    report.index_type = published.index_type
+    report.generation, report.documents, report.chunks = (
+        published.generation, published.documents, published.chunks)

@@ -104,17 +104,15 @@ class Embedder:
     """Loads the sentence-transformers model once and embeds chunks and queries with it."""
 
     def __init__(self, name: str = DEFAULT_MODEL, *, batch_size: int = 16,
-                 allow_download: bool = False) -> None:
+                 allow_download: bool = False, encoder: Any = None) -> None:
         self.resolved = resolve_model(name)
         self.batch_size = batch_size
         self.allow_download = allow_download
         self.fingerprint = model_fingerprint(self.resolved.location)
         self._model: Any = None
-        self.onnx: Any = None  # an index.onnx_encoder.OnnxEncoder, once `use_onnx` is called
-
-    def use_onnx(self, encoder: Any) -> None:
-        """Run the model with this ONNX encoder from now on (same vectors, no torch)."""
-        self.onnx = encoder
+        # An index.onnx_encoder.OnnxEncoder (same vectors, no torch), chosen at load
+        # (index.runtime.load_embedder); None: sentence-transformers.
+        self.onnx: Any = encoder
 
     @property
     def runtime(self) -> str:

@@ -8,46 +8,15 @@ token embeddings give the per-sentence vectors (`index.embedding.pool_spans`).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator, Sequence
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from index.embedding import Embedder, pool_spans
-from index.onnx_export import OnnxExport, check_export
+from index.embedding import pool_spans
 
-log = logging.getLogger(__name__)
-
-
-def use_store_export(embedder: Embedder, store: Path, *, precision: str = "fp32",
-                     threads: int = 0) -> str:
-    """Make `embedder` run the store's ONNX export of its model; returns why not ('' if done).
-
-    A missing, incomplete, damaged or unloadable export leaves the embedder on
-    sentence-transformers: slower to start, same vectors (the next build makes it again).
-    """
-    export, why = check_export(store, embedder.fingerprint)
-    if export is None:
-        if "damaged" in why:
-            log.warning("%s; using sentence-transformers: run `quotebot index` to export "
-                        "the model again", why)
-        return why
-    if not export.model_path(precision).is_file():
-        return f"no {precision} ONNX model in the store"
-    damage = export.damage(precision)
-    if damage:
-        log.warning("%s; using sentence-transformers: run `quotebot index` to export the "
-                    "model again", damage)
-        return damage
-    try:
-        embedder.use_onnx(OnnxEncoder(export, precision=precision, threads=threads))
-    except Exception as exc:  # noqa: BLE001 - a damaged export means the slower path
-        log.warning("ONNX model in %s is unusable (%s); using sentence-transformers",
-                    export.folder, exc)
-        return f"ONNX model unusable ({exc})"
-    return ""
+if TYPE_CHECKING:  # only a type here: index.onnx_export itself runs this encoder
+    from index.onnx_export import OnnxExport
 
 
 class OnnxEncoder:

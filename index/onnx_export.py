@@ -34,7 +34,8 @@ from typing import Any
 import numpy as np
 
 from index.embedding import Embedder
-from index.store import (
+from index.onnx_encoder import OnnxEncoder
+from store.generations import (
     FileIdentity,
     file_checksum,
     file_damage,
@@ -250,8 +251,6 @@ def _token_embeddings(transformer: object, inputs: tuple[str, ...]) -> object:
 
 def _check(export: OnnxExport, embedder: Embedder) -> None:
     """Refuse an export whose vectors differ from sentence-transformers' (ValueError)."""
-    from index.onnx_encoder import OnnxEncoder
-
     reference = embedder.encode_queries(_CHECK_TEXTS)
     got = OnnxEncoder(export, threads=1).encode(_CHECK_TEXTS)
     worst = float(np.min(np.sum(reference * got, axis=1)))

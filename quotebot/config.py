@@ -21,12 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from quotebot.errors import ConfigError as ConfigError  # raised here, defined at the bottom
+
 ENV_PREFIX = "QUOTEBOT_"
 DEFAULT_CONFIG_NAME = "config.toml"
-
-
-class ConfigError(ValueError):
-    """A config file, variable or flag that cannot be used; the message says which."""
 
 
 @dataclass
@@ -49,9 +47,14 @@ class ChunkingConfig:
 @dataclass
 class LoadingConfig:
     max_file_mb: float = 50.0
-    extensions: list[str] = field(
-        default_factory=lambda: [".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"]
-    )
+    file_timeout_s: float = 60.0  # a file's parse (load + chunk) is stopped after this
+    file_memory_mb: int = 1024  # memory a file's parse may use (its worker's address space)
+    workers: int = 0  # parsing worker processes; 0: one per core, at most 4
+    # File types to index; empty: every type quotebot reads (index.loaders.SUPPORTED_SUFFIXES).
+    extensions: list[str] = field(default_factory=list)
+    ocr: str = "auto"  # "auto": read PDF pages without a text layer with Tesseract; "off"
+    ocr_language: str = "eng"  # Tesseract language(s), e.g. "eng+deu"
+    max_pdf_pages: int = 2000  # a PDF with more pages is skipped with a reason
 
 
 @dataclass
@@ -84,6 +87,8 @@ class TelegramConfig:
     allowed_users: list[int] = field(default_factory=list)
     allowed_chats: list[int] = field(default_factory=list)
     admins: list[int] = field(default_factory=list)
+    public: bool = False
+    build_at_start: bool = True
     rate_per_minute: float = 10.0
     rate_burst: int = 5
     max_question_chars: int = 1000
@@ -92,18 +97,41 @@ class TelegramConfig:
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     webhook_secret: str = ""
+    conversation_ttl_s: float = 900.0
+    conversation_turns: int = 3
+    max_conversations: int = 5000
+    send_per_second: float = 25.0
+    group_per_minute: float = 20.0
+    chat_per_second: float = 1.0
+    # chat id -> folders (or document paths) of the corpus its questions are limited to.
+    scopes: dict[int, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class QdrantConfig:
+    url: str = ""  # empty: embedded local mode in <store>/qdrant (tests, small corpora)
+    collection: str = "quotebot"
+    prefer_grpc: bool = False
+    shards: int = 1
+    replicas: int = 1
+    on_disk: bool = False
+    quantization: str = "none"  # "none" | "int8"
+    upload_parallel: int = 1  # processes uploading points to a server
+    timeout: float = 60.0
 
 
 @dataclass
 class Config:
     corpus: Path = Path("seeds")
     store: Path = Path(".quotebot/store")
+    backend: str = "faiss"  # "faiss" | "qdrant": where the search side lives (store/)
     model: ModelConfig = field(default_factory=ModelConfig)
     chunking: ChunkingConfig = field(default_factory=ChunkingConfig)
     loading: LoadingConfig = field(default_factory=LoadingConfig)
     index: IndexConfig = field(default_factory=IndexConfig)
     retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
     telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    qdrant: QdrantConfig = field(default_factory=QdrantConfig)
     source: Path | None = None
 
     def override(self, key: str, value: Any) -> None:
@@ -135,6 +163,15 @@ def _coerce(value: Any, kind: Any, key: str) -> Any:
             return None
         return _coerce(value, options[0], key)
     try:
+        if origin is dict:
+            key_type, item = typing.get_args(kind)
+            if isinstance(value, str):  # "chat=folder;folder,chat2=folder"
+                pairs = [p.partition("=") for p in value.split(",") if p.strip()]
+                value = {k.strip(): [v for v in rest.split(";") if v.strip()]
+                         for k, _, rest in pairs}
+            if not isinstance(value, dict):
+                raise TypeError(value)
+            return {_coerce(k, key_type, key): _coerce(v, item, key) for k, v in value.items()}
         if origin is list:
             (item,) = typing.get_args(kind)
             if isinstance(value, str):
@@ -169,6 +206,8 @@ def _apply_table(config: Config, table: dict[str, Any], base: Path, where: str) 
         elif key in ("corpus", "store"):
             path = Path(value).expanduser()
             config.override(key, path if path.is_absolute() else base / path)
+        elif key == "backend":
+            config.override(key, value)
         else:
             raise ConfigError(f"{where}: unknown key {key!r}")
 
@@ -178,7 +217,7 @@ def _apply_environment(config: Config, environ: typing.Mapping[str, str]) -> Non
         if not name.startswith(ENV_PREFIX):
             continue
         rest = name[len(ENV_PREFIX):].lower()
-        if rest in ("corpus", "store"):
+        if rest in ("corpus", "store", "backend"):
             config.override(rest, value)
             continue
         section = next((s for s in _SECTIONS if rest.startswith(s + "_")), None)

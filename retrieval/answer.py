@@ -22,16 +22,19 @@ class Citation:
     page: int | None = None
     heading_path: list[str] = field(default_factory=list)
 
-    def label(self) -> str:
-        """A short human citation: 'Title (path), page 3, lines 10-12'."""
-        where = [f"{self.title} ({self.path})" if self.title else self.path]
-        if self.page is not None:
-            where.append(f"page {self.page}")
+    def location(self) -> list[str]:
+        """Where in the document: ['page 3', 'lines 10-12'] (every renderer words it so)."""
+        where = [] if self.page is None else [f"page {self.page}"]
         if self.line_start == self.line_end:
             where.append(f"line {self.line_start}")
         else:
             where.append(f"lines {self.line_start}-{self.line_end}")
-        return ", ".join(where)
+        return where
+
+    def label(self) -> str:
+        """A short human citation: 'Title (path), page 3, lines 10-12'."""
+        return ", ".join([f"{self.title} ({self.path})" if self.title else self.path,
+                          *self.location()])
 
 
 @dataclass
@@ -68,6 +71,9 @@ class Answer:
     # 0-1, the best hit's calibrated confidence (retrieval/confidence.py); below
     # `retrieval.min_confidence` the answer is not found (hits may still be given)
     confidence: float = 0.0
+    # A follow-up question written out from its conversation ("What is Chubby intended
+    # for?" for "What is it intended for?"); None when the question was read as asked.
+    interpreted_as: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -75,5 +81,6 @@ class Answer:
             "found": self.found,
             "reason": self.reason,
             "confidence": self.confidence,
+            "interpreted_as": self.interpreted_as,
             "hits": [hit.to_dict() for hit in self.hits],
         }

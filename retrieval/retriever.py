@@ -11,30 +11,40 @@
 
 from __future__ import annotations
 
-import json
 import re
+import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+from store.factory import open_reader
+from store.protocol import Reader, StoredChunk
 
-from index.documents import Document
-from index.embedding import Embedder
-from index.lexical import K1, LexicalIndex, tokenize
-from index.store import StoredChunk, StoreReader, current_generation
-from index.vectors import use_threads
+from index.lexical import K1, tokenize
+from index.runtime import load_embedder
 from quotebot.config import Config, ConfigError, RetrievalConfig
+from quotebot.documents import Document
 from retrieval.answer import Answer, Citation, Hit
 from retrieval.confidence import load_model, signals
-from retrieval.excerpts import best_excerpts, question_weights, score_sentences
+from retrieval.conversation import Turn, prefer_documents, resolve
+from retrieval.excerpts import best_excerpts, question_weights, quotable, score_sentences
 from retrieval.keyterms import key_terms
 from retrieval.search import MODES, Candidate, search
 
 MAX_QUESTION_CHARS = 2000  # the model reads ~256 word pieces; more text only slows search
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+DOC_CACHE_BYTES = 64 * 2**20  # the documents kept for quoting (an LRU), by their text's memory
+
+
+def _doc_bytes(doc: Document) -> int:
+    """Memory a cached document holds: its text and its line/page maps, roughly."""
+    return (sys.getsizeof(doc.text) + 64 * len(doc.line_anchors)
+            + 32 * len(doc.page_starts or ()))
 
 
 @dataclass
@@ -49,6 +59,9 @@ class Settings:
     # Below this score of the best quotable sentence (cosine + lexical_weight x share of
     # the question's words it holds), nothing answers: calibrated on SQuAD (BENCHMARKS.md).
     min_confidence: float = RetrievalConfig.min_confidence
+    # Added to the fused score of a follow-up's passages from the documents the last
+    # answer quoted (scores span 0-1): a soft preference, not a filter (BENCHMARKS.md).
+    followup_bias: float = 0.1
     excerpt_margin: float = 0.05  # a second quote from one passage must score this close
     # A neighbour of the quoted sentence that scores this close to it is quoted with it
     # (the answer is often in the sentence after the one that names the subject).
@@ -109,10 +122,15 @@ class Retriever:
                               f"not {config.retrieval.mode!r}")
         self.settings = settings or replace(Settings(), mode=config.retrieval.mode,
                                             min_confidence=config.retrieval.min_confidence)
-        self.embedder = Embedder(config.model.name, batch_size=config.model.batch_size,
-                                 allow_download=config.model.allow_download)
+        # Questions are encoded with onnxruntime when the store has the model's export (no
+        # torch import: seconds and hundreds of MB), else with sentence-transformers.
+        self.embedder, _ = load_embedder(
+            config.model.name, store=config.store, runtime=config.model.runtime,
+            threads=config.model.query_threads, batch_size=config.model.batch_size,
+            allow_download=config.model.allow_download)
         self._lock = threading.Lock()
         self._docs: OrderedDict[str, Document] = OrderedDict()
+        self._docs_bytes = 0
         self._load()
 
     @classmethod
@@ -121,28 +139,20 @@ class Retriever:
         return cls(config, settings)
 
     def _load(self) -> None:
-        reader = StoreReader(self.config.store, options=self.config.index)
+        reader = open_reader(self.config)
         try:
             reader.check_model(self.config.model.name, self.embedder.fingerprint)
-            if self.config.model.runtime == "onnx" and self.embedder.onnx is None:
-                # Questions are encoded with onnxruntime when the store has the model's
-                # export: no torch import (seconds, hundreds of MB); else sentence-transformers.
-                from index.onnx_encoder import use_store_export
-
-                use_store_export(self.embedder, self.config.store,
-                                 threads=self.config.model.query_threads)
-            lexical = LexicalIndex(reader.folder, mmap=self.config.index.mmap)
         except BaseException:
             reader.close()
             raise
         with self._lock:
-            self.reader, self.lexical = reader, lexical
+            self.reader: Reader = reader
             self._docs.clear()
+            self._docs_bytes = 0
 
     def refresh(self) -> bool:
         """Switch to a newer generation if a build published one; True when it did."""
-        live = current_generation(self.config.store)
-        if live is None or live == self.reader.folder:
+        if self.reader.is_live():
             return False
         old = self.reader
         self._load()
@@ -152,22 +162,29 @@ class Retriever:
     def counts(self) -> dict[str, int]:
         return self.reader.counts()
 
+    def titles(self, limit: int = 3) -> list[str]:
+        """A few document titles (file names for untitled ones), to say what the corpus holds."""
+        rows = self.reader.db.execute(
+            "SELECT title, path FROM documents ORDER BY path LIMIT ?", (limit,)).fetchall()
+        return [title or path for title, path in rows]
+
     def encode(self, question: str) -> np.ndarray:
         return self.embedder.encode_queries([question])[0]
 
-    def candidates(self, question: str, *, mode: str | None = None,
-                   depth: int | None = None) -> tuple[np.ndarray, list[Candidate]]:
-        """The question's vector and its ranked chunk candidates (for `ask` and evaluation)."""
+    def candidates(self, question: str, *, mode: str | None = None, depth: int | None = None,
+                   within: Sequence[str] | None = None) -> tuple[np.ndarray, list[Candidate]]:
+        """The question's vector and its ranked chunk candidates (for `ask` and evaluation).
+
+        `within`: only chunks of documents under these folders or paths (scoped questions).
+        """
         mode = mode or self.settings.mode
         reader = self.reader
-        use_threads(self.config.index.search_threads)  # per calling thread (OpenMP)
         vector = (self.encode(question) if mode != "bm25"
-                  else np.zeros(reader.manifest.dimension, np.float32))
-        return vector, search(reader.index, self.lexical, vector, question, mode=mode,
+                  else np.zeros(reader.dimension, np.float32))
+        return vector, search(reader, vector, tokenize(question), mode=mode,
                               depth=depth or self.settings.depth,
                               dense_weight=self.settings.dense_weight,
-                              doc_weight=self.settings.doc_weight,
-                              document_vectors=reader.document_vectors,
+                              doc_weight=self.settings.doc_weight, within=within,
                               keys=key_terms(question), key_weight=self.settings.key_weight)
 
     def ranked_documents(self, question: str, *, mode: str | None = None,
@@ -188,28 +205,48 @@ class Retriever:
         return list(ranked)[:depth]
 
     def ask(self, question: str, k: int | None = None, *, mode: str | None = None,
-            abstain: bool = True, exclude: Callable[[str], bool] | None = None) -> Answer:
+            abstain: bool = True, exclude: Callable[[str], bool] | None = None,
+            history: Iterable[Turn] | None = None,
+            prefer: Sequence[str] = (), within: Sequence[str] | None = None) -> Answer:
         """The best passages for `question`, each with a verbatim quote and its citation.
 
         `found` is False when the best quotable sentence is not close enough to the
         question (`Settings.min_confidence`). With `abstain=False` the best passages are
         returned anyway (evaluation of ranking alone); `exclude` drops documents whose
         path it accepts, as if they were not indexed (evaluation of abstention).
+        `history` (a `retrieval.conversation.Conversation`, or its turns) reads a
+        follow-up ("What is it intended for?") in the light of the last turn; the answer's
+        `interpreted_as` then says how. `prefer` ranks these documents' passages higher.
+        `within` answers only from documents under these folders or paths (relative to
+        the corpus, e.g. ["reports/2024"]): nothing outside them is ever quoted.
         """
+        if history is not None:
+            rewrite = resolve(clean_question(valid_text(question)), history, self.reader.idf)
+            if rewrite.followup:
+                answer = self.ask(rewrite.text, k, mode=mode, abstain=abstain,
+                                  exclude=exclude, prefer=rewrite.prefer)
+                answer.question, answer.interpreted_as = valid_text(question), rewrite.text
+                return answer
         k = k or self.config.retrieval.k
         question = valid_text(question)  # the Answer repeats it: printable as UTF-8
         text = clean_question(question)
         if not any(ch.isalnum() for ch in text):
             return Answer(question, False, reason="The question has no words to search for.")
-        reader, lexical = self.reader, self.lexical
-        vector, candidates = self.candidates(text, mode=mode)
+        reader = self.reader
+        within = normalise_scope(within)
+        if within == []:
+            return Answer(question, False, reason="No folder to search in.")
+        vector, candidates = self.candidates(text, mode=mode, within=within)
+        if prefer:
+            candidates = prefer_documents(candidates, reader.chunk_paths(
+                [c.chunk_id for c in candidates]), prefer, self.settings.followup_bias)
         if exclude is not None:
             paths = reader.chunk_paths([c.chunk_id for c in candidates])
             candidates = [c for c in candidates if not exclude(paths[c.chunk_id])]
         if not candidates:
             return Answer(question, False, reason="The index is empty.")
         passages = self._passages(reader, candidates[: 3 * k + 2], candidates)
-        hits = self._hits(reader, lexical, text, vector, passages, k)
+        hits = self._hits(reader, text, vector, passages, k)
         if not hits:
             return Answer(question, False, reason="No passage has a sentence to quote.")
         confidence = hits[0].confidence  # the first quote: the one a reader sees
@@ -219,7 +256,7 @@ class Retriever:
                           reason="No passage is close enough to the question.")
         return Answer(question, True, hits, confidence=confidence)
 
-    def _passages(self, reader: StoreReader, candidates: list[Candidate],
+    def _passages(self, reader: Reader, candidates: list[Candidate],
                   pool: list[Candidate]) -> list[Passage]:
         """Group candidate chunks by document and merge the ones that overlap; each
         passage notes how both rankings of `pool` (all candidates) place its first chunk."""
@@ -245,28 +282,27 @@ class Retriever:
                                         cand.lexical))
         return passages
 
-    def _document(self, reader: StoreReader, doc_id: str) -> Document:
+    def _document(self, reader: Reader, doc_id: str) -> Document:
         """A stored document's text and line/page maps (a small LRU keeps hot ones)."""
         with self._lock:
             if doc_id in self._docs:
                 self._docs.move_to_end(doc_id)
                 return self._docs[doc_id]
-        row = reader.db.execute(
-            "SELECT path, title, format, text, line_anchors, page_starts FROM documents "
-            "WHERE doc_id=?", (doc_id,)).fetchone()
-        doc = Document(doc_id=doc_id, path=row[0], title=row[1], format=row[2], text=row[3],
-                       blocks=[], line_anchors=[tuple(a) for a in json.loads(row[4])],
-                       page_starts=None if row[5] is None else json.loads(row[5]))
+        doc = reader.document(doc_id)
         with self._lock:
-            self._docs[doc_id] = doc
-            while len(self._docs) > 64:
-                self._docs.popitem(last=False)
+            if doc_id not in self._docs:
+                self._docs[doc_id] = doc
+                self._docs_bytes += _doc_bytes(doc)
+            # Bounded by memory, not by count: 64 documents of 50 MB would be gigabytes.
+            while len(self._docs) > 1 and self._docs_bytes > DOC_CACHE_BYTES:
+                _, old = self._docs.popitem(last=False)
+                self._docs_bytes -= _doc_bytes(old)
         return doc
 
-    def _hits(self, reader: StoreReader, lexical: LexicalIndex, question: str,
+    def _hits(self, reader: Reader, question: str,
               vector: np.ndarray, passages: list[Passage], k: int) -> list[Hit]:
         content = tokenize(question)
-        weights = question_weights(question, lexical.idf(content))
+        weights = question_weights(question, reader.idf(content))
         model = load_model()
         keys = key_terms(question)
         # Quote choice weighs exact numbers only: a name is usually the subject, said in
@@ -298,9 +334,12 @@ class Retriever:
             passage_overlap = sum(w for t, w in weights.items() if t in held) / total
             margin = passage.score - max((p.score for p in passages if p is not passage),
                                          default=0.0)
+            strict = doc.format == "pdf"  # PDF layouts scatter figure and table labels
             for excerpt in best_excerpts(doc.text, scores, limit=limit,
                                          margin=self.settings.excerpt_margin,
                                          join_margin=self.settings.join_margin,
+                                         can_quote=lambda s, strict=strict: quotable(
+                                             s, strict=strict),
                                          question=question,
                                          rules=self.settings.quote_rules):
                 if len(hits) >= k:
@@ -336,6 +375,26 @@ class Retriever:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def normalise_scope(within: Sequence[str] | None) -> list[str] | None:
+    """Scope folders as the store names paths: "/"-separated, no leading "./" or slashes.
+
+    None is no scope (the whole corpus); an empty list (or only blank names) is a scope
+    that holds nothing. A name that climbs out ("..") is refused (ValueError).
+    """
+    if within is None:
+        return None
+    if isinstance(within, str):
+        within = [within]
+    out = []
+    for name in within:
+        parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
+        if ".." in parts:
+            raise ValueError(f"scope {name!r} climbs out of the corpus")
+        if parts:
+            out.append("/".join(parts))
+    return out
 
 
 def _sentences(passage: Passage) -> tuple[list[tuple[int, int]], np.ndarray]:

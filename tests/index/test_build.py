@@ -241,12 +241,12 @@ def rebuilt(session_dirs: tuple[Path, Path], tmp_path_factory: pytest.TempPathFa
 # a path of this name).
 KILL_POINTS = {
     "embedding": ("index.cache:EmbeddingCache.put_many", "after", ""),  # first vectors cached
-    "lexical": ("index.build:build_lexical_tokens", "before", ""),  # new metadata written
-    "vectors": ("index.store:write_vectors", "before", ""),
-    "manifest": ("index.store:Manifest.write", "before", ""),
-    "publish": ("index.store:publish", "before", ""),  # renamed gen-N, CURRENT is the old one
-    "switch": ("index.store:write_atomic", "before", "CURRENT"),  # all flushed, not switched
-    "prune": ("index.store:prune", "before", ""),  # CURRENT switched, old ones not pruned
+    "lexical": ("store.faiss:build_lexical_tokens", "before", ""),  # new metadata written
+    "vectors": ("store.faiss:write_vectors", "before", ""),
+    "manifest": ("store.generations:Manifest.write", "before", ""),
+    "publish": ("store.generations:publish", "before", ""),  # renamed gen-N, CURRENT is the old one
+    "switch": ("store.generations:write_atomic", "before", "CURRENT"),  # all flushed, not switched
+    "prune": ("store.generations:prune", "before", ""),  # CURRENT switched, old ones not pruned
 }
 KILLER = """
 import importlib, os, pathlib, signal, sys
@@ -455,3 +455,12 @@ def test_read_only_store_is_a_clear_error_and_still_answers(fresh_copy, rebuilt,
             path.chmod(path.stat().st_mode | 0o200)
     assert run_index(config).returncode == 0
     assert stored_chunks(config.store) == clean_chunks
+
+
+def test_build_summary_lists_skipped_files_up_to_a_limit() -> None:
+    from index.build import BuildReport
+
+    report = BuildReport(store="s", skipped=[(f"bad-{i}.txt", "empty file") for i in range(30)])
+    lines = report.summary(max_skipped=20).splitlines()
+    assert sum(line.startswith("  skipped bad-") for line in lines) == 20
+    assert lines[-1] == "  ... and 10 more skipped (`quotebot index --json` lists them all)"

@@ -41,7 +41,7 @@ def test_search_matches_bm25s_scores_and_order(session_config: Config) -> None:
     index = LexicalIndex(current_generation(session_config.store))
     for question in QUESTIONS:
         for n in (1, 3, 50):
-            ids, scores = index.search(question, n)
+            ids, scores = index.search(tokenize(question), n)
             assert (ids.tolist(), scores.tolist()) == reference(index, question, n)
 
 
@@ -53,7 +53,7 @@ def test_scores_for_matches_bm25s_for_any_ids(session_config: Config) -> None:
         ids = index.bm25.get_tokens_ids(tokenize(question))
         full = (index.bm25.get_scores_from_ids(ids) if ids
                 else np.zeros(len(index.ids), np.float32))
-        got = index.scores_for(question, chunk_ids)
+        got = index.scores_for(tokenize(question), chunk_ids)
         assert got[:-2].tolist() == full[::-1].tolist() and got[-2:].tolist() == [0, 0]
 
 
@@ -63,9 +63,9 @@ def test_ties_rank_by_chunk_id_across_the_cut(tmp_path) -> None:
     order = np.argsort(ids)
     build_lexical(tmp_path, [ids[i] for i in order], [texts[i] for i in order])
     index = LexicalIndex(tmp_path)
-    found, scores = index.search("kettle", 3)
+    found, scores = index.search(["kettl"], 3)
     assert found.tolist() == [10, 20, 30] and len(set(scores.tolist())) == 1
-    assert index.search("copper", 2)[0].tolist()[0] == 60
+    assert index.search(["copper"], 2)[0].tolist()[0] == 60
 
 
 def stored_tokens(config: Config) -> dict[int, tuple[list[str], list[str]]]:
@@ -115,7 +115,7 @@ def test_top_n_from_a_sampled_floor_is_exact_on_a_larger_index(tmp_path) -> None
     index = LexicalIndex(tmp_path)
     for question in ["w0 w1", "w7", "w250 w3 w0", "w299", "w0"]:
         for n in (1, 10, 50, 100):
-            got_ids, got_scores = index.search(question, n)
+            got_ids, got_scores = index.search(tokenize(question), n)
             assert (got_ids.tolist(), got_scores.tolist()) == reference(index, question, n)
 
 
@@ -141,3 +141,9 @@ def test_numpy_bm25_index_is_bm25s_own(tmp_path) -> None:
         assert postings(ours, vocab[word]) == postings(reference.scores,
                                                        reference.vocab_dict[word])
     assert ours["data"].dtype == reference.scores["data"].dtype
+
+
+def test_tokenize_splits_at_underscores_so_emphasis_marks_never_reach_a_token() -> None:
+    assert tokenize("_Boxes_") == ["box"]
+    assert tokenize("_atomically reference-counted_") == ["atom", "refer", "count"]
+    assert tokenize("max_connections=10") == ["max", "connect", "10"]

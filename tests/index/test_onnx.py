@@ -13,8 +13,9 @@ import pytest
 
 from index.build import build_index
 from index.embedding import Embedder
-from index.onnx_encoder import OnnxEncoder, use_store_export
+from index.onnx_encoder import OnnxEncoder
 from index.onnx_export import EXPORT_JSON, MODELS, find_export
+from index.runtime import load_embedder
 from index.store import StoreReader
 from quotebot.config import Config
 from retrieval import Retriever
@@ -63,8 +64,9 @@ def test_onnx_sentence_vectors_agree_with_torch(session_config: Config,
     reader.close()
     texts = [t for t, _, _ in rows]
     spans = [[(s - start, e - start) for s, e in json.loads(sents)] for _, start, sents in rows]
-    onnx = Embedder()
-    assert not use_store_export(onnx, session_config.store, threads=1)
+    onnx, why = load_embedder(Embedder().resolved.location, store=session_config.store,
+                              threads=1)
+    assert not why and onnx.runtime == "onnx-fp32"
     for (tv, ts), (ov, os_) in zip(torch_embedder.embed_chunks(texts, spans),
                                    onnx.embed_chunks(texts, spans), strict=True):
         assert float(tv @ ov) > 1 - 1e-4

@@ -1,0 +1,1 @@
+"""Helpers shared by tests and benchmarks (imported explicitly, never through conftest)."""
