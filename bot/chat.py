@@ -76,10 +76,12 @@ def run_chat(config: Config, input: TextIO | None = None,  # noqa: A002 - the br
                 print(render_page(answer, page, PLAIN), file=output)
         elif command.startswith(("context", "/context")):
             number = command.split()[-1]
-            if answer is None or not answer.found:
+            shown = (0 if answer is None else len(answer.hits) if answer.found
+                     else min(1, len(answer.hits)) if config.retrieval.show_closest else 0)
+            if not shown:
                 print("Ask a question first.", file=output)
-            elif not number.isdigit() or not 1 <= int(number) <= len(answer.hits):
-                print(f"Say which quote: context 1 to context {len(answer.hits)}.", file=output)
+            elif not number.isdigit() or not 1 <= int(number) <= shown:
+                print(f"Say which quote: context 1 to context {shown}.", file=output)
             else:
                 print(render_context(answer.hits[int(number) - 1], PLAIN), file=output)
         else:
@@ -89,7 +91,8 @@ def run_chat(config: Config, input: TextIO | None = None,  # noqa: A002 - the br
                       if history else retriever.ask(question, k=HITS_PER_QUESTION))
             conversations.record(CONVERSATION, answer)
             page = 0
-            print(render_page(answer, 0, PLAIN), file=output)
+            print(render_page(answer, 0, PLAIN, closest=config.retrieval.show_closest),
+                  file=output)
             if answer.found and len(paginate(answer)) > 1:
                 print("('more' for further quotes, 'context N' for a quote's passage)",
                       file=output)

@@ -407,8 +407,10 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE,
     services.stats.record(time.monotonic() - started, answer.found)
     logger.info("question in chat %s answered in %.2f s (found=%s)", chat.id,
                 time.monotonic() - started, answer.found)
-    if not answer.found:
-        await send_html(context, chat.id, render_page(answer), reply_to=quote, thread_id=thread)
+    if not answer.found:  # the closest quote, marked "not sure" (retrieval.show_closest)
+        await send_html(context, chat.id, render_page(
+            answer, closest=services.config.retrieval.show_closest), reply_to=quote,
+            thread_id=thread)
         return
     key = services.answers.add(Conversation(answer, chat.id))
     await send_html(context, chat.id, render_page(answer, 0), reply_to=quote,

@@ -26,6 +26,7 @@ MAX_HEADING = 80
 MAX_HEADINGS = 3
 
 NO_ANSWER = ("I could not find anything in the documents that answers this.")
+NOT_SURE = "Not sure this answers it — the closest passage is:"
 REPHRASE = ("Try rephrasing it with other words, or ask about something the documents "
             "cover (/help).")
 
@@ -114,6 +115,11 @@ def render_no_answer(answer: Answer, m: Markup = HTML) -> str:
     return (reading + "\n" if reading else "") + " ".join(parts)
 
 
+def render_closest(answer: Answer, m: Markup = HTML) -> str:
+    """Low confidence: say so, and still show the closest quote, marked as such."""
+    return "\n".join([m.italic(NOT_SURE), render_hit(answer.hits[0], m)])
+
+
 def paginate(answer: Answer, per_page: int = PER_PAGE,
              limit: int = MESSAGE_LIMIT - 200) -> list[list[int]]:
     """Hit indexes per page: at most `per_page` each, and each page fits `limit` (HTML)."""
@@ -133,9 +139,15 @@ def paginate(answer: Answer, per_page: int = PER_PAGE,
 
 
 def render_page(answer: Answer, page: int = 0, m: Markup = HTML,
-                per_page: int = PER_PAGE) -> str:
-    """The quotes of one page (page 0 = the best answer), with a page header after the first."""
+                per_page: int = PER_PAGE, *, closest: bool = True) -> str:
+    """The quotes of one page (page 0 = the best answer), with a page header after the first.
+
+    An answer that was not found shows its closest quote, marked, when `closest` is true
+    (config `retrieval.show_closest`) and there is one; otherwise a plain "nothing answers".
+    """
     if not answer.found or not answer.hits:
+        if closest and answer.hits:
+            return render_closest(answer, m)
         return render_no_answer(answer, m)
     pages = paginate(answer, per_page)
     page = max(0, min(page, len(pages) - 1))

@@ -74,20 +74,30 @@ def cmd_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_answer(answer: Answer, pictures: dict[int, str] | None = None) -> str:
+NOT_SURE = "Not sure this answers it \u2014 the closest passage is:"
+
+
+def format_answer(answer: Answer, pictures: dict[int, str] | None = None,
+                  closest: bool = True) -> str:
     """An answer as a person reads it in a terminal: quotes, citations, scores (and the
-    page picture written for a hit, when there is one)."""
+    page picture written for a hit, when there is one).
+
+    Not found: the closest quote, marked "not sure" (when `closest` and there is one), else
+    a plain "nothing answers"."""
     reading = (f"(reading this as: {answer.interpreted_as})\n"
                if answer.interpreted_as else "")
-    if not answer.found:
+    if not answer.found and not (closest and answer.hits):
         reason = f" ({answer.reason.rstrip('.').lower()})" if answer.reason else ""
         return (f"{reading}Nothing in the corpus answers this{reason}. "
                 "Try rephrasing with the words a document would use.")
     lines = [reading.rstrip()] if reading else []
-    for hit in answer.hits:
+    if not answer.found:
+        lines.append(NOT_SURE)
+    for hit in answer.hits if answer.found else answer.hits[:1]:
         quote = " ".join(hit.excerpt.split())
         lines.append(f"{hit.rank}. \u201c{quote}\u201d")
-        lines.append(f"   \u2014 {hit.citation.label()}  [score {hit.score:.3f}]")
+        lines.append(f"   \u2014 {hit.citation.label()}  [score {hit.score:.3f}, "
+                     f"confidence {hit.confidence:.2f}]")
         lines += [f"   also in: {c.label()}" for c in hit.also_in]
         if pictures and hit.rank in pictures:
             lines.append(f"   picture: {pictures[hit.rank]}")
@@ -144,7 +154,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         else:
             if args.question == "-":
                 print(f"? {question}")
-            print(format_answer(answer, pictures),
+            print(format_answer(answer, pictures, config.retrieval.show_closest),
                   end="\n\n" if args.question == "-" else "\n", flush=True)
     return 0
 
@@ -187,11 +197,15 @@ def cmd_bot(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from quotebot.evalstore import prepare
     from retrieval import Retriever
-    from retrieval.evaluation import load_beir, load_squad, run
+    from retrieval.evaluation import EvalDataError, load_beir, load_squad, run
 
     if args.questions:
         return _eval_questions(args)
-    evalset = load_beir(args.beir, args.split) if args.beir else load_squad(args.squad)
+    try:
+        evalset = load_beir(args.beir, args.split) if args.beir else load_squad(args.squad)
+    except EvalDataError as exc:
+        print(f"quotebot: cannot evaluate: {exc}", file=sys.stderr)
+        return 2
     base = load_config(args.config)
     base.override("model.name", args.model)
     base.override("backend", args.backend)
@@ -392,13 +406,17 @@ def build_parser() -> argparse.ArgumentParser:
                        "  quotebot eval --squad ../shared/data/squad-v1.1/dev-v1.1.json "
                        "--limit 1000 --json\n"
                        "  quotebot eval --questions benchmarks/questions/real-pdfs.jsonl "
-                       "--corpus ../shared/data/real-pdfs",
+                       "--corpus ../shared/data/real-pdfs\n"
+                       "  quotebot eval --squad my-squad-v2.json   # v2.0: abstention on "
+                       "is_impossible",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     _common(p)
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--beir", type=Path, metavar="DIR",
                         help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv")
-    source.add_argument("--squad", type=Path, metavar="FILE", help="SQuAD v1.1 JSON file")
+    source.add_argument("--squad", type=Path, metavar="FILE",
+                        help="SQuAD v1.1 or v2.0 JSON file (title optional; "
+                        "v2.0 is_impossible questions are scored as should-decline)")
     source.add_argument("--questions", type=Path, metavar="FILE",
                         help="your questions (JSON lines) about the documents in --corpus")
     p.add_argument("--split", default="test", help="BEIR qrels split (default: test)")

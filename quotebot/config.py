@@ -76,7 +76,8 @@ class IndexConfig:
 class RetrievalConfig:
     k: int = 3
     mode: str = "hybrid"
-    min_confidence: float = 0.7
+    min_confidence: float = 0.34
+    show_closest: bool = True
 
 
 @dataclass

@@ -52,6 +52,8 @@ class Hit:
     passage_end: int = 0
     also_in: list[Citation] = field(default_factory=list)  # near-duplicates in other documents
     excerpt_score: float = 0.0  # how well the quote matches the question (cosine + overlap)
+    confidence: float = 0.0  # 0-1: how likely this quote answers the question (calibrated)
+    signals: dict[str, float] = field(default_factory=dict)  # what `confidence` came from
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -59,13 +61,16 @@ class Hit:
 
 @dataclass
 class Answer:
-    """The reply to one question. `found` is False when nothing in the corpus answers it."""
+    """The reply to one question. `found` is False when nothing in the corpus answers it
+    surely enough; `hits` then still holds the closest passages when there are any."""
 
     question: str
     found: bool
     hits: list[Hit] = field(default_factory=list)
     reason: str = ""  # why nothing was found, in plain words, when found is False
-    confidence: float = 0.0  # score of the best quotable sentence; below the threshold: not found
+    # 0-1, the best hit's calibrated confidence (retrieval/confidence.py); below
+    # `retrieval.min_confidence` the answer is not found (hits may still be given)
+    confidence: float = 0.0
     # A follow-up question written out from its conversation ("What is Chubby intended
     # for?" for "What is it intended for?"); None when the question was read as asked.
     interpreted_as: str | None = None

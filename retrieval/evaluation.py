@@ -65,6 +65,8 @@ def mean(values: Sequence[float]) -> float:
 # ---- data sets ------------------------------------------------------------------------
 
 @dataclass
+
+
 class EvalSet:
     """A corpus (id -> (title, text)), questions, and what answers each."""
 
@@ -76,6 +78,7 @@ class EvalSet:
     answers: dict[str, list[str]] = field(default_factory=dict)  # SQuAD
     groups: dict[str, str] = field(default_factory=dict)  # doc id -> article (SQuAD)
     query_group: dict[str, str] = field(default_factory=dict)  # question -> article
+    impossible: set[str] = field(default_factory=set)  # SQuAD v2.0: should be declined
 
 
 def load_beir(folder: Path, split: str = "test") -> EvalSet:
@@ -101,22 +104,67 @@ def load_beir(folder: Path, split: str = "test") -> EvalSet:
     return EvalSet(folder.name, "beir", corpus, queries, qrels=qrels)
 
 
+class EvalDataError(ValueError):
+    """An evaluation file that cannot be read as its format; the message names where and why."""
+
+
+def _need(value: Any, kind: type, where: str, what: str) -> Any:
+    if not isinstance(value, kind):
+        found = "missing" if value is None else f"a {type(value).__name__}"
+        raise EvalDataError(f"{where}: {what} should be a {kind.__name__}, found {found}")
+    return value
+
+
 def load_squad(path: Path) -> EvalSet:
-    """SQuAD v1.1 JSON: every paragraph is a document titled by its article."""
-    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    """SQuAD v1.1 or v2.0 JSON: every paragraph is a document titled by its article.
+
+    `title` is optional and keys this reader does not use are ignored. v2.0 questions
+    marked `is_impossible` (or with no answers) go to `impossible`: the product should
+    decline them. Raises EvalDataError, naming the file and the entry, when the file is
+    not in this format.
+    """
+    name = path.name
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise EvalDataError(f"{name}: not UTF-8 text ({exc.reason})") from None
+    except json.JSONDecodeError as exc:
+        raise EvalDataError(f"{name}: not valid JSON (line {exc.lineno}, column "
+                            f"{exc.colno}: {exc.msg})") from None
+    data = _need(raw.get("data") if isinstance(raw, dict) else None, list, name,
+                 "the top-level object's \"data\"")
     corpus, queries, answers, groups, query_group = {}, {}, {}, {}, {}
+    impossible: set[str] = set()
     for a, article in enumerate(data):
-        title = article["title"].replace("_", " ")
-        for p, para in enumerate(article["paragraphs"]):
+        where = f"{name}: data[{a}]"
+        _need(article, dict, where, "the article")
+        title = article.get("title")
+        title = title.replace("_", " ") if isinstance(title, str) else ""
+        paragraphs = _need(article.get("paragraphs"), list, where, "\"paragraphs\"")
+        for p, para in enumerate(paragraphs):
+            at = f"{where}.paragraphs[{p}]"
+            _need(para, dict, at, "the paragraph")
             doc_id = f"{a:03d}_{p:03d}"
-            corpus[doc_id] = (title, para["context"])
+            corpus[doc_id] = (title, _need(para.get("context"), str, at, "\"context\""))
             groups[doc_id] = str(a)
-            for qa in para["qas"]:
-                queries[qa["id"]] = qa["question"]
-                answers[qa["id"]] = [x["text"] for x in qa["answers"]]
-                query_group[qa["id"]] = str(a)
+            for q, qa in enumerate(_need(para.get("qas", []), list, at, "\"qas\"")):
+                qat = f"{at}.qas[{q}]"
+                _need(qa, dict, qat, "the question entry")
+                qid = str(qa.get("id", f"{doc_id}_{q:03d}"))
+                queries[qid] = _need(qa.get("question"), str, qat, "\"question\"")
+                gold = _need(qa.get("answers", []), list, qat, "\"answers\"")
+                texts = []
+                for g in gold:
+                    text = g.get("text") if isinstance(g, dict) else g
+                    texts.append(_need(text, str, qat, "each answer's \"text\""))
+                answers[qid] = texts
+                query_group[qid] = str(a)
+                if qa.get("is_impossible") is True or not texts:
+                    impossible.add(qid)
+    if not queries:
+        raise EvalDataError(f"{name}: no questions (\"qas\") in any paragraph")
     return EvalSet(path.parent.name, "squad", corpus, queries, answers=answers,
-                   groups=groups, query_group=query_group)
+                   groups=groups, query_group=query_group, impossible=impossible)
 
 
 def materialise(evalset: EvalSet, folder: Path) -> None:
@@ -166,6 +214,8 @@ def evaluate_squad(retriever: Retriever, evalset: EvalSet, *, mode: str,
     if limit:
         step = max(1, len(ids) // limit)  # spread over all articles, not the first few
         ids = ids[::step][:limit]
+    impossible = [q for q in ids if q in evalset.impossible]
+    ids = [q for q in ids if q not in evalset.impossible]
     hit: dict[int, list[float]] = {1: [], 5: [], 10: []}
     excerpt_hit: list[float] = []
     seen = confidences if confidences is not None else {}
@@ -187,10 +237,17 @@ def evaluate_squad(retriever: Retriever, evalset: EvalSet, *, mode: str,
             seen["hidden"].append(hidden.confidence)
     metrics = {f"hit@{k}": round(mean(v), 4) for k, v in hit.items()}
     metrics["excerpt_hit@1"] = round(mean(excerpt_hit), 4)
+    threshold = retriever.settings.min_confidence
     if seen["answerable"]:
-        precision, recall = abstention(seen["answerable"], seen["hidden"],
-                                       retriever.settings.min_confidence)
+        precision, recall = abstention(seen["answerable"], seen["hidden"], threshold)
         metrics["abstain_precision"], metrics["abstain_recall"] = precision, recall
+    if impossible and mode != "bm25":
+        # SQuAD v2.0: questions written to have no answer in the corpus, asked of it all.
+        seen["impossible"] = [retriever.ask(evalset.queries[q], k=3, mode=mode,
+                                            abstain=False).confidence for q in impossible]
+        precision, recall = abstention(seen["answerable"], seen["impossible"], threshold)
+        metrics["impossible_abstain_precision"] = precision
+        metrics["impossible_abstain_recall"] = recall
     return metrics
 
 
@@ -214,13 +271,18 @@ def run(retriever: Retriever, evalset: EvalSet, *, mode: str,
     else:
         metrics = evaluate_squad(retriever, evalset, mode=mode, limit=limit)
     n = min(limit or len(evalset.queries), len(evalset.queries))
-    return {"dataset": evalset.name, "mode": mode, "questions": n, "metrics": metrics,
+    result = {"dataset": evalset.name, "mode": mode, "questions": n, "metrics": metrics,
             "seconds": round(time.monotonic() - started, 1)}
+    if evalset.impossible:
+        result["impossible_questions"] = len(evalset.impossible)
+    return result
 
 
 # ---- question files over a folder of real documents ----------------------------------
 
 @dataclass
+
+
 class Question:
     """One line of a question file: what to ask, phrases that answer it, and optionally where."""
 

@@ -85,6 +85,8 @@ class Excerpt:
     end: int
     score: float
     sentences: tuple[int, int]  # first and last sentence index within the passage
+    cosine: float = 0.0  # of the best sentence (the one the quote is built around)
+    overlap: float = 0.0
 
 
 def question_weights(question: str, idf: dict[str, float]) -> dict[str, float]:
@@ -94,8 +96,11 @@ def question_weights(question: str, idf: dict[str, float]) -> dict[str, float]:
 
 def score_sentences(text: str, spans: Sequence[tuple[int, int]], vectors: np.ndarray,
                     query_vector: np.ndarray, weights: dict[str, float],
-                    lexical_weight: float = 0.5) -> list[SentenceScore]:
-    """Score each sentence span of `text` (document offsets) against the question."""
+                    lexical_weight: float = 0.5, keys: Sequence[str] = (),
+                    key_weight: float = 0.0) -> list[SentenceScore]:
+    """Score each sentence span of `text` (document offsets) against the question; a
+    sentence holding the question's numbers and names (`keys`) gains `key_weight` x
+    the share it holds."""
     cosine = vectors.astype(np.float32) @ query_vector if len(spans) else np.empty(0)
     total = sum(weights.values()) or 1.0
     scores = []
@@ -103,7 +108,9 @@ def score_sentences(text: str, spans: Sequence[tuple[int, int]], vectors: np.nda
         words = set(tokenize(text[s:e]))
         overlap = sum(w for t, w in weights.items() if t in words) / total
         cos = float(cosine[i])
-        scores.append(SentenceScore(i, s, e, cos + lexical_weight * overlap, cos, overlap))
+        bonus = key_weight * sum(k in words for k in keys) / len(keys) if keys else 0.0
+        scores.append(SentenceScore(i, s, e, cos + lexical_weight * overlap + bonus, cos,
+                                    overlap))
     return scores
 
 
@@ -116,10 +123,96 @@ def needs_neighbour(sentence: str) -> str:
     return ""
 
 
+# --- whole answers: a quote that announces more, or lacks its subject, takes a neighbour ---
+
+# "two basic guarantees.", "three cases", "the following steps": the items follow. The
+# noun must be a generic one (a count of people or things is an answer, not an announcement).
+_ANNOUNCES = re.compile(
+    r"\b(two|three|four|five|six|seven|eight|nine|ten|several|a few|a number of|"
+    r"the following)\s+([\w-]+\s+){0,2}?(guarantees?|properties|propert(y|ies)|reasons|ways|"
+    r"steps|stages|phases|types|kinds|classes|categories|cases|parts|components|elements|"
+    r"goals|requirements|rules|conditions|principles|features|advantages|benefits|"
+    r"problems|issues|challenges|questions|options|approaches|strategies|methods|"
+    r"techniques|mechanisms|functions|levels|states|modes|things|points|lessons|"
+    r"observations|assumptions|limitations|differences|changes|criteria)\b[^.;]{0,40}"
+    r"[.:]?\s*$|\bas follows\b", re.IGNORECASE)
+# A question asking how a problem is remedied ...
+_REMEDY_Q = re.compile(
+    r"\b(how\b.*\b(avoid|prevent|fix|solve|solved|handle|handled|deal|address|overcome|"
+    r"mitigate|resolve|cope|remedy|cure|work around|recover)|"
+    r"what\b.*\b(solution|remedy|fix|workaround|cure|mitigation|prevents|solves|avoids))",
+    re.IGNORECASE)
+# ... and a sentence that names a problem (the remedy is often the next sentence).
+_PROBLEM = re.compile(
+    r"\b(problems?|issues?|challenges?|difficult(y|ies)|drawbacks?|limitations?|bottlenecks?|"
+    r"risks?|conflicts?|deadlocks?|bugs?|fails?|failures?|vulnerab\w*|attacks?|"
+    r"suffers?|inefficien\w*|overhead)\b", re.IGNORECASE)
+# A named subject: a capitalised word past the first, or an identifier (snake_case,
+# CamelCase, dotted.name, call()).
+_NAMED = re.compile(r"(?<!^)(?<![.?!]\s)\b[A-Z][\w-]*[A-Za-z0-9]|\b\w+(?:[_.]\w+)+(?:\(\))?|"
+                    r"\b\w+\(\)|\b[a-z]+[A-Z]\w*")
+
+
+def announces_more(sentence: str) -> bool:
+    """The sentence ends in a colon or announces a list or a count ("two basic
+    guarantees.", "as follows"): its items are in the next sentence."""
+    stripped = sentence.rstrip()
+    if stripped.endswith(":"):
+        return True
+    return bool(_ANNOUNCES.search(stripped))
+
+
+def names_problem_for_remedy(question: str, sentence: str) -> bool:
+    """The question asks for a remedy and the sentence describes a problem."""
+    return bool(_REMEDY_Q.search(question)) and bool(_PROBLEM.search(sentence))
+
+
+def named_subjects(question: str) -> set[str]:
+    """Names the question asks about: capitalised words (not the first) and identifiers."""
+    return {m.group(0).lower() for m in _NAMED.finditer(question.strip())}
+
+
+def holds_missing_subject(question: str, previous: str, sentence: str) -> bool:
+    """The previous sentence names the question's subject and the quoted one does not."""
+    subjects = named_subjects(question)
+    if not subjects:
+        return False
+    here, there = sentence.lower(), previous.lower()
+    return any(s in there and s not in here for s in subjects)
+
+
+RULES = ("announce", "remedy", "subject")  # which whole-answer rules apply (all, by default)
+
+
+def whole_answer(text: str, scores: Sequence[SentenceScore], first: int, last: int,
+                 best: int, question: str, rules: Sequence[str] = RULES,
+                 max_sentences: int = 3) -> tuple[int, int]:
+    """Widen [first, last] to a whole answer: the next sentence when the quote announces
+    more or names the problem whose remedy is asked; the previous one when it names the
+    question's subject. Verbatim and contiguous, at most `max_sentences`."""
+    def sentence(i: int) -> str:
+        return text[scores[i].start:scores[i].end]
+
+    def room() -> bool:
+        return last - first + 1 < max_sentences
+
+    quoted = sentence(last)
+    if room() and last + 1 < len(scores) and (
+            ("announce" in rules and announces_more(quoted))
+            or ("remedy" in rules and names_problem_for_remedy(question, sentence(best)))):
+        last += 1
+    if room() and first > 0 and "subject" in rules and question and holds_missing_subject(
+            question, sentence(first - 1), text[scores[first].start:scores[last].end]):
+        first -= 1
+    return first, last
+
+
 def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
-                   max_sentences: int = 3, join_margin: float = 0.0) -> Excerpt:
-    """The best sentence, widened by one neighbour when it cannot stand alone, and by a
-    neighbour that answers nearly as well (within `join_margin`)."""
+                   max_sentences: int = 3, join_margin: float = 0.0, question: str = "",
+                   rules: Sequence[str] = RULES) -> Excerpt:
+    """The best sentence, widened by one neighbour when it cannot stand alone, by a
+    neighbour that answers nearly as well (within `join_margin`), and to a whole answer
+    (`whole_answer`)."""
     first = last = best
     want = needs_neighbour(text[scores[best].start:scores[best].end])
     if want == "before" and best > 0:
@@ -145,7 +238,10 @@ def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
                 first, last = min(first, j), max(last, j)
     if last - first + 1 > max_sentences:
         first, last = best, best
-    return Excerpt(scores[first].start, scores[last].end, scores[best].score, (first, last))
+    first, last = whole_answer(text, scores, first, last, best, question, rules,
+                               max_sentences)
+    return Excerpt(scores[first].start, scores[last].end, scores[best].score, (first, last),
+                   scores[best].cosine, scores[best].overlap)
 
 
 def _opens_item(text: str, scores: Sequence[SentenceScore], i: int) -> bool:
@@ -174,7 +270,8 @@ def _score_at(scores: Sequence[SentenceScore], i: int) -> float:
 
 def best_excerpts(text: str, scores: Sequence[SentenceScore], *, limit: int,
                   margin: float, join_margin: float = 0.0,
-                  can_quote: Callable[[str], bool] | None = None) -> list[Excerpt]:
+                  can_quote: Callable[[str], bool] | None = None, question: str = "",
+                  rules: Sequence[str] = RULES) -> list[Excerpt]:
     """The best excerpt, and up to `limit - 1` more non-touching ones that also answer.
 
     Only sentences `can_quote` accepts are chosen (their neighbours may still join them).
@@ -199,7 +296,8 @@ def best_excerpts(text: str, scores: Sequence[SentenceScore], *, limit: int,
                 and s.cosine >= best.cosine - SECOND_COSINE_GAP)
         if not (close or also):
             continue
-        excerpt = excerpt_around(text, scores, i, join_margin=join_margin)
+        excerpt = excerpt_around(text, scores, i, join_margin=join_margin,
+                                 question=question, rules=rules)
         first, last = excerpt.sentences
         if all(last + 1 < c.sentences[0] or c.sentences[1] + 1 < first for c in chosen):
             chosen.append(excerpt)

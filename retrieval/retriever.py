@@ -23,13 +23,15 @@ import numpy as np
 from store.factory import open_reader
 from store.protocol import Reader, StoredChunk
 
-from index.lexical import tokenize
+from index.lexical import K1, tokenize
 from index.runtime import load_embedder
 from quotebot.config import Config, ConfigError, RetrievalConfig
 from quotebot.documents import Document
 from retrieval.answer import Answer, Citation, Hit
+from retrieval.confidence import load_model, signals
 from retrieval.conversation import Turn, prefer_documents, resolve
 from retrieval.excerpts import best_excerpts, question_weights, quotable, score_sentences
+from retrieval.keyterms import key_terms
 from retrieval.search import MODES, Candidate, search
 
 MAX_QUESTION_CHARS = 2000  # the model reads ~256 word pieces; more text only slows search
@@ -65,6 +67,14 @@ class Settings:
     # (the answer is often in the sentence after the one that names the subject).
     join_margin: float = 0.1
     duplicate_jaccard: float = 0.8  # passages of different documents this alike are one
+    # Exact matches on the question's numbers, years and names (retrieval/keyterms.py)
+    # add this much to a passage's fused score and to a sentence's score, times the share
+    # held (benchmarks/number_name_pairs.py).
+    key_weight: float = 0.1
+    # Whole-answer rules of retrieval/excerpts.py in use. "subject" (take the sentence
+    # before when it names the question's subject) is off: it is not yet measured by
+    # benchmarks/quote_rules.py and it moved a page-2 quote's citation to page 1.
+    quote_rules: tuple[str, ...] = ("announce", "remedy")
 
 
 @dataclass
@@ -77,6 +87,8 @@ class Passage:
     score: float
     dense: float
     chunks: list[StoredChunk] = field(default_factory=list)
+    agreement: float = 0.0  # how high both dense and BM25 rank its first chunk (0-1]
+    lexical: float = 0.0  # BM25 score of its first chunk
 
 
 def valid_text(text: str) -> str:
@@ -172,7 +184,8 @@ class Retriever:
         return vector, search(reader, vector, tokenize(question), mode=mode,
                               depth=depth or self.settings.depth,
                               dense_weight=self.settings.dense_weight,
-                              doc_weight=self.settings.doc_weight, within=within)
+                              doc_weight=self.settings.doc_weight, within=within,
+                              keys=key_terms(question), key_weight=self.settings.key_weight)
 
     def ranked_documents(self, question: str, *, mode: str | None = None,
                          depth: int = 100) -> list[str]:
@@ -232,20 +245,24 @@ class Retriever:
             candidates = [c for c in candidates if not exclude(paths[c.chunk_id])]
         if not candidates:
             return Answer(question, False, reason="The index is empty.")
-        passages = self._passages(reader, candidates[: 3 * k + 2])
+        passages = self._passages(reader, candidates[: 3 * k + 2], candidates)
         hits = self._hits(reader, text, vector, passages, k)
-        confidence = max((h.excerpt_score for h in hits), default=0.0)
         if not hits:
             return Answer(question, False, reason="No passage has a sentence to quote.")
+        confidence = hits[0].confidence  # the first quote: the one a reader sees
         if abstain and (mode or self.settings.mode) != "bm25" \
                 and confidence < self.settings.min_confidence:
-            return Answer(question, False, confidence=round(confidence, 4),
+            return Answer(question, False, hits, confidence=confidence,
                           reason="No passage is close enough to the question.")
-        return Answer(question, True, hits, confidence=round(confidence, 4))
+        return Answer(question, True, hits, confidence=confidence)
 
-    def _passages(self, reader: Reader, candidates: list[Candidate]) -> list[Passage]:
-        """Group candidate chunks by document and merge the ones that overlap."""
+    def _passages(self, reader: Reader, candidates: list[Candidate],
+                  pool: list[Candidate]) -> list[Passage]:
+        """Group candidate chunks by document and merge the ones that overlap; each
+        passage notes how both rankings of `pool` (all candidates) place its first chunk."""
         chunks = reader.chunks([c.chunk_id for c in candidates])
+        dense = np.sort(np.array([c.dense for c in pool], np.float64))
+        lexical = np.sort(np.array([c.lexical for c in pool], np.float64))
         passages: list[Passage] = []
         for cand in candidates:
             chunk = chunks.get(cand.chunk_id)
@@ -257,8 +274,12 @@ class Retriever:
                     p.chunks.append(chunk)
                     break
             else:
+                above = (len(dense) - np.searchsorted(dense, cand.dense, side="right"),
+                         len(lexical) - np.searchsorted(lexical, cand.lexical, side="right"))
                 passages.append(Passage(chunk.doc_id, chunk.start, chunk.end, cand.score,
-                                        cand.dense, [chunk]))
+                                        cand.dense, [chunk],
+                                        (1 / (1 + above[0]) + 1 / (1 + above[1])) / 2,
+                                        cand.lexical))
         return passages
 
     def _document(self, reader: Reader, doc_id: str) -> Document:
@@ -280,7 +301,13 @@ class Retriever:
 
     def _hits(self, reader: Reader, question: str,
               vector: np.ndarray, passages: list[Passage], k: int) -> list[Hit]:
-        weights = question_weights(question, reader.idf(tokenize(question)))
+        content = tokenize(question)
+        weights = question_weights(question, reader.idf(content))
+        model = load_model()
+        keys = key_terms(question)
+        # Quote choice weighs exact numbers only: a name is usually the subject, said in
+        # the sentence before the one that answers ("The tower is 330 metres tall.").
+        numbers = [k for k in keys if k[:1].isdigit()]
         hits: list[Hit] = []
         kept_words: list[set[str]] = []
         for passage in passages:
@@ -298,22 +325,39 @@ class Retriever:
                 continue
             spans, vectors = _sentences(passage)
             scores = score_sentences(doc.text, spans, vectors, vector, weights,
-                                     self.settings.lexical_weight)
+                                     self.settings.lexical_weight, numbers,
+                                     self.settings.key_weight)
             limit = 2 if not hits else 1
+            total = sum(weights.values()) or 1.0
+            ceiling = (K1 + 1) * total  # BM25 can score at most this (every word saturated)
+            held = set(tokenize(text))
+            passage_overlap = sum(w for t, w in weights.items() if t in held) / total
+            margin = passage.score - max((p.score for p in passages if p is not passage),
+                                         default=0.0)
             strict = doc.format == "pdf"  # PDF layouts scatter figure and table labels
             for excerpt in best_excerpts(doc.text, scores, limit=limit,
                                          margin=self.settings.excerpt_margin,
                                          join_margin=self.settings.join_margin,
                                          can_quote=lambda s, strict=strict: quotable(
-                                             s, strict=strict)):
+                                             s, strict=strict),
+                                         question=question,
+                                         rules=self.settings.quote_rules):
                 if len(hits) >= k:
                     break
+                quote = doc.text[excerpt.start:excerpt.end]
+                why = signals(question=question, quote=quote, cosine=excerpt.cosine,
+                              overlap=excerpt.overlap, passage_overlap=passage_overlap,
+                              content=content, weights=weights, keys=keys,
+                              passage_tokens=held, passage_cosine=passage.dense,
+                              lexical=passage.lexical / ceiling,
+                              agreement=passage.agreement, margin=margin)
                 hits.append(Hit(
                     rank=len(hits) + 1, score=round(passage.score, 4), text=text,
                     excerpt=doc.text[excerpt.start:excerpt.end], excerpt_start=excerpt.start,
                     excerpt_end=excerpt.end, excerpt_score=round(excerpt.score, 4),
                     citation=self._citation(doc, excerpt.start, excerpt.end, passage),
-                    passage_start=passage.start, passage_end=passage.end))
+                    passage_start=passage.start, passage_end=passage.end,
+                    confidence=round(model(why), 4), signals=why.to_dict()))
                 kept_words.append(words)
         return hits
 

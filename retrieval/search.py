@@ -48,12 +48,15 @@ def minmax(values: np.ndarray) -> np.ndarray:
 
 def search(reader: Reader, query_vector: np.ndarray, tokens: Sequence[str], *,
            mode: str = "hybrid", depth: int = 100, dense_weight: float = 0.5,
-           doc_weight: float = 0.0, within: Sequence[str] | None = None) -> list[Candidate]:
+           doc_weight: float = 0.0, within: Sequence[str] | None = None,
+           keys: Sequence[str] = (), key_weight: float = 0.0) -> list[Candidate]:
     """Rank chunks for a question; returns up to about 2 x `depth` candidates, best first.
 
     `tokens` are the question's BM25 tokens; `within` limits the search to documents
     under these folders or paths. In hybrid mode with `doc_weight`, each chunk's
-    document vector (from the reader) adds to its dense side.
+    document vector (from the reader) adds to its dense side. `keys` are the question's
+    numbers and names (index tokens): in hybrid mode a chunk gains `key_weight` x the
+    share of them it holds exactly (1998 is not 2004).
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
@@ -88,6 +91,10 @@ def search(reader: Reader, query_vector: np.ndarray, tokens: Sequence[str], *,
         if doc_weight:
             context = dense + doc_weight * (reader.document_vectors(order) @ query_vector)
         fused = dense_weight * minmax(context) + (1 - dense_weight) * minmax(lex)
+        if keys and key_weight:
+            held = sum((reader.lexical_scores([key], order) > 0).astype(np.float32)
+                       for key in keys)
+            fused = fused + key_weight * held / len(keys)
     ranked = np.argsort(-fused, kind="stable")
     return [Candidate(int(order[i]), float(dense[i]), float(lex[i]), float(fused[i]))
             for i in ranked]

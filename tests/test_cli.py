@@ -46,9 +46,20 @@ def test_ask_reads_questions_from_stdin_one_json_line_each(session_config: Confi
     assert [d["found"] for d in lines] == [True, False]
 
 
-def test_abstention_is_plain_and_not_an_error(session_config: Config, capsys) -> None:
+def test_low_confidence_is_marked_and_not_an_error(session_config: Config, capsys) -> None:
     code, out, _ = run(capsys, "ask", *where(session_config), "How do I reset my router?")
-    assert code == 0 and out.startswith("Nothing in the corpus answers this")
+    assert code == 0 and out.startswith("Not sure this answers it")
+    assert "\u201c" in out and "confidence" in out
+
+
+def test_json_not_found_still_has_hits_with_confidence(session_config: Config,
+                                                       capsys) -> None:
+    code, out, _ = run(capsys, "ask", *where(session_config), "--json",
+                       "How do I reset my router?")
+    data = json.loads(out)
+    assert code == 0 and data["found"] is False and data["hits"]
+    assert all(0 <= h["confidence"] < 1 for h in data["hits"])
+    assert data["confidence"] == data["hits"][0]["confidence"]
 
 
 def test_missing_index_says_how_to_build_it(tmp_path, capsys) -> None:
@@ -117,6 +128,15 @@ def test_question_bytes_that_are_not_utf8_are_still_asked(session_config: Config
                                                             "Why is Mars red?"]
 
 
+def test_eval_of_malformed_squad_is_one_line_error(tmp_path, capsys) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"data": [{"title": "T"}]}), encoding="utf-8")
+    code, out, err = run(capsys, "eval", "--squad", str(path), "--store",
+                         str(tmp_path / "store"))
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "data[0]" in err and "paragraphs" in err
+
+
 def test_ask_conversation_reads_stdin_lines_as_one_conversation(session_config: Config, capsys,
                                                                  monkeypatch) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO(
@@ -143,6 +163,8 @@ def test_ask_pictures_writes_png_for_pdf_hits_only(session_config: Config, capsy
 # --- extract ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("fmt", ["txt", "md", "html", "pdf", "docx"])
+
+
 def test_extract_json_shows_the_text_the_index_sees_for_every_format(tmp_path, capsys,
                                                                      fmt: str) -> None:
     from support.files import SENTENCE, write_every_format

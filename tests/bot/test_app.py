@@ -97,6 +97,16 @@ def test_terminal_chat_answers_in_plain_text(retriever: Any, session_config: Con
     assert "context 1 to context" in text
 
 
+def test_chat_marks_a_low_confidence_answer_and_shows_the_closest_quote(
+        session_config: Config, retriever: Any) -> None:
+    out = io.StringIO()
+    run_chat(session_config, io.StringIO("How do I reset my router password?\ncontext 1\n"),
+             out, retriever=retriever)
+    text = out.getvalue()
+    assert "Not sure this answers it \u2014 the closest passage is:" in text
+    assert "  \u2502 " in text and "Context" in text  # the quote, and its passage on request
+
+
 @pytest.mark.parametrize(("given", "expected"), [
     ("notes.txt", "notes.txt"),
     ("../../etc/passwd.txt", "passwd.txt"),

@@ -80,15 +80,36 @@ def test_nothing_found_says_so_and_suggests_rephrasing(fake: FakeTelegram,
     assert "reply_markup" not in reply
 
 
-def test_capital_of_france_abstains(fake: FakeTelegram, start_bot: Any,
-                                    retriever: Any) -> None:
-    if retriever.ask("What is the capital of France?").found:
-        pytest.xfail("Retriever answers 'What is the capital of France?' from the tiny "
-                     "corpus instead of abstaining (reported to the lead)")
+def test_unrelated_question_is_marked_not_sure_with_the_closest_quote(
+        fake: FakeTelegram, start_bot: Any, retriever: Any) -> None:
+    answer = retriever.ask("How do I reset my router password?")
+    assert not answer.found and answer.hits
     start_bot()
-    fake.user_message(USER, "What is the capital of France?")
+    fake.user_message(USER, "How do I reset my router password?")
     (reply,) = fake.wait_sent(USER)
-    assert "could not find" in reply["text"]
+    assert reply["text"].startswith("Not sure this answers it — the closest passage is:")
+    assert " ".join(answer.hits[0].excerpt.split())[:40] in reply["text"]
+
+
+def test_show_closest_off_gives_a_plain_no_answer(fake: FakeTelegram, start_bot: Any,
+                                                  session_config: Any) -> None:
+    import copy
+
+    config = copy.deepcopy(session_config)
+    config.override("retrieval.show_closest", "false")  # as QUOTEBOT_RETRIEVAL_SHOW_CLOSEST
+    start_bot(config=config)
+    fake.user_message(USER, "How do I reset my router password?")
+    (reply,) = fake.wait_sent(USER)
+    assert "could not find" in reply["text"] and "Not sure" not in reply["text"]
+
+
+def test_group_mention_with_low_confidence_still_gets_a_marked_reply(
+        fake: FakeTelegram, start_bot: Any) -> None:
+    start_bot()
+    fake.user_message(USER, f"@{BOT_USERNAME} How do I reset my router password?", chat_id=GROUP)
+    (reply,) = fake.wait_sent(GROUP)
+    assert reply["text"].startswith("Not sure this answers it")
+    assert "<blockquote>" in reply["html"]
 
 
 def test_group_plain_message_ignored(fake: FakeTelegram, start_bot: Any) -> None:

@@ -81,6 +81,21 @@ def test_no_answer_says_so_and_suggests_rephrasing() -> None:
     assert "&lt;close&gt;" in text
 
 
+def test_low_confidence_shows_closest_quote_marked_not_sure() -> None:
+    answer = Answer("q", False, [hit("The closest <one>.", rank=1), hit("Another.", rank=2)],
+                    reason="No passage is close enough to the question.")
+    text = render_page(answer)
+    assert text.startswith("<i>Not sure this answers it — the closest passage is:</i>")
+    assert "The closest &lt;one&gt;." in text and "Another." not in text
+    assert well_formed(text)
+
+
+def test_low_confidence_without_show_closest_is_a_plain_no_answer() -> None:
+    answer = Answer("q", False, [hit("The closest one.", rank=1)], reason="Too far.")
+    text = render_page(answer, closest=False)
+    assert "could not find" in text and "The closest one." not in text
+
+
 def test_context_marks_the_quote_inside_the_passage() -> None:
     passage = "Before it. The quoted sentence. After it."
     text = render_context(hit("The quoted sentence.", passage))

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from retrieval.evaluation import (
+    EvalDataError,
     contains_answer,
     load_beir,
     load_squad,
@@ -75,6 +76,45 @@ def test_squad_reader_makes_one_document_per_paragraph(tmp_path: Path) -> None:
                               "000_001": ("Some Topic", "Second para.")}
     assert evalset.answers == {"a": ["First"]}
     assert evalset.query_group == {"a": "0"}
+
+
+def _write(path: Path, data: object) -> Path:
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_squad_v2_impossible_questions_are_should_decline(tmp_path: Path) -> None:
+    data = {"version": "v2.0", "data": [{"title": "T", "paragraphs": [{
+        "context": "Ada wrote the first program.", "document_id": 7, "qas": [
+            {"id": "p", "question": "Who wrote it?", "is_impossible": False,
+             "answers": [{"text": "Ada", "answer_start": 0}]},
+            {"id": "i", "question": "Who sang it?", "is_impossible": True, "answers": [],
+             "plausible_answers": [{"text": "Ada", "answer_start": 0}]}]}]}]}
+    evalset = load_squad(_write(tmp_path / "v2.json", data))
+    assert evalset.impossible == {"i"}
+    assert evalset.answers["p"] == ["Ada"]
+
+
+def test_squad_without_titles_is_read(tmp_path: Path) -> None:
+    data = {"data": [{"paragraphs": [{"context": "Body text.", "qas": [
+        {"id": "q", "question": "What?", "answers": [{"text": "Body"}], "extra": 1}]}]}]}
+    evalset = load_squad(_write(tmp_path / "untitled.json", data))
+    assert evalset.corpus == {"000_000": ("", "Body text.")}
+    assert evalset.queries == {"q": "What?"}
+
+
+def test_malformed_squad_error_names_the_entry(tmp_path: Path) -> None:
+    data = {"data": [{"title": "T", "paragraphs": [{"context": "C.", "qas": [
+        {"id": "q", "answers": []}]}]}]}
+    with pytest.raises(EvalDataError, match=r"data\[0\]\.paragraphs\[0\]\.qas\[0\].*question"):
+        load_squad(_write(tmp_path / "bad.json", data))
+
+
+def test_squad_that_is_not_json_names_the_position(tmp_path: Path) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text('{"data": [', encoding="utf-8")
+    with pytest.raises(EvalDataError, match="not valid JSON"):
+        load_squad(path)
 
 
 def test_question_file_lines_are_read_with_optional_path(tmp_path: Path) -> None:

@@ -1,0 +1,81 @@
+"""The calibrated confidence: a 0-1 number, higher for questions the corpus answers."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from quotebot.config import Config
+from retrieval import Retriever
+from retrieval.confidence import Signals, holds_type, load_model, question_type
+
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("How many civilians are trapped?", "count"),
+    ("When did the war end?", "date"),
+    ("In what year was it built?", "date"),
+    ("Who designed the tower?", "who"),
+    ("Why is Mars red?", ""),
+])
+def test_question_type_from_its_question_words(question: str, kind: str) -> None:
+    assert question_type(question) == kind
+
+
+def test_quote_holds_answer_of_the_asked_type() -> None:
+    assert holds_type("About 8,000 people are trapped.", "count")
+    assert not holds_type("Many people are trapped.", "count")
+    assert holds_type("It opened in 1652.", "date")
+    assert holds_type("The tower was designed by Gustave Eiffel.", "who")
+    assert not holds_type("The tower was designed by an engineer.", "who")
+
+
+def test_shipped_model_gives_a_probability_rising_with_cosine() -> None:
+    model = load_model()
+    low = Signals(0.1, 0.2, 0.3, 0.5, 0.3, 0.0, 1.0)
+    high = Signals(0.8, 1.0, 1.0, 0.0, 1.0, 0.3, 0.0)
+    assert 0.0 <= model(low) < model(high) <= 1.0
+    assert model(Signals(0.3, 1.0, 1.0, 0.0, 1.0, 0.3, 0.0)) < model(high)
+
+
+@pytest.mark.parametrize("question", [
+    "When did the first coffeehouse in London open?", "Why is Mars red?",
+    "How do I reset my router password?", "How do I reset my router password?"])
+def test_confidence_is_between_0_and_1(retriever: Retriever, question: str) -> None:
+    answer = retriever.ask(question)
+    assert 0.0 <= answer.confidence <= 1.0
+    assert all(0.0 <= h.confidence <= 1.0 for h in answer.hits)
+
+
+def test_answerable_question_is_more_confident_than_unrelated(retriever: Retriever) -> None:
+    answered = retriever.ask("When did the first coffeehouse in London open?")
+    unrelated = retriever.ask("How do I reset my router password?")
+    assert answered.found and not unrelated.found
+    assert answered.confidence > unrelated.confidence
+
+
+@pytest.fixture(scope="module")
+def seed_retriever(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Retriever]:
+    """The bundled seed article (the issue's example), indexed with the real model."""
+    from index.build import build_index
+
+    config = Config()
+    config.corpus, config.store = SEEDS, tmp_path_factory.mktemp("seeds") / "store"
+    build_index(copy.deepcopy(config), progress=False)
+    with Retriever.open(config) as opened:
+        yield opened
+
+
+def test_seed_who_is_question_is_answered(seed_retriever: Retriever) -> None:
+    answer = seed_retriever.ask("Who is Ryan Dillon?")
+    assert answer.found, answer.confidence
+    assert "Ryan Dillon" in answer.hits[0].excerpt
+
+
+def test_seed_question_about_something_absent_is_declined(seed_retriever: Retriever) -> None:
+    answer = seed_retriever.ask("Who won the 1998 football World Cup?")
+    assert not answer.found and answer.hits  # declined, closest passage still given

@@ -1,0 +1,87 @@
+"""Whole answers: the quote takes the neighbour that completes it, by the rules of excerpts.py."""
+
+from __future__ import annotations
+
+from retrieval.excerpts import (
+    SentenceScore,
+    announces_more,
+    excerpt_around,
+    holds_missing_subject,
+    names_problem_for_remedy,
+)
+
+
+def sentences(*texts: str, best: int) -> tuple[str, list[SentenceScore]]:
+    """A document of these sentences, each scored low except `best`."""
+    text, scores, at = "", [], 0
+    for i, sentence in enumerate(texts):
+        scores.append(SentenceScore(i, at, at + len(sentence), 1.0 if i == best else 0.1))
+        text += sentence + " "
+        at = len(text)
+    return text, scores
+
+
+def quoted(question: str, *texts: str, best: int) -> str:
+    text, scores = sentences(*texts, best=best)
+    excerpt = excerpt_around(text, scores, best, question=question)
+    return text[excerpt.start:excerpt.end]
+
+
+def test_quote_ending_in_colon_takes_the_next_sentence() -> None:
+    got = quoted("What states can a server be in?", "Servers are simple machines here.",
+                 "At any given time each server is in one of these states:",
+                 "leader, follower, or candidate.", "Followers are passive.", best=1)
+    assert got.endswith("leader, follower, or candidate.")
+
+
+def test_quote_announcing_a_count_takes_the_next_sentence() -> None:
+    got = quoted("What does the protocol guarantee?", "The log is replicated to all servers.",
+                 "The protocol provides two basic guarantees.",
+                 "Entries are never lost and they are applied in order.",
+                 "Clients retry forever.", best=1)
+    assert got == ("The protocol provides two basic guarantees. "
+                   "Entries are never lost and they are applied in order.")
+
+
+def test_a_count_that_is_itself_the_answer_stays_alone() -> None:
+    assert not announces_more("The storm killed two people in the northern hills.")
+    got = quoted("How many people did the storm kill?", "Rain fell for days on the coast.",
+                 "The storm killed two people in the northern hills.",
+                 "Roads were closed in several towns overnight.", best=1)
+    assert got == "The storm killed two people in the northern hills."
+
+
+def test_problem_sentence_takes_the_remedy_when_the_question_asks_for_it() -> None:
+    got = quoted("How does Raft avoid split votes?", "Elections start after a timeout.",
+                 "Split votes are a problem when many followers become candidates at once.",
+                 "Raft uses randomized election timeouts so that they rarely occur.",
+                 "Each server waits a different time.", best=1)
+    assert got.endswith("Raft uses randomized election timeouts so that they rarely occur.")
+
+
+def test_problem_sentence_stays_alone_when_no_remedy_is_asked() -> None:
+    assert not names_problem_for_remedy("What are split votes?", "Split votes are a problem.")
+    got = quoted("What are split votes?", "Elections start after a timeout.",
+                 "Split votes are a problem when many followers become candidates at once.",
+                 "Raft uses randomized election timeouts so that they rarely occur.", best=1)
+    assert got == "Split votes are a problem when many followers become candidates at once."
+
+
+def test_previous_sentence_naming_the_subject_is_included() -> None:
+    got = quoted("What does AsyncClient support?", "Our library has two clients now.",
+                 "The AsyncClient class is the asynchronous variant of our client.",
+                 "Streaming responses and HTTP/2 are supported by default.",
+                 "Timeouts apply to every request.", best=2)
+    assert got.startswith("The AsyncClient class") and got.endswith("by default.")
+
+
+def test_subject_already_in_the_quote_adds_nothing() -> None:
+    assert not holds_missing_subject("What does AsyncClient support?",
+                                     "AsyncClient is new.", "AsyncClient supports HTTP/2.")
+
+
+def test_quote_never_exceeds_three_sentences() -> None:
+    got = quoted("How does Raft avoid split votes?", "Raft is a consensus algorithm.",
+                 "It has this problem:", "split votes happen.", "Timeouts fix it.",
+                 "More text follows.", best=2)
+    assert got.count(".") + got.count(":") <= 3
