@@ -78,9 +78,8 @@ class FaissSearch:
 
     def __init__(self, folder: Path, ids: np.ndarray, vectors: np.ndarray,
                  tokens: list[list[str]]) -> None:
-        from store.bm25 import LexicalIndex, build_lexical_tokens
-
         from quotebot.config import IndexConfig
+        from store.bm25 import LexicalIndex, build_lexical_tokens
         from store.vectors import (
             IndexPlan,
             add_vectors,

@@ -28,9 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from store.factory import check_backend, open_writer
-from store.faiss import outdated
-from store.writer import Previous, Tokenizer
 from tqdm import tqdm
 
 from index.cache import EmbeddingCache
@@ -44,6 +41,9 @@ from quotebot.config import Config, ConfigError
 from quotebot.documents import Chunk, Document
 from store import generations as st
 from store import meta
+from store.factory import check_backend, open_writer
+from store.faiss import outdated
+from store.writer import Previous, Tokenizer
 
 # OCR in one file may use this share of loading.file_timeout_s; pages past it are named in
 # the build report instead of the whole file being killed as too slow.

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from store.meta import stored_files
-
 from index.build import scan_corpus
 from index.loaders import indexed_suffixes
 from quotebot.config import Config
 from quotebot.errors import StoreError
 from store import generations as st
+from store.meta import stored_files
 
 
 @dataclass

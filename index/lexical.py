@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from store.bm25 import BM25_DIR, BM25_IDS, K1, B, LexicalIndex, bm25_matrix, build_lexical_tokens
-
 from store import meta
+from store.bm25 import BM25_DIR, BM25_IDS, K1, B, LexicalIndex, bm25_matrix, build_lexical_tokens
 
 __all__ = ["BM25_DIR", "BM25_IDS", "K1", "B", "LexicalIndex", "bm25_matrix",
            "build_lexical_tokens", "tokenize", "lexical_text", "chunk_lexical_tokens",

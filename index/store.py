@@ -4,22 +4,6 @@ new code imports from `store`."""
 
 # ruff: noqa: F401
 from store.faiss import FaissReader as StoreReader
-from store.meta import (
-    SCHEMA,
-    MetaReader,
-    chunk_rows,
-    chunk_tokens,
-    delete_documents,
-    document_vector,
-    insert_document,
-    open_meta,
-    previous_state,
-    stored_files,
-    write_skipped,
-    write_token_df,
-)
-from store.protocol import StoredChunk
-
 from store.generations import (
     CACHE,
     CURRENT,
@@ -45,4 +29,19 @@ from store.generations import (
     verify_files,
     write_atomic,
 )
+from store.meta import (
+    SCHEMA,
+    MetaReader,
+    chunk_rows,
+    chunk_tokens,
+    delete_documents,
+    document_vector,
+    insert_document,
+    open_meta,
+    previous_state,
+    stored_files,
+    write_skipped,
+    write_token_df,
+)
+from store.protocol import StoredChunk
 from store.vectors import read_vectors, write_vectors

@@ -8,12 +8,11 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from store.factory import BACKENDS
-
 from quotebot.config import Config, ConfigError, load_config
 from quotebot.errors import StoreError
 from retrieval.answer import Answer
 from retrieval.search import MODES
+from store.factory import BACKENDS
 
 EXAMPLES = """\
 examples:

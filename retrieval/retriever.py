@@ -20,8 +20,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from store.factory import open_reader
-from store.protocol import Reader, StoredChunk
 
 from index.lexical import K1, tokenize
 from index.runtime import load_embedder
@@ -33,6 +31,8 @@ from retrieval.conversation import Turn, prefer_documents, resolve
 from retrieval.excerpts import best_excerpts, question_weights, quotable, score_sentences
 from retrieval.keyterms import key_terms
 from retrieval.search import MODES, Candidate, search
+from store.factory import open_reader
+from store.protocol import Reader, StoredChunk
 
 MAX_QUESTION_CHARS = 2000  # the model reads ~256 word pieces; more text only slows search
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
 from store.protocol import Reader
 
 MODES = ("hybrid", "dense", "bm25")

@@ -11,13 +11,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from store.factory import open_reader
 
 from index.build import build_index
 from quotebot.config import Config
 from quotebot.errors import StoreError
 from retrieval import Retriever
 from store import generations
+from store.factory import open_reader
 from tests.support.backends import BACKENDS, release, use_backend
 
 
