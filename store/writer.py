@@ -9,6 +9,7 @@ subclass it (store/faiss.py, store/qdrant.py).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Callable, Sequence
@@ -124,10 +125,8 @@ class GenerationWriter:
         gen.publish(self.store, folder)
 
     def abort(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # closing twice or after an error
             self.db.close()
-        except Exception:  # noqa: BLE001 - closing twice or after an error
-            pass
         if self.folder.name.endswith(".partial"):
             shutil.rmtree(self.folder, ignore_errors=True)
 
