@@ -45,7 +45,7 @@ from bot.render import (
     render_page,
     split_html,
 )
-from bot.state import AnswerStore, Conversation, IndexGuard, Stats
+from bot.state import AnswerStore, Conversation, Stats
 from bot.uploads import safe_name, save_upload, suffix_of
 from quotebot.config import Config
 from retrieval.answer import Answer
@@ -78,7 +78,6 @@ class Services:
     limiter: RateLimiter
     answers: AnswerStore = field(default_factory=AnswerStore)
     stats: Stats = field(default_factory=Stats)
-    guard: IndexGuard = field(default_factory=IndexGuard)
     ask_pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="quotebot-ask"))
     build_pool: ThreadPoolExecutor = field(
@@ -286,8 +285,7 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE,
 
 
 def _ask(services: Services, question: str) -> Answer:
-    with services.guard:
-        return services.retriever.ask(question, k=HITS_PER_QUESTION)
+    return services.retriever.ask(question, k=HITS_PER_QUESTION)
 
 
 def keyboard(answer: Answer, key: str, page: int) -> InlineKeyboardMarkup:
@@ -463,8 +461,7 @@ def _build_and_refresh(services: Services) -> str:
     from index.build import build_index
 
     report = build_index(services.config, wait=True, progress=False)
-    with services.guard.exclusive():
-        services.retriever.refresh()
+    services.retriever.refresh()  # at once (questions under way finish on the old index)
     return report.summary()
 
 

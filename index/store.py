@@ -357,15 +357,16 @@ class StoredChunk:
 
 
 class StoreReader:
-    """Read access to the live generation: manifest, FAISS index and metadata.
+    """Read access to the live generation (or a given one): manifest, FAISS index, metadata.
 
     With `options` (the `[index]` config) the vectors are opened for answering:
     memory-mapped when `options.mmap` and FAISS allows it, IVF search depth set.
     """
 
     def __init__(self, store: Path, *, mmap: bool = False,
-                 options: IndexConfig | None = None) -> None:
-        folder = current_generation(store)
+                 options: IndexConfig | None = None, folder: Path | None = None) -> None:
+        # `folder`: a given generation (a reader following CURRENT opens the one it saw).
+        folder = folder or current_generation(store)
         if folder is None:
             raise StoreError(f"no index in {store}: build one with `quotebot index`")
         self.store = store

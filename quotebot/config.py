@@ -74,6 +74,7 @@ class RetrievalConfig:
     k: int = 3
     mode: str = "hybrid"
     min_confidence: float = 0.7
+    reload_check_s: float = 1.0
 
 
 @dataclass

@@ -63,6 +63,7 @@ class Answer:
     hits: list[Hit] = field(default_factory=list)
     reason: str = ""  # why nothing was found, in plain words, when found is False
     confidence: float = 0.0  # score of the best quotable sentence; below the threshold: not found
+    generation: int = 0  # the index generation every hit comes from (0: none was read)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -70,5 +71,6 @@ class Answer:
             "found": self.found,
             "reason": self.reason,
             "confidence": self.confidence,
+            "generation": self.generation,
             "hits": [hit.to_dict() for hit in self.hits],
         }

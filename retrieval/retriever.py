@@ -17,6 +17,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,11 +25,19 @@ import numpy as np
 from index.documents import Document
 from index.embedding import Embedder
 from index.lexical import LexicalIndex, tokenize
-from index.store import StoredChunk, StoreReader, current_generation
+from index.store import (
+    CURRENT,
+    StoredChunk,
+    StoreError,
+    StoreReader,
+    current_generation,
+    generation_number,
+)
 from index.vectors import use_threads
 from quotebot.config import Config, ConfigError, RetrievalConfig
 from retrieval.answer import Answer, Citation, Hit
 from retrieval.excerpts import best_excerpts, question_weights, score_sentences
+from retrieval.generations import Generations
 from retrieval.search import MODES, Candidate, search
 
 MAX_QUESTION_CHARS = 2000  # the model reads ~256 word pieces; more text only slows search
@@ -87,8 +96,25 @@ def clean_question(question: str) -> str:
     return " ".join(_CONTROL.sub(" ", valid_text(question)).split())[:MAX_QUESTION_CHARS]
 
 
+@dataclass
+class Opened:
+    """One generation opened for answering: its reader and its BM25 index."""
+
+    reader: StoreReader
+    lexical: LexicalIndex
+
+    def close(self) -> None:
+        self.reader.close()
+
+
 class Retriever:
-    """Answers questions from one store; safe to share between threads."""
+    """Answers questions from one store; safe to share between threads.
+
+    It follows the store's live generation by itself: before a question, a cheap check
+    (one stat of `CURRENT`, at most every `retrieval.reload_check_s` seconds) switches to a
+    generation a build has published since. A question that started on the old generation
+    finishes on it; the old reader is closed when its last question ends.
+    """
 
     def __init__(self, config: Config, settings: Settings | None = None) -> None:
         self.config = config
@@ -100,16 +126,22 @@ class Retriever:
         self.embedder = Embedder(config.model.name, batch_size=config.model.batch_size,
                                  allow_download=config.model.allow_download)
         self._lock = threading.Lock()
-        self._docs: OrderedDict[str, Document] = OrderedDict()
-        self._load()
+        self._docs: OrderedDict[tuple[str, str], Document] = OrderedDict()
+        store = Path(config.store)
+        if current_generation(store) is None:
+            raise StoreError(f"no index in {store}: build one with `quotebot index`")
+        self.generations: Generations[Opened] = Generations(
+            store / CURRENT, lambda: current_generation(store), self._open, Opened.close,
+            interval=config.retrieval.reload_check_s)
 
     @classmethod
     def open(cls, config: Config, settings: Settings | None = None) -> Retriever:
         """Open the live index of `config.store`; raises StoreError with advice if unusable."""
         return cls(config, settings)
 
-    def _load(self) -> None:
-        reader = StoreReader(self.config.store, options=self.config.index)
+    def _open(self, folder: Path) -> Opened:
+        """Open one generation for answering (checked: files, model)."""
+        reader = StoreReader(self.config.store, options=self.config.index, folder=folder)
         try:
             reader.check_model(self.config.model.name, self.embedder.fingerprint)
             if self.config.model.runtime == "onnx" and self.embedder.onnx is None:
@@ -119,23 +151,30 @@ class Retriever:
 
                 use_store_export(self.embedder, self.config.store,
                                  threads=self.config.model.query_threads)
-            lexical = LexicalIndex(reader.folder, mmap=self.config.index.mmap)
+            lexical = LexicalIndex(folder, mmap=self.config.index.mmap)
         except BaseException:
             reader.close()
             raise
-        with self._lock:
-            self.reader, self.lexical = reader, lexical
-            self._docs.clear()
+        return Opened(reader, lexical)
+
+    @property
+    def reader(self) -> StoreReader:
+        """The live generation's reader (for inspection; `ask` holds its own for each question)."""
+        return self.generations.current.reader.reader
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        return self.generations.current.reader.lexical
+
+    @property
+    def generation(self) -> int:
+        """Number of the generation new questions are answered from."""
+        return generation_number(self.generations.current.folder)
 
     def refresh(self) -> bool:
-        """Switch to a newer generation if a build published one; True when it did."""
-        live = current_generation(self.config.store)
-        if live is None or live == self.reader.folder:
-            return False
-        old = self.reader
-        self._load()
-        old.close()
-        return True
+        """Switch now (no waiting for the next check) if a build published a newer
+        generation; True when it did. `ask` does this by itself at most once a second."""
+        return self.generations.check(force=True)
 
     def counts(self) -> dict[str, int]:
         return self.reader.counts()
@@ -146,12 +185,17 @@ class Retriever:
     def candidates(self, question: str, *, mode: str | None = None,
                    depth: int | None = None) -> tuple[np.ndarray, list[Candidate]]:
         """The question's vector and its ranked chunk candidates (for `ask` and evaluation)."""
+        with self.generations.use() as generation:
+            return self._candidates(generation.reader, question, mode=mode, depth=depth)
+
+    def _candidates(self, opened: Opened, question: str, *, mode: str | None = None,
+                    depth: int | None = None) -> tuple[np.ndarray, list[Candidate]]:
         mode = mode or self.settings.mode
-        reader = self.reader
+        reader = opened.reader
         use_threads(self.config.index.search_threads)  # per calling thread (OpenMP)
         vector = (self.encode(question) if mode != "bm25"
                   else np.zeros(reader.manifest.dimension, np.float32))
-        return vector, search(reader.index, self.lexical, vector, question, mode=mode,
+        return vector, search(reader.index, opened.lexical, vector, question, mode=mode,
                               depth=depth or self.settings.depth,
                               dense_weight=self.settings.dense_weight,
                               doc_weight=self.settings.doc_weight,
@@ -165,13 +209,15 @@ class Retriever:
         fewer than `depth` documents, a deeper search fills the tail (for Recall@100).
         """
         text = clean_question(question)
-        _, candidates = self.candidates(text, mode=mode)
-        paths = self.reader.chunk_paths([c.chunk_id for c in candidates])
-        ranked = dict.fromkeys(paths[c.chunk_id] for c in candidates)
-        if len(ranked) < depth:
-            _, deeper = self.candidates(text, mode=mode, depth=3 * depth)
-            more = self.reader.chunk_paths([c.chunk_id for c in deeper])
-            ranked.update(dict.fromkeys(more[c.chunk_id] for c in deeper))
+        with self.generations.use() as generation:
+            opened = generation.reader
+            _, candidates = self._candidates(opened, text, mode=mode)
+            paths = opened.reader.chunk_paths([c.chunk_id for c in candidates])
+            ranked = dict.fromkeys(paths[c.chunk_id] for c in candidates)
+            if len(ranked) < depth:
+                _, deeper = self._candidates(opened, text, mode=mode, depth=3 * depth)
+                more = opened.reader.chunk_paths([c.chunk_id for c in deeper])
+                ranked.update(dict.fromkeys(more[c.chunk_id] for c in deeper))
         return list(ranked)[:depth]
 
     def ask(self, question: str, k: int | None = None, *, mode: str | None = None,
@@ -188,8 +234,15 @@ class Retriever:
         text = clean_question(question)
         if not any(ch.isalnum() for ch in text):
             return Answer(question, False, reason="The question has no words to search for.")
-        reader, lexical = self.reader, self.lexical
-        vector, candidates = self.candidates(text, mode=mode)
+        with self.generations.use() as generation:  # the whole answer from one generation
+            answer = self._ask(generation.reader, question, text, k, mode, abstain, exclude)
+        answer.generation = generation_number(generation.folder)
+        return answer
+
+    def _ask(self, opened: Opened, question: str, text: str, k: int, mode: str | None,
+             abstain: bool, exclude: Callable[[str], bool] | None) -> Answer:
+        reader, lexical = opened.reader, opened.lexical
+        vector, candidates = self._candidates(opened, text, mode=mode)
         if exclude is not None:
             paths = reader.chunk_paths([c.chunk_id for c in candidates])
             candidates = [c for c in candidates if not exclude(paths[c.chunk_id])]
@@ -226,10 +279,11 @@ class Retriever:
 
     def _document(self, reader: StoreReader, doc_id: str) -> Document:
         """A stored document's text and line/page maps (a small LRU keeps hot ones)."""
+        key = (reader.folder.name, doc_id)  # each generation has its own documents
         with self._lock:
-            if doc_id in self._docs:
-                self._docs.move_to_end(doc_id)
-                return self._docs[doc_id]
+            if key in self._docs:
+                self._docs.move_to_end(key)
+                return self._docs[key]
         row = reader.db.execute(
             "SELECT path, title, format, text, line_anchors, page_starts FROM documents "
             "WHERE doc_id=?", (doc_id,)).fetchone()
@@ -237,7 +291,7 @@ class Retriever:
                        blocks=[], line_anchors=[tuple(a) for a in json.loads(row[4])],
                        page_starts=None if row[5] is None else json.loads(row[5]))
         with self._lock:
-            self._docs[doc_id] = doc
+            self._docs[key] = doc
             while len(self._docs) > 64:
                 self._docs.popitem(last=False)
         return doc
@@ -285,7 +339,7 @@ class Retriever:
                         page=doc.page_at(start), heading_path=passage.chunks[0].heading_path)
 
     def close(self) -> None:
-        self.reader.close()
+        self.generations.close()
 
     def __enter__(self) -> Retriever:
         return self
