@@ -34,10 +34,12 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from bot.access import AccessPolicy, RateLimiter
+from bot.journal import ANSWERING, DONE, Journal
 from bot.render import (
     escape_html,
     paginate,
@@ -57,6 +59,8 @@ REFUSAL = "Sorry, this bot is private: it only answers its allowed users and cha
 ADMIN_ONLY = "Sorry, only the bot's admins can do that."
 EXPIRED = "This answer has expired; please ask the question again."
 FAILED = "Sorry, something went wrong while handling that. Please try again later."
+RESTARTED = ("Sorry, I was restarting and your question waited too long for a useful "
+             "answer. Please ask it again.")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -83,6 +87,7 @@ class Services:
     build_pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="quotebot-build"))
     builds: set[asyncio.Task] = field(default_factory=set)
+    journal: Journal | None = None  # updates recorded before Telegram is told they arrived
 
     def shutdown(self) -> None:
         self.ask_pool.shutdown(wait=True, cancel_futures=True)
@@ -253,6 +258,11 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE,
     services = _services(context)
     tg = services.config.telegram
     message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    if message.date and time.time() - message.date.timestamp() > tg.stale_after_s:
+        # Asked long before this answer could come (the bot was down): a late answer to a
+        # question the user may have given up on is worse than a short note.
+        await reply(update, context, RESTARTED)
+        return
     question = " ".join(question.split())
     if not question:
         await reply(update, context, "Ask me a question, e.g. <code>/ask When did the first "
@@ -276,12 +286,18 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE,
     logger.info("question in chat %s answered in %.2f s (found=%s)", chat.id,
                 time.monotonic() - started, answer.found)
     quote = message.message_id if chat.type != ChatType.PRIVATE else None
-    if not answer.found:
-        await send_html(context, chat.id, render_page(answer), reply_to=quote)
-        return
-    key = services.answers.add(Conversation(answer, chat.id))
-    await send_html(context, chat.id, render_page(answer, 0), reply_to=quote,
-                    markup=keyboard(answer, key, 0))
+    answering = ANSWERING.set(update.update_id)  # the journal marks the send as it leaves
+    try:
+        if not answer.found:
+            await send_html(context, chat.id, render_page(answer), reply_to=quote)
+        else:
+            key = services.answers.add(Conversation(answer, chat.id))
+            await send_html(context, chat.id, render_page(answer, 0), reply_to=quote,
+                            markup=keyboard(answer, key, 0))
+    finally:
+        ANSWERING.reset(answering)
+    if services.journal is not None:
+        services.journal.mark(update.update_id, DONE)  # at once: the crash window is small
 
 
 def _ask(services: Services, question: str) -> Answer:
@@ -465,6 +481,20 @@ def _build_and_refresh(services: Services) -> str:
     return report.summary()
 
 
+# --- the journal -------------------------------------------------------------------------
+
+
+async def _journal(services: Services, update_id: int, state: str) -> None:
+    if services.journal is not None:
+        await asyncio.get_running_loop().run_in_executor(None, services.journal.mark,
+                                                         update_id, state)
+
+
+async def finish_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """After every handler (group 1): the update is answered; never handle it again."""
+    await _journal(_services(context), update.update_id, DONE)
+
+
 # --- errors ------------------------------------------------------------------------------
 
 
@@ -504,5 +534,6 @@ def register(application: Application, services: Services) -> None:
     application.add_handler(MessageHandler(
         new & filters.TEXT & ~filters.COMMAND & filters.ChatType.GROUPS, group_text))
     application.add_handler(CallbackQueryHandler(button))
+    application.add_handler(TypeHandler(Update, finish_update), group=1)
     application.add_error_handler(on_error)
 

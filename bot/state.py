@@ -56,6 +56,8 @@ class Stats:
         self.started = time.time()
         self.questions = 0
         self.answered = 0
+        self.replayed = 0  # updates answered after a restart (from the journal)
+        self.uncertain = 0  # updates whose answer was being sent when the bot was killed
         self.durations: deque[float] = deque(maxlen=1000)
         self._lock = threading.Lock()
 

@@ -67,6 +67,8 @@ class IndexConfig:
     search_threads: int = 1
     build_threads: int = 0
     keep_generations: int = 2
+    watch: bool = False
+    watch_debounce_s: float = 2.0
 
 
 @dataclass
@@ -92,6 +94,9 @@ class TelegramConfig:
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     webhook_secret: str = ""
+    journal: str = ""
+    stale_after_s: float = 600.0
+    notify_rebuilds: bool = False
 
 
 @dataclass
