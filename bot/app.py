@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
@@ -26,6 +27,8 @@ from bot.handlers import (
     finish_builds,
     make_services,
     register,
+    start_watch,
+    stop_watch,
 )
 from bot.journal import SENDING, Journal, JournalQueue, sending_hook
 from bot.redact import protect_token
@@ -132,6 +135,8 @@ def build_application(config: Config, retriever: Answerer, *, token: str | None 
 
     async def post_init(application: Application) -> None:
         await replay_journal(application, services)
+        if config.index.watch:
+            start_watch(application, services)
         await application.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
         if services.policy.open:
             logger.warning("no allowlist is set (telegram.allowed_users, "
@@ -139,6 +144,7 @@ def build_application(config: Config, retriever: Answerer, *, token: str | None 
         logger.info("bot @%s ready", application.bot.username)
 
     async def post_stop(application: Application) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, stop_watch, services)
         await finish_builds(services)
 
     async def post_shutdown(application: Application) -> None:

@@ -11,11 +11,12 @@ import asyncio
 import contextlib
 import functools
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from telegram import (
     InlineKeyboardButton,
@@ -51,6 +52,9 @@ from bot.state import AnswerStore, Conversation, Stats
 from bot.uploads import safe_name, save_upload, suffix_of
 from quotebot.config import Config
 from retrieval.answer import Answer
+
+if TYPE_CHECKING:
+    from index.build import BuildReport
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +92,8 @@ class Services:
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="quotebot-build"))
     builds: set[asyncio.Task] = field(default_factory=set)
     journal: Journal | None = None  # updates recorded before Telegram is told they arrived
+    watch_stop: threading.Event = field(default_factory=threading.Event)
+    watcher: threading.Thread | None = None  # watch mode: builds after corpus changes
 
     def shutdown(self) -> None:
         self.ask_pool.shutdown(wait=True, cancel_futures=True)
@@ -381,6 +387,8 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     stats = services.stats
     median = stats.median()
     uptime = time.time() - stats.started
+    status = await asyncio.get_running_loop().run_in_executor(
+        services.ask_pool, _status_lines, services)
     await reply(update, context, "\n".join([
         "<b>quotebot stats</b>",
         f"Documents: {counts.get('documents', 0)}",
@@ -388,8 +396,24 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         f"Questions: {stats.questions} ({stats.answered} answered from the corpus)",
         "Median answer time: " + ("n/a" if median is None else f"{median:.2f} s"),
         f"Answers kept for buttons: {len(services.answers)}",
+        f"Questions answered after a restart: {stats.replayed}"
+        + (f" ({stats.uncertain} were being sent when it stopped: not resent)"
+           if stats.uncertain else ""),
         f"Up for {uptime / 3600:.1f} h",
+        "",
+        "<b>Index</b>",
+        *(escape_html(line) for line in status),
     ]))
+
+
+def _status_lines(services: Services) -> list[str]:
+    from index.status import store_status
+
+    lines = store_status(services.config).lines()
+    if services.watcher is not None and services.watcher.is_alive():
+        lines = [line for line in lines if not line.startswith("Watch mode:")]
+        lines.append("Watch mode: on (in this bot)")
+    return lines
 
 
 def allowed_suffixes(config: Config) -> set[str]:
@@ -466,19 +490,71 @@ async def _rebuild(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text = ("The index could not be updated: "
                 f"{escape_html(type(exc).__name__)}: {escape_html(str(exc)[:500])}")
     else:
-        text = f"Index updated.\n<pre>{escape_html(report)}</pre>"
+        text = f"Index updated.\n<pre>{escape_html(report.summary())}</pre>"
     try:
         await reply(update, context, text)
     except TelegramError:
         logger.exception("could not send the build report (update %s)", update.update_id)
 
 
-def _build_and_refresh(services: Services) -> str:
+def _build_and_refresh(services: Services, wait: bool = True) -> BuildReport:
     from index.build import build_index
 
-    report = build_index(services.config, wait=True, progress=False)
+    report = build_index(services.config, wait=wait, progress=False)
     services.retriever.refresh()  # at once (questions under way finish on the old index)
-    return report.summary()
+    return report
+
+
+def start_watch(application: Application, services: Services) -> None:
+    """Watch mode: a thread waits for corpus changes; builds run on the build thread; the
+    admins get each build's report when `telegram.notify_rebuilds` is on."""
+    from index.watch import watch_corpus
+
+    loop = asyncio.get_running_loop()
+    tg = services.config.telegram
+
+    def build(wait: bool) -> BuildReport:
+        return services.build_pool.submit(_build_and_refresh, services, wait).result()
+
+    async def notify(text: str) -> None:
+        for admin_id in tg.admins:
+            try:
+                await send_html(_AppContext(application), admin_id, text)
+            except TelegramError:
+                logger.exception("could not send the build report to admin %s", admin_id)
+
+    def on_report(report: BuildReport) -> None:
+        if tg.notify_rebuilds and (report.added or report.changed or report.removed):
+            text = f"Index updated (watch mode).\n<pre>{escape_html(report.summary())}</pre>"
+            asyncio.run_coroutine_threadsafe(notify(text), loop)
+
+    def on_error(exc: Exception) -> None:
+        if tg.notify_rebuilds:
+            text = ("The index could not be updated (watch mode): "
+                    f"{escape_html(type(exc).__name__)}: {escape_html(str(exc)[:500])}")
+            asyncio.run_coroutine_threadsafe(notify(text), loop)
+
+    services.watcher = threading.Thread(
+        target=watch_corpus, args=(services.config, build), name="quotebot-watch", daemon=True,
+        kwargs={"on_report": on_report, "on_error": on_error, "stop": services.watch_stop})
+    services.watcher.start()
+
+
+def stop_watch(services: Services) -> None:
+    services.watch_stop.set()
+    if services.watcher is not None:
+        services.watcher.join(15)
+
+
+@dataclass
+class _AppContext:
+    """What `send_html` needs of a handler's context, for messages sent outside handlers."""
+
+    application: Application
+
+    @property
+    def bot(self) -> Any:
+        return self.application.bot
 
 
 # --- the journal -------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from index.embedding import Embedder, show_progress
 from index.lexical import build_lexical_tokens, chunk_tokens
 from index.loaders import SUPPORTED_SUFFIXES, SkipFile, load_document, read_file
 from index.onnx_export import OnnxExport, ensure_export
+from index.progress import BuildProgress
 from index.vectors import (
     IndexPlan,
     add_vectors,
@@ -258,16 +259,18 @@ def build_index(config: Config, *, full: bool = False, wait: bool = False,
         lock.acquire(wait)
     except OSError as exc:
         raise BuildError(write_failure(store, exc)) from exc
+    tracker = BuildProgress(store)
     try:
-        report = _build_locked(config, corpus, store, full, progress)
+        report = _build_locked(config, corpus, store, full, progress, tracker)
     finally:
+        tracker.finish()
         lock.release()
     report.seconds = round(time.monotonic() - started, 3)
     return report
 
 
 def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
-                  progress: bool) -> BuildReport:
+                  progress: bool, tracker: BuildProgress) -> BuildReport:
     report = BuildReport(store=str(store), full=full)
     use_threads(config.index.build_threads)
     embedder = Embedder(config.model.name, batch_size=config.model.batch_size,
@@ -299,7 +302,9 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
 
     new_docs: list[tuple[Document, list[Chunk]]] = []
     seen_paths: set[str] = set()
-    for rel, path in tqdm(files, desc="reading", unit="file", disable=not progress):
+    for n, (rel, path) in enumerate(tqdm(files, desc="reading", unit="file",
+                                         disable=not progress)):
+        tracker.update("reading", n, len(files))
         try:
             data = read_file(path, max_bytes)
             content_hash = hashlib.sha256(data).hexdigest()
@@ -331,9 +336,11 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
         report.index_type = previous.manifest.index_type
         return report
 
+    tracker.update("embedding", 0, sum(len(cs) for _, cs in new_docs))
     try:
         vectors = _embed(embedder, [c for _, cs in new_docs for c in cs], store, full, progress,
                          report, _Runtime(export, precision, config.model.threads))
+        tracker.update("writing")
         _write_generation(config, store, embedder, params, previous, new_docs, gone, vectors,
                           report, precision)
     except (OSError, sqlite3.OperationalError) as exc:  # disk full, read-only, no permission
