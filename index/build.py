@@ -339,7 +339,7 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
     tracker.update("embedding", 0, sum(len(cs) for _, cs in new_docs))
     try:
         vectors = _embed(embedder, [c for _, cs in new_docs for c in cs], store, full, progress,
-                         report, _Runtime(export, precision, config.model.threads))
+                         report, _Runtime(export, precision, config.model.threads), tracker)
         tracker.update("writing")
         _write_generation(config, store, embedder, params, previous, new_docs, gone, vectors,
                           report, precision)
@@ -428,7 +428,8 @@ def model_window(embedder: Embedder) -> int:
 
 
 def _embed(embedder: Embedder, chunks: list[Chunk], store: Path, full: bool, progress: bool,
-           report: BuildReport, runtime: _Runtime) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+           report: BuildReport, runtime: _Runtime, tracker: BuildProgress | None = None,
+           ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Vectors for every chunk, from the cache or computed now (and cached as they come)."""
     by_hash = {c.text_hash: c for c in chunks}
     if not by_hash:
@@ -463,6 +464,8 @@ def _embed(embedder: Embedder, chunks: list[Chunk], store: Path, full: bool, pro
             cache.put_many(rows)
             found.update({h: (v, s) for h, v, s in rows})
             bar.update(len(group))
+            if tracker is not None:
+                tracker.update("embedding", i + len(group), len(todo))
         bar.close()
         report.embed_seconds = round(time.monotonic() - started, 3)
         return found
