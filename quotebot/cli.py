@@ -87,8 +87,13 @@ def watch_index(config: Config, args: argparse.Namespace, progress: bool | None)
     def show(report: BuildReport) -> None:
         print(json.dumps(report.to_dict()) if args.json else report.summary(), flush=True)
 
+    import signal
+    import threading
+
+    stop = threading.Event()  # SIGTERM (a service manager) stops it as Ctrl-C does
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print(f"Watching {config.corpus} (Ctrl-C to stop) ...", file=sys.stderr)
-    watch_corpus(config, build, on_report=show)
+    watch_corpus(config, build, on_report=show, stop=stop)
     return 0
 
 
