@@ -63,7 +63,9 @@ class Answer:
     hits: list[Hit] = field(default_factory=list)
     reason: str = ""  # why nothing was found, in plain words, when found is False
     confidence: float = 0.0  # score of the best quotable sentence; below the threshold: not found
-    generation: int = 0  # the index generation every hit comes from (0: none was read)
+    # The index generation every hit comes from (0: none was read). Not in to_dict: the
+    # JSON of an answer stays the same across rebuilds that change nothing it shows.
+    generation: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -71,6 +73,5 @@ class Answer:
             "found": self.found,
             "reason": self.reason,
             "confidence": self.confidence,
-            "generation": self.generation,
             "hits": [hit.to_dict() for hit in self.hits],
         }

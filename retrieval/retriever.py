@@ -104,7 +104,11 @@ class Opened:
     lexical: LexicalIndex
 
     def close(self) -> None:
+        """Close the database and let go of the memory-mapped indexes at once (not when
+        the garbage collector finds them: a store's volume may be unmounted next)."""
         self.reader.close()
+        self.reader.index = None
+        self.lexical = None  # type: ignore[assignment]
 
 
 class Retriever:
