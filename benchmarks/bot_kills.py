@@ -8,7 +8,7 @@ come from this script):
 
 `quotebot bot` runs in a subprocess against the fake Bot API server (tests/bot/
 fake_telegram.py, in this process, so it outlives every kill) with its update journal in
-the store. Questions arrive steadily (about 5 a second, each from its own chat, each with
+the store. Questions arrive steadily (--rate a second, each from its own chat, each with
 an answer recognised by its first quote); the bot is SIGKILLed at a random moment 1 to 6 s
 after it starts polling, and started again at once. After the last kill it runs until
 every question is answered or nothing moves for 30 s. Each question must be answered
@@ -50,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kills", type=int, default=30)
     parser.add_argument("--docs", type=int, default=300, help="BBC documents to index")
-    parser.add_argument("--rate", type=float, default=5.0, help="questions per second")
+    parser.add_argument("--rate", type=float, default=1.0,
+                        help="questions per second (keep it below what the bot answers: "
+                        "questions that wait past telegram.stale_after_s get an apology)")
     parser.add_argument("--bbc", type=Path, default=ROOT.parent / "shared/data/bbc-news/bbc")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--seed", type=int, default=20261129)
@@ -72,8 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     log.info("%d questions with distinct answers", len(chosen))
 
     fake = FakeTelegram(TOKEN).start()
+    journal = work / "journal.sqlite"  # a new fake numbers updates from 1: a new journal
+    journal.unlink(missing_ok=True)
     env = dict(os.environ, PYTHONPATH=str(ROOT), TELEGRAM_BOT_TOKEN=TOKEN,
-               QUOTEBOT_TELEGRAM_RATE_PER_MINUTE="0")
+               QUOTEBOT_TELEGRAM_RATE_PER_MINUTE="0", QUOTEBOT_TELEGRAM_JOURNAL=str(journal))
     argv_bot = [sys.executable, "-m", "quotebot", "bot", "--corpus", str(corpus), "--store",
                 str(store), "--base-url", fake.base_url]
     traffic = Traffic(fake, chosen)
@@ -123,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
                                       for line in text.splitlines()
                                       if "received but not answered" in line),
         "being_sent_at_a_kill": text.count("may or may not have arrived"),
+        "sorry_i_was_restarting": sum(1 for m in fake.sent()
+                                      if m["text"].startswith("Sorry, I was restarting")),
         "minutes": round((time.monotonic() - started) / 60, 1),
         "docs": args.docs, "rate": args.rate, "seed": args.seed,
     }
