@@ -9,29 +9,46 @@ from dataclasses import dataclass
 
 
 class AccessPolicy:
-    """Allowlists of user and chat ids, and admins; both allowlists empty = open to all.
+    """Who may use the bot: explicit lists, closed by default.
 
-    A user is let in when listed in `allowed_users`, when the chat is in `allowed_chats`,
-    or when they are an admin. Admins may upload documents, /reindex and see /stats.
+    - `public`: anyone, in any chat (the bot logs a warning at start);
+    - otherwise a group is used only when it is listed itself in `allowed_chats` (then any
+      member may ask); an allowed user or an admin in an unlisted group is refused, since
+      every member would see the quotes;
+    - a private chat is used by users in `allowed_users` or `admins` (or listed chats).
+    Nothing listed and not public: nobody may ask. Admins may upload, /reindex, /stats.
     """
 
     def __init__(self, allowed_users: Iterable[int] = (), allowed_chats: Iterable[int] = (),
-                 admins: Iterable[int] = ()) -> None:
+                 admins: Iterable[int] = (), *, public: bool = False) -> None:
         self.allowed_users = frozenset(int(u) for u in allowed_users)
         self.allowed_chats = frozenset(int(c) for c in allowed_chats)
         self.admins = frozenset(int(a) for a in admins)
+        self.public = bool(public)
         self._refused: OrderedDict[tuple[int | None, int | None], None] = OrderedDict()
 
     @property
     def open(self) -> bool:
-        """True when no allowlist is set: everyone may ask."""
-        return not self.allowed_users and not self.allowed_chats
+        """True when anyone on Telegram may ask (`public = true`)."""
+        return self.public
 
-    def allows(self, user_id: int | None, chat_id: int | None) -> bool:
-        if self.open:
+    @property
+    def closed(self) -> bool:
+        """True when nobody at all may ask (nothing listed, not public)."""
+        return not (self.public or self.allowed_users or self.allowed_chats or self.admins)
+
+    def allows(self, user_id: int | None, chat_id: int | None, *,
+               private: bool | None = None) -> bool:
+        """May `user_id` use the bot in `chat_id`? `private`: is it their private chat
+        (by default: the chat id is the user's, as in Telegram's private chats)."""
+        if self.public:
             return True
-        return ((user_id is not None and (user_id in self.allowed_users or user_id in self.admins))
-                or (chat_id is not None and chat_id in self.allowed_chats))
+        if chat_id is not None and chat_id in self.allowed_chats:
+            return True
+        if private is None:
+            private = user_id is not None and chat_id == user_id
+        return private and user_id is not None and (
+            user_id in self.allowed_users or user_id in self.admins)
 
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.admins

@@ -24,6 +24,7 @@ from bot.handlers import (
     COMMANDS,
     Answerer,
     Services,
+    catch_up,
     finish_builds,
     make_services,
     register,
@@ -123,6 +124,8 @@ def build_application(config: Config, retriever: Answerer, *, token: str | None 
     """
     token = token or load_token(config)
     protect_token(token)
+    if config.telegram.webhook_secret:
+        protect_token(config.telegram.webhook_secret)
     base_url, base_file_url = api_urls(config.telegram.base_url)
     journal = Journal(journal_path(config, token))
     request = RetryingRequest(connection_pool_size=64, pool_timeout=10.0, read_timeout=15.0,
@@ -139,13 +142,19 @@ def build_application(config: Config, retriever: Answerer, *, token: str | None 
             start_watch(application, services)
         await application.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
         if services.policy.open:
-            logger.warning("no allowlist is set (telegram.allowed_users, "
-                           "telegram.allowed_chats): anyone on Telegram can ask this bot")
+            logger.warning("telegram.public is true: anyone on Telegram can ask this bot, "
+                           "in any chat or group")
+        elif services.policy.closed:
+            logger.warning("nobody may use this bot: list users in telegram.allowed_users "
+                           "or telegram.admins, groups in telegram.allowed_chats (or set "
+                           "telegram.public = true to open it to everyone)")
+        catch_up(services)
         logger.info("bot @%s ready", application.bot.username)
 
     async def post_stop(application: Application) -> None:
         await asyncio.get_running_loop().run_in_executor(None, stop_watch, services)
         await finish_builds(services)
+        await services.sender.close()
 
     async def post_shutdown(application: Application) -> None:
         services.shutdown()
@@ -181,9 +190,10 @@ def webhook_options(config: Config) -> dict[str, object]:
     """
     tg = config.telegram
     path = urllib.parse.urlsplit(tg.webhook_url).path.strip("/")
+    secret = tg.webhook_secret or secrets.token_urlsafe(32)
+    protect_token(secret)  # whoever knows it can post forged updates: never logged
     return {"listen": tg.webhook_listen, "port": tg.webhook_port, "url_path": path,
-            "webhook_url": tg.webhook_url,
-            "secret_token": tg.webhook_secret or secrets.token_urlsafe(32)}
+            "webhook_url": tg.webhook_url, "secret_token": secret}
 
 
 def run_bot(config: Config, *, retriever: Answerer | None = None) -> int:

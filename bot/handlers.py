@@ -1,6 +1,10 @@
 """What the bot does with each update: commands, questions, buttons, uploads, errors.
 
-Every handler first checks access (allowlists; admins for uploads, /reindex, /stats).
+Every handler first checks access (allowlists; admins for uploads, /reindex, /stats) and
+the sender's output budget: each update a user sends (a question, a command, a button
+press, an upload, a refusal's cause) takes one token of their rate limit, so a flood gets
+a few replies and one "slow down", then silence. Every message and edit goes through one
+`bot.sender.Sender` that keeps Telegram's flood limits.
 Questions run in a worker thread (`ask_pool`) so the event loop never blocks; index
 builds run in their own single thread while questions keep using the old index.
 """
@@ -13,7 +17,7 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -48,8 +52,9 @@ from bot.render import (
     render_page,
     split_html,
 )
+from bot.sender import Sender, SendLimits
 from bot.state import AnswerStore, Conversation, Stats
-from bot.uploads import safe_name, save_upload, suffix_of
+from bot.uploads import clean_stale_parts, safe_name, save_upload, suffix_of
 from quotebot.config import Config
 from retrieval.answer import Answer
 
@@ -65,6 +70,8 @@ EXPIRED = "This answer has expired; please ask the question again."
 FAILED = "Sorry, something went wrong while handling that. Please try again later."
 RESTARTED = ("Sorry, I was restarting and your question waited too long for a useful "
              "answer. Please ask it again.")
+SLOW_DOWN = ("You are sending me messages faster than I can answer. Please slow down and "
+             "try again in {seconds} s.")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -94,6 +101,7 @@ class Services:
     journal: Journal | None = None  # updates recorded before Telegram is told they arrived
     watch_stop: threading.Event = field(default_factory=threading.Event)
     watcher: threading.Thread | None = None  # watch mode: builds after corpus changes
+    sender: Sender = field(default_factory=Sender)
 
     def shutdown(self) -> None:
         self.ask_pool.shutdown(wait=True, cancel_futures=True)
@@ -102,9 +110,13 @@ class Services:
 
 def make_services(config: Config, retriever: Answerer) -> Services:
     tg = config.telegram
+    limits = SendLimits(per_second=tg.send_per_second, group_per_minute=tg.group_per_minute,
+                        chat_per_second=tg.chat_per_second)
     return Services(config=config, retriever=retriever,
-                    policy=AccessPolicy(tg.allowed_users, tg.allowed_chats, tg.admins),
-                    limiter=RateLimiter(tg.rate_per_minute, tg.rate_burst))
+                    policy=AccessPolicy(tg.allowed_users, tg.allowed_chats, tg.admins,
+                                        public=tg.public),
+                    limiter=RateLimiter(tg.rate_per_minute, tg.rate_burst),
+                    sender=Sender(limits))
 
 
 def _services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -117,16 +129,79 @@ def _services(context: ContextTypes.DEFAULT_TYPE) -> Services:
 async def send_html(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, *,
                     reply_to: int | None = None,
                     markup: InlineKeyboardMarkup | None = None) -> Message | None:
-    """Send `text` (HTML), split below 4096 characters; buttons go on the last part."""
+    """Send `text` (HTML), split below 4096 characters; buttons go on the last part.
+
+    The parts are queued in the sender (in order); this waits for them a bounded time.
+    """
+    sender = _services(context).sender
     parts = split_html(text)
+    answering = ANSWERING.get()  # the sender sends from its own task: carry it there
+    futures = [sender.submit(chat_id, _answering(answering, functools.partial(
+        context.bot.send_message, chat_id, part, parse_mode=ParseMode.HTML,
+        link_preview_options=NO_PREVIEW,
+        reply_parameters=(ReplyParameters(reply_to, allow_sending_without_reply=True)
+                          if reply_to and i == 0 else None),
+        reply_markup=markup if i == len(parts) - 1 else None)))
+        for i, part in enumerate(parts)]
     sent = None
-    for i, part in enumerate(parts):
-        sent = await context.bot.send_message(
-            chat_id, part, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
-            reply_parameters=(ReplyParameters(reply_to, allow_sending_without_reply=True)
-                              if reply_to and i == 0 else None),
-            reply_markup=markup if i == len(parts) - 1 else None)
+    for n, future in enumerate(futures):
+        try:
+            sent = await sender.wait_for(future, chat_id)
+        except BaseException:
+            for later in futures[n + 1:]:
+                later.cancel()  # a message in pieces is not sent with a piece missing
+            raise
     return sent
+
+
+def _answering(update_id: int | None,
+               call: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
+    """`call`, run with ANSWERING set to `update_id` (the journal's sending hook reads it)."""
+    if update_id is None:
+        return call
+
+    async def run() -> Any:
+        token = ANSWERING.set(update_id)
+        try:
+            return await call()
+        finally:
+            ANSWERING.reset(token)
+
+    return run
+
+
+async def edit_html(context: ContextTypes.DEFAULT_TYPE, message: Message, text: str, *,
+                    markup: InlineKeyboardMarkup | None = None,
+                    on_edited: Callable[[], None] | None = None) -> None:
+    """Edit `message` to `text` (HTML) through the sender; `on_edited` runs once it is shown.
+
+    A text over Telegram's limit is split: the message shows the first part (with the
+    buttons) and the rest follows as replies. "Message is not modified" counts as done.
+    """
+    sender = _services(context).sender
+    chat_id = message.chat.id
+    parts = split_html(text) or [text]
+
+    async def edit() -> object:
+        try:
+            return await context.bot.edit_message_text(
+                parts[0], chat_id=chat_id, message_id=message.message_id,
+                parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
+                reply_markup=markup)
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                raise
+            return None
+
+    future = sender.submit(chat_id, edit,
+                           on_sent=None if on_edited is None else lambda _: on_edited())
+    for part in parts[1:]:
+        sender.submit(chat_id, functools.partial(
+            context.bot.send_message, chat_id, part, parse_mode=ParseMode.HTML,
+            link_preview_options=NO_PREVIEW,
+            reply_parameters=ReplyParameters(message.message_id,
+                                             allow_sending_without_reply=True)))
+    await sender.wait_for(future, chat_id)
 
 
 async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
@@ -162,20 +237,40 @@ async def typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> AsyncItera
 
 
 async def admitted(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """True if the sender may use the bot; otherwise one polite refusal, then silence."""
-    policy = _services(context).policy
+    """True if the sender may use the bot and has output budget left.
+
+    Someone not allowed gets one polite refusal, then silence; someone over their rate
+    limit one "slow down" per stretch, then silence. Every update takes a token, whatever
+    it asks: commands, questions too long or empty, button presses, uploads.
+    """
+    services = _services(context)
+    policy = services.policy
     user = update.effective_user
     chat = update.effective_chat
     user_id = user.id if user else None
     chat_id = chat.id if chat else None
-    if policy.allows(user_id, chat_id):
+    private = chat is not None and chat.type == ChatType.PRIVATE
+    key = user_id if user_id is not None else chat_id or 0
+    if not policy.allows(user_id, chat_id, private=private):
+        logger.info("refused user %s in chat %s", user_id, chat_id)
+        if update.callback_query is not None:
+            if not services.limiter.acquire(key):
+                with contextlib.suppress(TelegramError):
+                    await update.callback_query.answer(REFUSAL, show_alert=True)
+        elif policy.first_refusal(user_id, chat_id) and not services.limiter.acquire(key):
+            await reply(update, context, REFUSAL)
+        return False
+    wait = services.limiter.acquire(key)
+    if not wait:
         return True
-    logger.info("refused user %s in chat %s", user_id, chat_id)
-    if update.callback_query is not None:
-        with contextlib.suppress(TelegramError):
-            await update.callback_query.answer(REFUSAL, show_alert=True)
-    elif policy.first_refusal(user_id, chat_id):
-        await reply(update, context, REFUSAL)
+    logger.info("user %s is over the rate limit", key)
+    if services.limiter.should_warn(key):
+        text = SLOW_DOWN.format(seconds=max(1, round(wait)))
+        if update.callback_query is not None:
+            with contextlib.suppress(TelegramError):
+                await update.callback_query.answer(text, show_alert=True)
+        else:
+            await reply(update, context, text)
     return False
 
 
@@ -263,12 +358,13 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE,
         return
     services = _services(context)
     tg = services.config.telegram
-    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    message, chat = update.effective_message, update.effective_chat
     if message.date and time.time() - message.date.timestamp() > tg.stale_after_s:
         # Asked long before this answer could come (the bot was down): a late answer to a
         # question the user may have given up on is worse than a short note.
         await reply(update, context, RESTARTED)
         return
+    message, chat = update.effective_message, update.effective_chat
     question = " ".join(question.split())
     if not question:
         await reply(update, context, "Ask me a question, e.g. <code>/ask When did the first "
@@ -277,12 +373,6 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE,
     if len(question) > tg.max_question_chars:
         await reply(update, context, f"That question is too long ({len(question)} characters; "
                     f"the limit is {tg.max_question_chars}). Please ask it more briefly.")
-        return
-    wait = services.limiter.acquire(user.id if user else chat.id)
-    if wait:
-        if services.limiter.should_warn(user.id if user else chat.id):
-            await reply(update, context, "You are asking faster than I can answer. Please "
-                        f"slow down and try again in {max(1, round(wait))} s.")
         return
     started = time.monotonic()
     async with typing(context, chat.id):
@@ -345,14 +435,10 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         page = max(0, min(number, len(paginate(answer)) - 1))
         await query.answer()
         if page != conversation.page:
-            conversation.page = page
-            try:
-                await message.edit_text(render_page(answer, page), parse_mode=ParseMode.HTML,
-                                        link_preview_options=NO_PREVIEW,
-                                        reply_markup=keyboard(answer, key, page))
-            except BadRequest as exc:
-                if "not modified" not in str(exc).lower():
-                    raise
+            # The page moves only once Telegram shows it: a failed edit leaves "More" working.
+            await edit_html(context, message, render_page(answer, page),
+                            markup=keyboard(answer, key, page),
+                            on_edited=functools.partial(setattr, conversation, "page", page))
         return
     if not 0 <= number < len(answer.hits):
         await query.answer(EXPIRED, show_alert=True)
@@ -362,14 +448,22 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     conversation.contexts_sent.add(number)
     await query.answer()
-    await send_html(context, message.chat.id, render_context(answer.hits[number]),
-                    reply_to=message.message_id)
+    try:
+        await send_html(context, message.chat.id, render_context(answer.hits[number]),
+                        reply_to=message.message_id)
+    except BaseException:
+        conversation.contexts_sent.discard(number)  # not shown: the button may try again
+        raise
 
 
 def _parse_data(data: str) -> tuple[str, str, int]:
-    """("m" or "c", key, number) from "m:KEY:2"; ("", "", 0) for anything else."""
+    """("m" or "c", key, number) from "m:KEY:2"; ("", "", 0) for anything else.
+
+    Callback data can be forged: only ASCII digits are numbers ("²".isdigit() is True).
+    """
     parts = data.split(":")
-    if len(parts) != 3 or parts[0] not in ("m", "c") or not parts[2].isdigit():
+    if (len(parts) != 3 or parts[0] not in ("m", "c") or not parts[2].isascii()
+            or not parts[2].isdigit() or len(parts[2]) > 4):
         return "", "", 0
     return parts[0], parts[1], int(parts[2])
 
@@ -393,6 +487,7 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         "<b>quotebot stats</b>",
         f"Documents: {counts.get('documents', 0)}",
         f"Chunks: {counts.get('chunks', 0)}",
+        f"Files skipped by the last build: {counts.get('skipped', 0)} (/reindex lists why)",
         f"Questions: {stats.questions} ({stats.answered} answered from the corpus)",
         "Median answer time: " + ("n/a" if median is None else f"{median:.2f} s"),
         f"Answers kept for buttons: {len(services.answers)}",
@@ -490,11 +585,40 @@ async def _rebuild(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text = ("The index could not be updated: "
                 f"{escape_html(type(exc).__name__)}: {escape_html(str(exc)[:500])}")
     else:
-        text = f"Index updated.\n<pre>{escape_html(report.summary())}</pre>"
+        text = f"Index updated.\n<pre>{escape_html(report.summary(max_skipped=20))}</pre>"
     try:
         await reply(update, context, text)
     except TelegramError:
         logger.exception("could not send the build report (update %s)", update.update_id)
+
+
+def catch_up(services: Services) -> None:
+    """At start, in the background: remove uploads a kill left unfinished, and update the
+    index when the corpus changed while the bot was down (`telegram.build_at_start`)."""
+    task = asyncio.create_task(_catch_up(services))
+    services.builds.add(task)
+    task.add_done_callback(services.builds.discard)
+
+
+async def _catch_up(services: Services) -> None:
+    from index.changes import corpus_changes
+
+    config = services.config
+    loop = asyncio.get_running_loop()
+    try:
+        await loop.run_in_executor(None, clean_stale_parts, config.corpus)
+        if not config.telegram.build_at_start:
+            return
+        changes = await loop.run_in_executor(None, corpus_changes, config)
+        if not changes or changes.no_index:
+            return
+        logger.info("the corpus changed while the bot was down (%s): updating the index in "
+                    "the background", changes.summary())
+        report = await loop.run_in_executor(services.build_pool, _build_and_refresh, services)
+    except Exception:  # noqa: BLE001 - the bot keeps answering from the current index
+        logger.exception("could not update the index at start")
+    else:
+        logger.info("index updated at start:\n%s", report.summary())
 
 
 def _build_and_refresh(services: Services, wait: bool = True) -> BuildReport:
@@ -525,7 +649,8 @@ def start_watch(application: Application, services: Services) -> None:
 
     def on_report(report: BuildReport) -> None:
         if tg.notify_rebuilds and (report.added or report.changed or report.removed):
-            text = f"Index updated (watch mode).\n<pre>{escape_html(report.summary())}</pre>"
+            summary = escape_html(report.summary(max_skipped=20))
+            text = f"Index updated (watch mode).\n<pre>{summary}</pre>"
             asyncio.run_coroutine_threadsafe(notify(text), loop)
 
     def on_error(exc: Exception) -> None:
@@ -584,7 +709,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.callback_query is not None:
             await update.callback_query.answer(FAILED, show_alert=True)
         elif update.effective_chat is not None:
-            await context.bot.send_message(update.effective_chat.id, FAILED)
+            chat_id = update.effective_chat.id
+            await _services(context).sender.deliver(
+                chat_id, functools.partial(context.bot.send_message, chat_id, FAILED))
     except TelegramError as exc:
         logger.warning("could not tell the user about the error: %s", type(exc).__name__)
 

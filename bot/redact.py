@@ -1,4 +1,5 @@
-"""Keep the bot token out of every log line, and quiet httpx (it logs URLs holding the token)."""
+"""Keep the bot token and the webhook secret out of every log line, and quiet httpx (it logs
+URLs holding the token)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ def redact(text: str) -> str:
 
 
 def protect_token(token: str) -> None:
-    """From now on no log record anywhere in the process shows `token`.
+    """From now on no log record anywhere in the process shows `token` (or a webhook secret).
 
     A log-record factory redacts each record's message and traceback when it is made, so
     every handler (files, stderr, pytest's capture) sees the redacted text. Tracebacks the

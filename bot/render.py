@@ -17,6 +17,13 @@ from retrieval.answer import Answer, Citation, Hit
 MESSAGE_LIMIT = 4096  # Telegram's limit for one message's text
 PER_PAGE = 3  # the best quote and up to two more
 MAX_QUOTE = 1200  # characters of one quote on a page; Context shows the rest
+# A citation stays a line, whatever the document holds (a paragraph styled as a heading,
+# a 40 KB PDF /Title): titles, paths and headings are shortened, and only the innermost
+# headings are shown.
+MAX_TITLE = 150
+MAX_PATH = 200
+MAX_HEADING = 80
+MAX_HEADINGS = 3
 
 NO_ANSWER = ("I could not find anything in the documents that answers this.")
 REPHRASE = ("Try rephrasing it with other words, or ask about something the documents "
@@ -64,11 +71,17 @@ def shorten(text: str, limit: int = MAX_QUOTE) -> str:
 
 
 def citation_line(citation: Citation, m: Markup = HTML) -> str:
-    """'— Title (path), page 2, lines 3-4', the title in bold; headings if any."""
-    parts = [m.bold(citation.title) + m.text(f" ({citation.path})") if citation.title
-             else m.bold(citation.path)]
-    if citation.heading_path:
-        parts.append(m.italic(" › ".join(citation.heading_path)))
+    """'— Title (path), page 2, lines 3-4', the title in bold; headings if any.
+
+    Bounded: at most ~MAX_TITLE + MAX_PATH + MAX_HEADINGS * MAX_HEADING characters.
+    """
+    title, path = shorten(citation.title, MAX_TITLE), shorten(citation.path, MAX_PATH)
+    parts = [m.bold(title) + m.text(f" ({path})") if title else m.bold(path)]
+    headings = [shorten(h, MAX_HEADING) for h in citation.heading_path[-MAX_HEADINGS:]]
+    if len(citation.heading_path) > MAX_HEADINGS:
+        headings.insert(0, "…")
+    if headings:
+        parts.append(m.italic(" › ".join(headings)))
     if citation.page is not None:
         parts.append(m.text(f"page {citation.page}"))
     if citation.line_start == citation.line_end:

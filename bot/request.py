@@ -1,9 +1,13 @@
 """Bot API requests that respect flood control and retry network errors, never sending twice.
 
 `RetryingRequest` wraps python-telegram-bot's `HTTPXRequest`:
-- a 429 answer is a refusal (nothing was done): wait `retry_after` and send again (up to
-  `max_flood_waits` times: flood control is Telegram pacing a busy bot, not an error, so
-  these waits do not use up the retries of errors below);
+- a 429 answer is a refusal (nothing was done). For sends and edits of messages (`QUEUED`)
+  it is returned at once: python-telegram-bot raises `RetryAfter` and `bot.sender` puts the
+  message back in its queue, so no request sleeps while holding a connection and the
+  handler's update slot. Other methods (callback answers, chat actions, getUpdates) wait
+  `retry_after` and go again, only when it is short (`max_retry_after`, a few seconds) and
+  at most `max_flood_waits` times: flood control is Telegram pacing a busy bot, not an
+  error, so these waits do not use up the retries of errors below;
 - a 5xx answer that is a Bot API error object (`"ok": false`) says the method failed, so
   nothing was sent: retry with exponential backoff; a 5xx without one (a proxy's error
   page) may hide a request that was executed, so only idempotent methods are retried;
@@ -33,13 +37,16 @@ IDEMPOTENT = frozenset({
     "setMyCommands", "deleteMyCommands", "deleteWebhook", "setWebhook", "deleteMessage",
 })
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Methods whose 429 goes back to the caller (bot.sender requeues the message).
+QUEUED = frozenset({"sendMessage", "sendPhoto", "sendDocument", "sendMediaGroup",
+                    "editMessageText", "editMessageCaption", "editMessageMedia"})
 
 
 class RetryingRequest(HTTPXRequest):
     """HTTPXRequest with flood-control waits and safe retries (see the module docstring)."""
 
     def __init__(self, *args: Any, max_retries: int = 3, backoff: float = 0.5,
-                 max_retry_after: float = 60.0, max_flood_waits: int = 10,
+                 max_retry_after: float = 5.0, max_flood_waits: int = 3,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.max_retries = max_retries
@@ -65,7 +72,7 @@ class RetryingRequest(HTTPXRequest):
                 attempt += 1
                 await asyncio.sleep(delay)
                 continue
-            if status == 429 and floods < self.max_flood_waits:
+            if status == 429 and floods < self.max_flood_waits and api_method not in QUEUED:
                 retry_after = _retry_after(content)
                 if retry_after is not None and retry_after <= self.max_retry_after:
                     logger.warning("%s: flood control, waiting %s s as Telegram asks",

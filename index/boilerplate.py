@@ -10,6 +10,10 @@ from __future__ import annotations
 import re
 
 MAX_WORDS = 20  # longer sentences are prose, whatever words they contain
+# ...and so are longer ones in characters: the prompt patterns ("subscribe ... newsletter")
+# scan the rest of the sentence from each match, O(n^2) on "subscribe.subscribe...." (one
+# "word" to split()), so a sentence is never searched past this length.
+MAX_CHARS = 400
 CREDIT_MAX_WORDS = 12
 
 _PROMPTS = [re.compile(p, re.IGNORECASE) for p in (
@@ -33,6 +37,8 @@ _CREDIT_SHAPE = re.compile(r"/|^\W*(photo|image|picture|credit)s?\b|"
 
 def is_boilerplate(sentence: str) -> bool:
     """Whether a sentence is page chrome (sign-up prompt, photo credit, share prompt)."""
+    if len(sentence) > MAX_CHARS:
+        return False
     words = len(sentence.split())
     if words > MAX_WORDS:
         return False

@@ -1,7 +1,10 @@
 """Incremental index builds: scan, load and chunk what changed, embed what is new, publish.
 
 A content hash decides whether a document changed; unchanged documents cost a read
-and a hash. Chunks are embedded only when their text is not in the embedding cache.
+and a hash. Changed files are loaded and chunked in worker processes under a time and
+memory budget (index/parsing.py): a file that fails in any way is skipped with its
+reason, and remembered by its hash (index/skips.py) so it is not parsed again until it
+changes. Chunks are embedded only when their text is not in the embedding cache.
 The new generation is written beside the live one and switched in atomically
 (see index/store.py), under a lock so that two builds never interleave.
 
@@ -20,7 +23,7 @@ import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,13 +34,14 @@ from tqdm import tqdm
 
 from index import store as st
 from index.cache import EmbeddingCache
-from index.chunking import chunk_document, load_token_counter
 from index.documents import Chunk, Document
 from index.embedding import Embedder, show_progress
 from index.lexical import build_lexical_tokens, chunk_tokens
-from index.loaders import SUPPORTED_SUFFIXES, SkipFile, load_document, read_file
+from index.loaders import SUPPORTED_SUFFIXES, SkipFile, read_file, valid_text
 from index.onnx_export import OnnxExport, ensure_export
+from index.parsing import ParseJob, ParsePool, ParseSettings, parser_key, worker_count
 from index.progress import BuildProgress
+from index.skips import SKIPS, SkipMemory
 from index.vectors import (
     IndexPlan,
     add_vectors,
@@ -50,9 +54,10 @@ from index.vectors import (
 )
 from quotebot.config import Config, ConfigError
 
-CHUNKER_VERSION = 2  # bump when chunking rules change: stored chunks are then redone
+CHUNKER_VERSION = 3  # bump when chunking rules change: stored chunks are then redone
 # (2: overlong sentences past a document's start are cut where they are, not further on;
-# near repeats are looked for among recent alike sentences only: index/chunking.py)
+# near repeats are looked for among recent alike sentences only: index/chunking.py;
+# 3: chunks capped at MAX_CHUNK_CHARS characters, longer "words" cut: issue 14)
 EMBED_GROUP = 256  # chunks embedded between cache commits
 LOW_SPACE = 64 * 2**20  # a write error with less free space than this is called "disk full"
 
@@ -78,6 +83,8 @@ class BuildReport:
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    skips_remembered: int = 0  # of `skipped`: unchanged files that failed before, not parsed
+    parse_workers_replaced: int = 0  # workers killed (time) or dead (crash, memory)
     ignored: int = 0
     documents: int = 0
     chunks: int = 0
@@ -94,7 +101,8 @@ class BuildReport:
         data["skipped"] = [{"path": p, "reason": r} for p, r in self.skipped]
         return data
 
-    def summary(self) -> str:
+    def summary(self, max_skipped: int | None = None) -> str:
+        """The report in a few lines; the skipped files listed up to `max_skipped`."""
         lines = [
             f"Indexed {self.documents} documents as {self.chunks} chunks "
             f"in {self.seconds:.1f} s (generation {self.generation}, store {self.store}).",
@@ -106,7 +114,14 @@ class BuildReport:
             + (f" in {self.embed_seconds:.1f} s ({self.runtime})" if self.chunks_embedded else ""),
         ]
         lines += [f"  note: {note}" for note in self.notes]
-        lines += [f"  skipped {path}: {reason}" for path, reason in self.skipped]
+        if self.skips_remembered:
+            lines.append(f"  note: {self.skips_remembered} of the skipped files failed before "
+                         "and are unchanged: not parsed again")
+        shown = self.skipped if max_skipped is None else self.skipped[:max_skipped]
+        lines += [f"  skipped {path}: {reason}" for path, reason in shown]
+        if len(shown) < len(self.skipped):
+            lines.append(f"  ... and {len(self.skipped) - len(shown)} more skipped "
+                         "(`quotebot index --json` lists them all)")
         return "\n".join(lines)
 
 
@@ -212,6 +227,7 @@ class _Previous:
     folder: Path
     manifest: st.Manifest
     hashes: dict[str, tuple[str, str]]  # path -> (doc_id, content_hash)
+    skipped: list[tuple[str, str]]  # (path, reason) of the files it lists as skipped
 
 
 def _previous(store: Path, compatible: Callable[[st.Manifest], str],
@@ -230,9 +246,10 @@ def _previous(store: Path, compatible: Callable[[st.Manifest], str],
         try:
             hashes = {p: (d, h) for p, d, h in
                       db.execute("SELECT path, doc_id, content_hash FROM documents")}
+            skipped = sorted(db.execute("SELECT path, reason FROM skipped"))
         finally:
             db.close()
-        return _Previous(folder, manifest, hashes), ""
+        return _Previous(folder, manifest, hashes, skipped), ""
     except (st.StoreError, sqlite3.DatabaseError) as exc:
         return None, f"previous index unusable ({exc}); building from scratch"
 
@@ -297,40 +314,30 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
 
     suffixes = {s.lower() for s in config.loading.extensions} & SUPPORTED_SUFFIXES
     files, report.skipped, report.ignored = scan_corpus(corpus, suffixes)
-    max_bytes = int(config.loading.max_file_mb * 1024 * 1024)
-    count_tokens = load_token_counter(embedder.resolved.location)
-
-    new_docs: list[tuple[Document, list[Chunk]]] = []
-    seen_paths: set[str] = set()
-    for n, (rel, path) in enumerate(tqdm(files, desc="reading", unit="file",
-                                         disable=not progress)):
-        tracker.update("reading", n, len(files))
-        try:
-            data = read_file(path, max_bytes)
-            content_hash = hashlib.sha256(data).hexdigest()
-            old = previous.hashes.get(rel) if previous else None
-            if old and old[1] == content_hash:
-                report.unchanged += 1
-                seen_paths.add(rel)
-                continue
-            doc = load_document(rel, data, mtime=path.stat().st_mtime)
-            chunks = chunk_document(doc, count_tokens, **params)
-            if not chunks:
-                raise SkipFile("no indexable text (only boilerplate or repeated lines)")
-        except SkipFile as exc:
-            report.skipped.append((rel, str(exc)))
-            continue
-        except OSError as exc:
-            report.skipped.append((rel, f"cannot read: {exc.strerror or exc}"))
-            continue
-        seen_paths.add(rel)
-        (report.changed if old else report.added).append(rel)
-        new_docs.append((doc, chunks))
+    tracker.update("reading", 0, len(files))
+    settings = ParseSettings(
+        tokenizer=embedder.resolved.location, **params,
+        timeout_s=config.loading.file_timeout_s, memory_mb=config.loading.file_memory_mb,
+        workers=worker_count(config.loading.workers))
+    try:
+        memory = SkipMemory(store / SKIPS, parser_key(settings))
+    except sqlite3.OperationalError as exc:  # full, read-only: the write below says it better
+        raise BuildError(write_failure(store, exc, _live(store))) from exc
+    try:
+        if full:
+            memory.clear()
+        new_docs, seen_paths = _parse_changed(files, previous, settings, memory,
+                                              int(config.loading.max_file_mb * 1024 * 1024),
+                                              report, progress)
+    finally:
+        memory.close()
 
     gone = sorted(set(previous.hashes) - seen_paths) if previous else []
     report.removed = gone
-    if previous and not new_docs and not gone and not _index_outdated(config, previous):
-        # Nothing changed: keep the live generation (the skip list may still be new).
+    if (previous and not new_docs and not gone and not _index_outdated(config, previous)
+            and previous.skipped == report.skipped):
+        # Nothing changed: keep the live generation. (A new skip list makes a new
+        # generation, so that what the index lists as skipped, /stats included, is true.)
         report.generation = previous.manifest.generation
         report.documents, report.chunks = previous.manifest.n_documents, previous.manifest.n_chunks
         report.index_type = previous.manifest.index_type
@@ -348,6 +355,62 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
         st.discard_unpublished(store, live)  # give back the space the new generation took
         raise BuildError(write_failure(store, exc, live)) from exc
     return report
+
+
+def _parse_changed(files: list[tuple[str, Path]], previous: _Previous | None,
+                   settings: ParseSettings, memory: SkipMemory, max_bytes: int,
+                   report: BuildReport, progress: bool,
+                   ) -> tuple[list[tuple[Document, list[Chunk]]], set[str]]:
+    """Parse the new and changed files in the worker pool: (their documents and chunks,
+    in path order; the paths that stay indexed). Skips go to the report and the memory."""
+    seen_paths: set[str] = set()
+    hashes: dict[str, str] = {}
+    was_indexed: set[str] = set()
+
+    def jobs() -> Iterator[ParseJob]:
+        for rel, path in tqdm(files, desc="reading", unit="file", disable=not progress):
+            try:
+                data = read_file(path, max_bytes)
+                mtime = path.stat().st_mtime
+            except SkipFile as exc:
+                report.skipped.append((rel, str(exc)))
+                continue
+            except OSError as exc:
+                report.skipped.append((rel, f"cannot read: {exc.strerror or exc}"))
+                continue
+            content_hash = hashlib.sha256(data).hexdigest()
+            old = previous.hashes.get(rel) if previous else None
+            if old and old[1] == content_hash:
+                report.unchanged += 1
+                seen_paths.add(rel)
+                continue
+            remembered = memory.get(content_hash)
+            if remembered is not None:
+                report.skipped.append((rel, remembered))
+                report.skips_remembered += 1
+                continue
+            hashes[rel] = content_hash
+            if old:
+                was_indexed.add(rel)
+            yield ParseJob(rel, data, mtime)
+
+    parsed_docs: list[tuple[Document, list[Chunk]]] = []
+    with ParsePool(settings) as pool:
+        for parsed in pool.map(jobs()):
+            if parsed.document is None:  # a parser's message may quote the file: made valid
+                reason = valid_text(parsed.skipped or "could not be parsed")[:300]
+                report.skipped.append((parsed.rel, reason))
+                memory.put(hashes[parsed.rel], reason)
+                continue
+            seen_paths.add(parsed.rel)
+            (report.changed if parsed.rel in was_indexed else report.added).append(parsed.rel)
+            parsed_docs.append((parsed.document, parsed.chunks))
+        report.parse_workers_replaced = pool.replaced
+    parsed_docs.sort(key=lambda item: item[0].path)
+    report.added.sort()
+    report.changed.sort()
+    report.skipped.sort()
+    return parsed_docs, seen_paths
 
 
 @dataclass

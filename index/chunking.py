@@ -10,6 +10,9 @@ Rules, in order:
 - a chunk holds up to `max_tokens` word pieces and never more than the model's window
   minus its two special tokens: the model never truncates a chunk silently; a sentence
   that alone is too long is cut at whitespace;
+- a chunk also holds at most `MAX_CHUNK_CHARS` characters: a "word" of a megabyte
+  without spaces is one [UNK] word piece, and a chunk of it would make every later step
+  (excerpts, the bot's rendering) work on a megabyte; such words are cut by characters;
 - consecutive chunks share `overlap_sentences` whole sentences, so a fact on a boundary is
   whole in one of them.
 """
@@ -33,6 +36,10 @@ NEAR_DUPLICATE_MIN_WORDS = 6  # shorter sentences only count as repeats when ide
 # words: bounded work per sentence, where comparing with all of them made a long document of
 # alike sentences (a log, a ledger: "... of the ledger.") quadratic (minutes for 1 MB).
 NEAR_DUPLICATE_WINDOW = 32
+# Characters of a chunk at most (200 word pieces of English prose are ~1,200), and of a
+# "word" before it is cut by characters.
+MAX_CHUNK_CHARS = 6000
+MAX_WORD_CHARS = 1000
 _WORD = re.compile(r"\w+")
 _NON_SPACE = re.compile(r"\S+")
 
@@ -90,19 +97,23 @@ def chunk_document(doc: Document, count_tokens: Callable[[str], int], max_tokens
     limit = max(8, min(max_tokens, window - 2))
     runs = _sentence_runs(doc)
     flat = [span for run in runs for span in run.sentences]
-    counts = dict(zip(flat, count_many(count_tokens, [doc.text[s:e] for s, e in flat]),
-                      strict=True))
+    # Texts over MAX_CHUNK_CHARS are not counted (the tokenizer is slow on a megabyte of
+    # one "word"): they are cut by _split_long whatever their count.
+    counted = count_many(count_tokens, [doc.text[s:e] if e - s <= MAX_CHUNK_CHARS else ""
+                                        for s, e in flat])
+    counts = {span: n if span[1] - span[0] <= MAX_CHUNK_CHARS else limit + 1
+              for span, n in zip(flat, counted, strict=True)}
     chunks: list[Chunk] = []
     for run in runs:
         pieces: list[Span] = []
         for span in run.sentences:
-            if counts[span] <= limit:
+            if counts[span] <= limit and span[1] - span[0] <= MAX_CHUNK_CHARS:
                 pieces.append(span)
             else:
                 for piece in _split_long(doc.text, span, limit, count_tokens):
                     counts[piece] = limit  # an upper bound is all packing needs
                     pieces.append(piece)
-        for group in _pack(pieces, counts, limit, overlap_sentences):
+        for group in _pack(pieces, counts, limit, overlap_sentences, MAX_CHUNK_CHARS):
             for part in _fit(doc.text, group, window - 2, count_tokens):
                 chunks.append(_make_chunk(doc, len(chunks), part, run.heading_path))
     return chunks
@@ -173,15 +184,19 @@ def _split_long(text: str, span: Span, limit: int,
     pieces: list[Span] = []
     start: int | None = None
     used, prev_end = 0, span[0]
-    for (s, e), n in zip(words, count_many(count_tokens, [text[s:e] for s, e in words]),
-                         strict=True):
-        if n > limit:  # one "word" longer than the window (a URL, base64): cut by characters
+    counted = count_many(count_tokens, [text[s:e] if e - s <= MAX_WORD_CHARS else ""
+                                        for s, e in words])
+    for (s, e), n in zip(words, counted, strict=True):
+        if e - s > MAX_WORD_CHARS or n > limit:
+            # one "word" longer than MAX_WORD_CHARS (not counted), or than the window (a
+            # URL, base64): cut by characters
             if start is not None:
                 pieces.append((start, prev_end))
                 start, used = None, 0
-            pieces.extend((p, min(p + limit, e)) for p in range(s, e, limit))
+            step = MAX_WORD_CHARS if e - s > MAX_WORD_CHARS else limit
+            pieces.extend((p, min(p + step, e)) for p in range(s, e, step))
             continue
-        if start is not None and used + n > limit:
+        if start is not None and (used + n > limit or e - start > MAX_CHUNK_CHARS):
             pieces.append((start, prev_end))
             start, used = None, 0
         if start is None:
@@ -194,18 +209,23 @@ def _split_long(text: str, span: Span, limit: int,
 
 
 def _pack(pieces: list[Span], counts: dict[Span, int], limit: int,
-          overlap: int) -> list[list[Span]]:
-    """Greedy packing of sentences into groups of at most `limit` tokens, with overlap."""
+          overlap: int, max_chars: int = MAX_CHUNK_CHARS) -> list[list[Span]]:
+    """Greedy packing of sentences into groups of at most `limit` tokens and `max_chars`
+    characters, with overlap."""
     groups: list[list[Span]] = []
     current: list[Span] = []
     used = 0
+
+    def too_big(span: Span) -> bool:
+        return used + counts[span] > limit or span[1] - current[0][0] > max_chars
+
     for span in pieces:
         n = counts[span]
-        if current and used + n > limit:
+        if current and too_big(span):
             groups.append(current)
             current = current[len(current) - overlap:] if overlap > 0 else []
             used = sum(counts[s] for s in current)
-            while current and used + n > limit:
+            while current and too_big(span):
                 used -= counts[current.pop(0)]
         current.append(span)
         used += n

@@ -9,6 +9,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -41,13 +42,23 @@ class Document:
 
     def line_at(self, offset: int) -> int:
         """The original line number of the character at `offset` (1-based)."""
-        if not self.line_anchors:
-            return self.text.count("\n", 0, offset) + 1
+        if not self.line_anchors:  # the newlines before `offset`, found by bisection
+            return bisect.bisect_left(self._newlines, offset) + 1
         i = bisect.bisect_right(self.line_anchors, (offset, float("inf"))) - 1
         if i < 0:
             return self.line_anchors[0][1]
         anchor_offset, line = self.line_anchors[i]
         return line + self.text.count("\n", anchor_offset, offset)
+
+    @cached_property
+    def _newlines(self) -> list[int]:
+        """Offsets of every newline of the text (counting them from the start for each
+        chunk made a document of many chunks O(n^2))."""
+        found, at = [], self.text.find("\n")
+        while at >= 0:
+            found.append(at)
+            at = self.text.find("\n", at + 1)
+        return found
 
     def page_at(self, offset: int) -> int | None:
         """The page (1-based) holding `offset`, or None for formats without pages."""

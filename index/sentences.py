@@ -21,9 +21,13 @@ _BEFORE_NUMBER = frozenset({
     "no", "nos", "vol", "vols", "pp", "p", "eq", "eqs", "ref", "refs", "sec", "art", "ch",
     "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
 })
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s+\S)")
-_NEXT = re.compile(r"\s+(\S)")
-_LAST_WORD = re.compile(r"(\S+)$")
+# Linear on any input: the lookbehind starts a match only at the first mark of a run, and
+# possessive quantifiers never give back what they took (a run of n dots was O(n^2)).
+_BOUNDARY = re.compile(r"(?<![.!?…])[.!?…]++[\"'”’»)\]]*+(?=\s++\S)")
+_NEXT = re.compile(r"\s++(\S)")
+# The word before a period is looked for this far back at most: abbreviations are short,
+# and scanning from the sentence's start made an author list ("J. Smith, ...") O(n^2).
+MAX_WORD = 64
 _ACRONYM = re.compile(r"(?:[a-z]\.)+[a-z]")
 
 
@@ -47,16 +51,26 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
 
 def _is_abbreviation(text: str, start: int, period: int, next_char: str) -> bool:
     """Whether the period at `period` closes an abbreviation rather than a sentence."""
-    found = _LAST_WORD.search(text, start, period)
-    if found is None:
+    word = _last_word(text, start, period).lstrip("([\"'“‘")
+    if not word:
         return False
-    word = found.group(1).lstrip("([\"'“‘")
     if len(word) == 1 and word.isupper():
         return True  # an initial: "J. R. R. Tolkien"
     lower = word.lower()
     if lower in _ALWAYS or _ACRONYM.fullmatch(lower):
         return True
     return lower in _BEFORE_NUMBER and next_char.isdigit()
+
+
+def _last_word(text: str, start: int, period: int) -> str:
+    """The non-space run ending at `period` (within text[start:period]); "" when there is
+    none or it is longer than MAX_WORD characters (no abbreviation is that long)."""
+    low = max(start, period - MAX_WORD - 1)
+    piece = text[low:period]
+    if not piece or piece[-1].isspace():
+        return ""
+    word = piece.split()[-1]
+    return "" if len(word) > MAX_WORD else word
 
 
 def _add(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:

@@ -448,7 +448,10 @@ class StoreReader:
         return row[0]
 
     def counts(self) -> dict[str, int]:
-        return {"documents": self.manifest.n_documents, "chunks": self.manifest.n_chunks}
+        """Documents and chunks of the generation, and files its build skipped."""
+        skipped = self.db.execute("SELECT count(*) FROM skipped").fetchone()[0]
+        return {"documents": self.manifest.n_documents, "chunks": self.manifest.n_chunks,
+                "skipped": skipped}
 
     def skipped(self) -> list[tuple[str, str]]:
         return list(self.db.execute("SELECT path, reason FROM skipped ORDER BY path"))

@@ -272,13 +272,17 @@ def build_parser() -> argparse.ArgumentParser:
                        "then long-polls Telegram (or serves a webhook when telegram.webhook_url "
                        "is set). The token is read from $TELEGRAM_BOT_TOKEN or the file named "
                        "by telegram.token_file, and is never printed or logged. Who may use "
-                       "the bot is set by telegram.allowed_users / allowed_chats / admins in "
-                       "config.toml; with no allowlist it answers everyone.",
+                       "the bot is set by telegram.allowed_users / admins (private chats) and "
+                       "allowed_chats (groups, listed themselves) in config.toml; nothing "
+                       "listed means nobody, unless telegram.public = true opens it to "
+                       "everyone. Each user's updates are rate limited, and all output is "
+                       "paced to Telegram's flood limits.",
                        epilog="examples:\n"
                        "  TELEGRAM_BOT_TOKEN=123:abc quotebot bot\n"
                        "  quotebot bot --base-url http://localhost:8081   "
                        "(a self-hosted Bot API server)\n"
-                       "  QUOTEBOT_TELEGRAM_ALLOWED_USERS=11,22 quotebot bot",
+                       "  QUOTEBOT_TELEGRAM_ALLOWED_USERS=11,22 quotebot bot\n"
+                       "  QUOTEBOT_TELEGRAM_PUBLIC=true quotebot bot   (anyone may ask)",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     _common(p)
     p.add_argument("--base-url", metavar="URL",

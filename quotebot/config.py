@@ -49,6 +49,9 @@ class ChunkingConfig:
 @dataclass
 class LoadingConfig:
     max_file_mb: float = 50.0
+    file_timeout_s: float = 60.0  # a file's parse (load + chunk) is stopped after this
+    file_memory_mb: int = 1024  # memory a file's parse may use (its worker's address space)
+    workers: int = 0  # parsing worker processes; 0: one per core, at most 4
     extensions: list[str] = field(
         default_factory=lambda: [".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"]
     )
@@ -86,6 +89,8 @@ class TelegramConfig:
     allowed_users: list[int] = field(default_factory=list)
     allowed_chats: list[int] = field(default_factory=list)
     admins: list[int] = field(default_factory=list)
+    public: bool = False
+    build_at_start: bool = True
     rate_per_minute: float = 10.0
     rate_burst: int = 5
     max_question_chars: int = 1000
@@ -94,6 +99,9 @@ class TelegramConfig:
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     webhook_secret: str = ""
+    send_per_second: float = 25.0
+    group_per_minute: float = 20.0
+    chat_per_second: float = 1.0
     journal: str = ""
     stale_after_s: float = 600.0
     notify_rebuilds: bool = False

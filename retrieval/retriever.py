@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -42,6 +43,15 @@ from retrieval.search import MODES, Candidate, search
 
 MAX_QUESTION_CHARS = 2000  # the model reads ~256 word pieces; more text only slows search
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+DOC_CACHE_BYTES = 64 * 2**20  # the documents kept for quoting (an LRU), by their text's memory
+
+
+def _doc_bytes(doc: Document) -> int:
+    """Memory a cached document holds: its text and its line/page maps, roughly."""
+    return (sys.getsizeof(doc.text) + 64 * len(doc.line_anchors)
+            + 32 * len(doc.page_starts or ()))
 
 
 @dataclass
@@ -131,6 +141,7 @@ class Retriever:
                                  allow_download=config.model.allow_download)
         self._lock = threading.Lock()
         self._docs: OrderedDict[tuple[str, str], Document] = OrderedDict()
+        self._docs_bytes = 0
         store = Path(config.store)
         if current_generation(store) is None:
             raise StoreError(f"no index in {store}: build one with `quotebot index`")
@@ -295,9 +306,13 @@ class Retriever:
                        blocks=[], line_anchors=[tuple(a) for a in json.loads(row[4])],
                        page_starts=None if row[5] is None else json.loads(row[5]))
         with self._lock:
-            self._docs[key] = doc
-            while len(self._docs) > 64:
-                self._docs.popitem(last=False)
+            if key not in self._docs:
+                self._docs[key] = doc
+                self._docs_bytes += _doc_bytes(doc)
+            # Bounded by memory, not by count: 64 documents of 50 MB would be gigabytes.
+            while len(self._docs) > 1 and self._docs_bytes > DOC_CACHE_BYTES:
+                _, old = self._docs.popitem(last=False)
+                self._docs_bytes -= _doc_bytes(old)
         return doc
 
     def _hits(self, reader: StoreReader, lexical: LexicalIndex, question: str,

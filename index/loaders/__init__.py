@@ -23,6 +23,7 @@ from index.loaders.common import (
     looks_wrapped,
     normalise,
     read_file,
+    valid_text,
 )
 from index.loaders.docx import load_docx
 from index.loaders.html import load_html
@@ -31,7 +32,7 @@ from index.loaders.pdf import load_pdf
 from index.loaders.txt import load_txt
 
 __all__ = ["SUPPORTED_SUFFIXES", "SkipFile", "decode_text", "load_document", "looks_wrapped",
-           "normalise", "read_file"]
+           "normalise", "read_file", "valid_text"]
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
     {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"})
@@ -50,9 +51,10 @@ def load_document(rel_path: str, data: bytes, *, mtime: float = 0.0) -> Document
     loaded = loader(data)
     if not loaded.blocks:
         raise SkipFile(empty_reason)
-    title = _clean_title(loaded.title) or _clean_title(_first_line(loaded.text, loaded.blocks[0]))
+    text = valid_text(loaded.text)  # the one place text is made valid: see valid_text
+    title = _clean_title(loaded.title) or _clean_title(_first_line(text, loaded.blocks[0]))
     return Document(
-        doc_id=doc_id_for(path), path=path, title=title, text=loaded.text,
+        doc_id=doc_id_for(path), path=path, title=title, text=text,
         format=fmt, blocks=loaded.blocks, line_anchors=loaded.line_anchors,
         page_starts=loaded.page_starts, content_hash=hashlib.sha256(data).hexdigest(),
         size=len(data), mtime=mtime)
@@ -64,7 +66,8 @@ def _first_line(text: str, block: Block) -> str:
 
 
 def _clean_title(title: str) -> str:
-    """A title on one line, without markdown `#`, at most MAX_TITLE characters."""
+    """A valid title on one line, without markdown `#`, at most MAX_TITLE characters."""
+    title = valid_text(title[:MAX_TITLE * 4])  # a 1 MB /Title costs no more than a short one
     return WHITESPACE.sub(" ", title).strip().lstrip("#").strip()[:MAX_TITLE].rstrip()
 
 

@@ -36,6 +36,11 @@ BINARY_CONTROL_RATIO = 0.1  # share of control characters above which decoded te
 _NEWLINES = re.compile(r"\r\n?")
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all but \t and \n (\r is gone)
 _BINARY_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")  # also spares \r and \f
+# What no Document may hold (see `valid_text`): C0/C1 controls but \t and \n, lone
+# surrogates (pypdf decodes a ToUnicode map to U+D800 into one; tokenizers and SQLite then
+# fail), and Unicode non-characters (U+FDD0..U+FDEF and the last two of every plane).
+_INVALID = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef" + "".join(
+    f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(17)) + "]")
 WHITESPACE = re.compile(r"\s+")
 SENTENCE_END = re.compile(r"[.!?:;…][\"'”’)\]»]*$")
 TXT_ITEM = re.compile(r"[ \t]*(?:[-*+•]|\d{1,3}[.)])[ \t]+(?=\S)")
@@ -85,6 +90,18 @@ def _too_large(size: int, max_bytes: int) -> str:
 def normalise(text: str) -> str:
     """`\\r\\n`/`\\r` to `\\n`, control characters but `\\t` to spaces: same length lines."""
     return _CONTROLS.sub(" ", _NEWLINES.sub("\n", text))
+
+
+def valid_text(text: str) -> str:
+    """`text` with every invalid character replaced one for one (offsets stay put):
+    controls (but \\t and \\n) become spaces, lone surrogates and non-characters U+FFFD.
+
+    Applied once, to everything a loader returns, so nothing downstream (tokenizers,
+    SQLite, Telegram) ever sees text it cannot encode.
+    """
+    if _INVALID.search(text) is None:
+        return text
+    return _INVALID.sub(lambda m: " " if m.group() <= "\x9f" else "\ufffd", text)
 
 
 def decode_text(data: bytes, declared: str | None = None) -> str:

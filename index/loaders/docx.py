@@ -1,10 +1,16 @@
 """docx: one block per paragraph (its line breaks follow the plain-text rules); "Title" and
-"Heading N" styles are headings; table cells are paragraphs too."""
+"Heading N" styles are headings; table cells are paragraphs too.
+
+A docx is a zip: before python-docx sees it, its directory is checked (members, total and
+per-member uncompressed size, compression ratio) and its paragraphs counted while streaming,
+so a decompression bomb is refused in milliseconds instead of taking hours and gigabytes.
+"""
 
 from __future__ import annotations
 
 import io
 import re
+import zipfile
 
 import docx
 from docx.table import Table
@@ -24,18 +30,80 @@ from index.loaders.common import (
 )
 
 _DOCX_HEADING = re.compile(r"heading\s*(\d)$", re.I)
+# Bounds on what a docx may unpack to. Real documents stay far below them: a 1,000-page
+# report is ~20k paragraphs and ~10 MB of XML, compressed 5-20 times.
+MAX_MEMBERS = 10_000
+MAX_UNCOMPRESSED = 200 * 2**20  # all members together
+MAX_RATIO = 200  # uncompressed/compressed of a member larger than RATIO_FROM
+RATIO_FROM = 2**20
+MAX_PARAGRAPHS = 100_000
+_PARAGRAPH_TAG = re.compile(rb"<w:p[\s/>]")
+_BODY = "word/document.xml"
+
+
+def check_archive(data: bytes) -> None:
+    """SkipFile unless the docx's zip is within bounds (see MAX_*); reads no member but
+    the body, and that one streamed, to count its paragraphs."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise SkipFile(f"corrupt docx: {short(exc)}") from exc
+    with archive:
+        members = archive.infolist()
+        if len(members) > MAX_MEMBERS:
+            raise SkipFile(f"docx has {len(members):,} parts (limit {MAX_MEMBERS:,}): "
+                           "not a document")
+        total = sum(m.file_size for m in members)
+        if total > MAX_UNCOMPRESSED:
+            raise SkipFile(f"docx unpacks to {total:,} bytes (limit {MAX_UNCOMPRESSED:,}): "
+                           "a decompression bomb?")
+        for m in members:
+            if m.file_size > RATIO_FROM and m.file_size > MAX_RATIO * max(1, m.compress_size):
+                raise SkipFile(f"docx part {m.filename[:60]} is compressed "
+                               f"{m.file_size // max(1, m.compress_size):,} times "
+                               f"(limit {MAX_RATIO}): a decompression bomb?")
+        if _BODY in archive.namelist():
+            count = _count_paragraphs(archive)
+            if count > MAX_PARAGRAPHS:
+                raise SkipFile(f"docx has over {MAX_PARAGRAPHS:,} paragraphs: "
+                               "too many to index")
+
+
+def _count_paragraphs(archive: zipfile.ZipFile) -> int:
+    """`<w:p>` elements in the body, counted in 1 MB pieces (stops past MAX_PARAGRAPHS)."""
+    count, tail = 0, b""
+    try:
+        with archive.open(_BODY) as body:
+            while piece := body.read(2**20):
+                window = tail + piece
+                count += len(_PARAGRAPH_TAG.findall(window))
+                tail = window[-5:]  # a tag cut by the piece boundary is counted once:
+                count -= len(_PARAGRAPH_TAG.findall(tail))  # it is counted with the next
+                if count > MAX_PARAGRAPHS:
+                    break
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, ValueError) as exc:
+        raise SkipFile(f"corrupt docx: {short(exc)}") from exc
+    return count
 
 
 def _docx_paragraphs(data: bytes) -> tuple[list[tuple[str, int]], str]:
     """(text, heading level or 0) of every paragraph, table cells included, and the core title."""
+    check_archive(data)
     try:
         document = docx.Document(io.BytesIO(data))
+        levels: dict[str | None, int] = {}  # python-docx resolves a style in O(styles)
         paragraphs = []
         for item in document.iter_inner_content():
             cells = _unique_cells(item) if isinstance(item, Table) else [[item]]
             for cell in cells:
-                paragraphs += [(p.text, _docx_heading_level(p)) for p in cell]
+                for p in cell:
+                    style_id = p._p.style  # the pStyle id, None for the default style
+                    if style_id not in levels:
+                        levels[style_id] = _docx_heading_level(p)
+                    paragraphs.append((p.text, levels[style_id]))
         return paragraphs, document.core_properties.title or ""
+    except SkipFile:
+        raise
     except Exception as exc:
         raise SkipFile(f"corrupt docx: {short(exc)}") from exc
 

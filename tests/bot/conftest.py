@@ -98,6 +98,11 @@ def bot_config(base: Config, fake: FakeTelegram, **telegram: Any) -> Config:
     config.telegram.journal = str(Path(tempfile.mkdtemp(prefix="qb-journal-")) / "journal.sqlite")
     config.telegram.rate_per_minute = 600
     config.telegram.rate_burst = 100
+    # Tests that set no allowlist talk to an open bot, as the default was before the
+    # policy became closed by default (test_access covers the default itself).
+    config.telegram.public = not (telegram.get("allowed_users") or telegram.get("allowed_chats"))
+    # Most bots share the session's read-only store: never build into it at start.
+    config.telegram.build_at_start = False
     for key, value in telegram.items():
         setattr(config.telegram, key, value)
     return config

@@ -2,17 +2,24 @@
 
 A stdlib `ThreadingHTTPServer` on 127.0.0.1 (random port) in a thread. It answers the
 methods the bot and python-telegram-bot call (getMe, getUpdates with long polling and
-offsets, sendMessage, editMessageText, answerCallbackQuery, sendChatAction, getFile and
-file downloads, setMyCommands, deleteWebhook, ...), records every call, lets a test inject
-updates (private and group messages, mentions, replies, button presses, documents) and
-faults (`fail_next("sendMessage", 429, retry_after=1)`), and wait for what the bot did.
+offsets, sendMessage, sendPhoto, editMessageText, answerCallbackQuery, sendChatAction,
+getFile and file downloads, setMyCommands, deleteWebhook, ...), records every call, lets a
+test inject updates (private and group messages, mentions, replies, button presses,
+documents, forum topics) and faults (`fail_next("sendMessage", 429, retry_after=1)`), and
+wait for what the bot did.
+
+It refuses what Telegram refuses (`Limits`): text over 4,096 characters after entity
+parsing (UTF-16 code units), captions over 1,024, callback data over 64 bytes, HTML it
+cannot parse ("can't parse entities"), identical edits ("message is not modified"), and
+floods: 429 with retry_after past ~1 message a second per chat (short bursts allowed),
+20 a minute per group, 30 a second overall. A test lowers the limits to trigger them.
 """
 
 from __future__ import annotations
 
-import html
 import itertools
 import json
+import math
 import re
 import threading
 import time
@@ -56,6 +63,48 @@ class Fault:
 
 
 @dataclass
+class Limits:
+    """What the fake enforces, as Telegram does (Bot API FAQ: "My bot is hitting limits").
+
+    Floods are token buckets: a chat may get `chat_burst` messages at once, then
+    `chat_per_second`; a group `group_per_minute` a minute; the bot `global_per_second`
+    overall. Sends and edits of messages count (chat actions and callback answers do not).
+    """
+
+    text: int = 4096
+    caption: int = 1024
+    callback_data: int = 64
+    chat_burst: int = 5
+    chat_per_second: float = 1.0
+    group_per_minute: float = 20.0
+    global_per_second: float = 30.0
+
+
+FLOODED = frozenset({"sendMessage", "sendPhoto", "sendDocument", "editMessageText",
+                     "editMessageCaption"})
+
+
+@dataclass
+class _Bucket:
+    capacity: float
+    rate: float  # tokens a second
+    tokens: float = -1.0
+    stamp: float = 0.0
+
+    def wait(self, now: float) -> float:
+        """Seconds until a token is free (0: one is), refilling first."""
+        if self.tokens < 0:
+            self.tokens, self.stamp = self.capacity, now
+        self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate
+
+
+class EntityError(ValueError):
+    """HTML that Telegram would refuse with "can't parse entities"."""
+
+
+@dataclass
 class FakeTelegram:
     """The server's state; all public methods are thread-safe."""
 
@@ -69,6 +118,7 @@ class FakeTelegram:
     faults: list[Fault] = field(default_factory=list)
     polls: list[Call] = field(default_factory=list)  # getUpdates calls (their offsets)
     max_poll_timeout: float = 2.0
+    limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
         self.cond = threading.Condition()
@@ -76,6 +126,7 @@ class FakeTelegram:
         self._update_ids = itertools.count(1)
         self.server: ThreadingHTTPServer | None = None
         self.thread: threading.Thread | None = None
+        self._buckets: dict[Any, _Bucket] = {}
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -138,9 +189,13 @@ class FakeTelegram:
     def user_message(self, user_id: int, text: str = "", *, chat_id: int | None = None,
                      chat_type: str | None = None, reply_to: dict[str, Any] | None = None,
                      document: dict[str, Any] | None = None,
+                     thread_id: int | None = None,
                      date: int | None = None) -> dict[str, Any]:
         """Inject a message from a user (private chat by default; group if chat_id < 0),
-        sent now or at `date` (Unix time)."""
+        sent now or at `date` (Unix time).
+
+        `thread_id` makes it a message in that forum topic (message_thread_id).
+        """
         chat_id = user_id if chat_id is None else chat_id
         chat_type = chat_type or ("private" if chat_id > 0 else "supergroup")
         with self.cond:
@@ -158,6 +213,9 @@ class FakeTelegram:
             message["reply_to_message"] = reply_to
         if document is not None:
             message["document"] = document
+        if thread_id is not None:
+            message["message_thread_id"] = thread_id
+            message["is_topic_message"] = True
         self.add_update({"message": message})
         return message
 
@@ -231,6 +289,19 @@ class FakeTelegram:
                     if c.method == "sendMessage" and isinstance(c.result, dict)
                     and (chat_id is None or c.result["chat"]["id"] == chat_id)]
 
+    def photos(self, chat_id: int | None = None) -> list[dict[str, Any]]:
+        """Pictures that reached the chat (sendPhoto done), oldest first."""
+        with self.cond:
+            return [c.result for c in self.calls
+                    if c.method == "sendPhoto" and isinstance(c.result, dict)
+                    and (chat_id is None or c.result["chat"]["id"] == chat_id)]
+
+    def refused(self, method: str | None = None) -> list[Call]:
+        """Calls the fake refused (status other than 200), e.g. for a limit."""
+        with self.cond:
+            return [c for c in self.calls if c.status not in (0, 200)
+                    and (method is None or c.method == method)]
+
     def message(self, chat_id: int, message_id: int) -> dict[str, Any]:
         with self.cond:
             return dict(self.messages[(chat_id, message_id)])
@@ -275,6 +346,8 @@ class FakeTelegram:
                 delay, fault = fault.delay, None
             else:
                 delay = 0.0
+            if fault is None and method in FLOODED:
+                fault = self._flood(params)
             if fault is not None and not fault.deliver:
                 body: dict[str, Any] = {"ok": False, "error_code": fault.status,
                                         "description": fault.description}
@@ -298,6 +371,8 @@ class FakeTelegram:
         with self.cond:
             try:
                 status, result = self._method(method, params)
+            except EntityError as exc:
+                status, result = 400, f"Bad Request: {exc}"
             except (KeyError, ValueError) as exc:
                 status, result = 400, f"Bad Request: {exc}"
             call.status = status if fault is None else 0
@@ -308,6 +383,33 @@ class FakeTelegram:
         if status != 200:
             return status, {"ok": False, "error_code": status, "description": result}
         return 200, {"ok": True, "result": result}
+
+    def _flood(self, params: dict[str, Any]) -> Fault | None:
+        """A 429 when this message would pass the chat's, group's or bot's limit (under lock).
+
+        A token is taken from every bucket only when all of them have one, as a refused
+        call does nothing.
+        """
+        limits = self.limits
+        try:
+            chat_id = int(params.get("chat_id") or 0)
+        except (TypeError, ValueError):
+            return None
+        buckets = [self._buckets.setdefault(("chat", chat_id), _Bucket(
+                       limits.chat_burst, limits.chat_per_second)),
+                   self._buckets.setdefault("global", _Bucket(
+                       limits.global_per_second, limits.global_per_second))]
+        if chat_id < 0:
+            buckets.append(self._buckets.setdefault(("group", chat_id), _Bucket(
+                limits.group_per_minute, limits.group_per_minute / 60.0)))
+        now = time.monotonic()
+        wait = max(bucket.wait(now) for bucket in buckets)
+        if wait <= 0:
+            for bucket in buckets:
+                bucket.tokens -= 1.0
+            return None
+        retry_after = max(1, math.ceil(wait))
+        return Fault("", 429, f"Too Many Requests: retry after {retry_after}", retry_after)
 
     def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
@@ -333,12 +435,20 @@ class FakeTelegram:
             return 200, True
         if method == "getWebhookInfo":
             return 200, {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
-        if method == "sendMessage":
+        if method in ("sendMessage", "sendPhoto"):
             chat_id = int(p["chat_id"])
+            if method == "sendMessage":
+                content = _text_of(p, self.limits.text)
+            else:
+                content = _caption_of(p, self.limits.caption)
+            _check_markup(p.get("reply_markup"), self.limits.callback_data)
             chat = self.chats.get(chat_id) or self._chat(
                 chat_id, "private" if chat_id > 0 else "supergroup")
             message = {"message_id": next(self._ids), "date": int(time.time()), "chat": chat,
-                       "from": self.bot_user, **_text_of(p)}
+                       "from": self.bot_user, **content}
+            if p.get("message_thread_id"):
+                message["message_thread_id"] = int(p["message_thread_id"])
+                message["is_topic_message"] = True
             if "reply_markup" in p:
                 message["reply_markup"] = p["reply_markup"]
             reply = p.get("reply_parameters") or {}
@@ -351,8 +461,9 @@ class FakeTelegram:
             if key not in self.messages:
                 return 400, "Bad Request: message to edit not found"
             message = self.messages[key]
-            new = _text_of(p)
+            new = _text_of(p, self.limits.text)
             markup = p.get("reply_markup")
+            _check_markup(markup, self.limits.callback_data)
             if new["html"] == message.get("html") and markup == message.get("reply_markup"):
                 return 400, ("Bad Request: message is not modified: specified new message "
                              "content and reply markup are exactly the same")
@@ -372,12 +483,112 @@ class FakeTelegram:
         return 404, "Not Found"
 
 
-def _text_of(params: dict[str, Any]) -> dict[str, Any]:
-    """The message text as Telegram would show it, plus the raw HTML the bot sent."""
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+# Telegram's HTML: these tags (and <span class="tg-spoiler">), and the entities
+# &lt; &gt; &amp; &quot; plus numeric ones (core.telegram.org/bots/api#html-style).
+HTML_TAGS = frozenset({"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span",
+                       "tg-spoiler", "a", "code", "pre", "blockquote", "tg-emoji"})
+_HTML_TOKEN = re.compile(r"<(/?)([a-zA-Z][\w-]*)((?:\s[^<>]*)?)>|<|&(#x[0-9a-fA-F]+|#[0-9]+|"
+                         r"[a-zA-Z]+);|[^<&]+|&")
+_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+
+
+def parse_html(raw: str) -> str:
+    """The text Telegram shows for `raw` (parse_mode HTML); EntityError where it would refuse."""
+    out: list[str] = []
+    stack: list[str] = []
+    for match in _HTML_TOKEN.finditer(raw):
+        token = match.group()
+        offset = _ByteOffset(raw, match.start())
+        if match.group(2) is not None:
+            name = match.group(2).lower()
+            if match.group(1):
+                if not stack or stack[-1] != name:
+                    raise EntityError(f"can't parse entities: Unmatched end tag at byte offset "
+                                      f"{offset}, expected \"</{stack[-1] if stack else ''}>\", "
+                                      f"found \"</{name}>\"")
+                stack.pop()
+            elif name not in HTML_TAGS:
+                raise EntityError(f"can't parse entities: Unsupported start tag \"{name}\" at "
+                                  f"byte offset {offset}")
+            else:
+                stack.append(name)
+        elif token == "<":
+            raise EntityError(f"can't parse entities: Unexpected character '<' at byte offset "
+                              f"{offset}")
+        elif match.group(4) is not None:
+            ref = match.group(4)
+            if ref.startswith("#"):
+                try:
+                    out.append(chr(int(ref[2:], 16) if ref[1:2] in "xX" else int(ref[1:])))
+                except (ValueError, OverflowError):
+                    raise EntityError(f"can't parse entities: invalid character reference "
+                                      f"at byte offset {offset}") from None
+            else:
+                out.append(_NAMED.get(ref, token))
+        else:
+            out.append(token)
+    if stack:
+        raise EntityError(f"can't parse entities: Can't find end tag corresponding to start "
+                          f"tag \"{stack[-1]}\"")
+    return "".join(out)
+
+
+class _ByteOffset:
+    """A token's byte offset, as Telegram's errors give it (computed only when shown)."""
+
+    def __init__(self, text: str, index: int) -> None:
+        self.text, self.index = text, index
+
+    def __str__(self) -> str:
+        return str(len(self.text[:self.index].encode("utf-8", "surrogatepass")))
+
+
+def _shown(raw: str, params: dict[str, Any]) -> str:
+    return parse_html(raw) if str(params.get("parse_mode", "")).upper() == "HTML" else raw
+
+
+def _text_of(params: dict[str, Any], limit: int = 4096) -> dict[str, Any]:
+    """The message text as Telegram would show it, plus the raw HTML the bot sent.
+
+    ValueError (a 400) for what Telegram refuses: empty or over `limit` UTF-16 units
+    after entity parsing, or HTML it cannot parse.
+    """
     raw = params["text"]
-    shown = html.unescape(re.sub(r"<[^>]*>", "", raw)) if params.get("parse_mode") == "HTML" \
-        else raw
+    shown = _shown(raw, params).strip()
+    if not shown:
+        raise ValueError("message text is empty")
+    if utf16_len(shown) > limit:
+        raise ValueError("message is too long")
     return {"text": shown, "html": raw}
+
+
+def _caption_of(params: dict[str, Any], limit: int = 1024) -> dict[str, Any]:
+    """A picture's caption (at most `limit` UTF-16 units after parsing) and its size."""
+    raw = params.get("caption") or ""
+    shown = _shown(raw, params).strip()
+    if utf16_len(shown) > limit:
+        raise ValueError("message caption is too long")
+    photo = params.get("photo")
+    size = len(photo) if isinstance(photo, bytes | bytearray) else 0
+    return {"caption": shown, "caption_html": raw,
+            "photo": [{"file_id": f"PHOTO{size}", "file_unique_id": f"P{size}",
+                       "width": 1, "height": 1, "file_size": size}]}
+
+
+def _check_markup(markup: Any, limit: int = 64) -> None:
+    """ValueError as Telegram's for buttons whose callback_data is over `limit` bytes."""
+    if not isinstance(markup, dict):
+        return
+    for row in markup.get("inline_keyboard") or []:
+        for button in row:
+            data = button.get("callback_data")
+            if data is not None and not 1 <= len(str(data).encode()) <= limit:
+                raise ValueError("BUTTON_DATA_INVALID")
 
 
 def entities_for(text: str) -> list[dict[str, Any]]:
@@ -397,6 +608,7 @@ def entities_for(text: str) -> list[dict[str, Any]]:
 
 def _parse_params(content_type: str, body: bytes, query: str) -> dict[str, Any]:
     raw: dict[str, str] = {k: v[-1] for k, v in urllib.parse.parse_qs(query).items()}
+    files: dict[str, bytes] = {}
     if content_type.startswith("application/json") and body:
         return {**raw, **json.loads(body)}
     if content_type.startswith("application/x-www-form-urlencoded"):
@@ -409,6 +621,8 @@ def _parse_params(content_type: str, body: bytes, query: str) -> dict[str, Any]:
             name = part.get_param("name", header="content-disposition")
             if name and part.get_filename() is None:
                 raw[name] = part.get_content()
+            elif name:  # an uploaded file (a photo): its bytes
+                files[name] = part.get_payload(decode=True) or b""
     params: dict[str, Any] = {}
     for key, value in raw.items():
         if key in STRING_KEYS:
@@ -418,6 +632,10 @@ def _parse_params(content_type: str, body: bytes, query: str) -> dict[str, Any]:
             params[key] = json.loads(value)
         except (TypeError, ValueError):
             params[key] = value
+    for key, data in files.items():
+        # python-telegram-bot sends a file as "attach://NAME" in the field, bytes in part NAME
+        target = next((k for k, v in params.items() if v == f"attach://{key}"), key)
+        params[target] = data
     return params
 
 

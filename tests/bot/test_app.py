@@ -166,3 +166,33 @@ def test_webhook_mode_receives_updates_with_secret(fake: FakeTelegram, start_bot
     (reply,) = fake.wait_sent(77)
     assert "Phobos" in reply["text"]
     assert webhook_options(Config())["secret_token"]  # a random one when none is set
+
+
+def test_webhook_secret_never_appears_in_logs(fake: FakeTelegram, start_bot: Any,
+                                              session_config: Config,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    import socket
+
+    pytest.importorskip("tornado")
+    caplog.set_level(logging.DEBUG)
+    for name in ("httpx", "httpcore", "telegram"):
+        caplog.set_level(logging.DEBUG, logger=name)  # `quotebot bot -v` logs setWebhook
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = copy.deepcopy(session_config)
+    config.telegram.webhook_url = "https://bot.example.org/hook"
+    config.telegram.webhook_listen, config.telegram.webhook_port = "127.0.0.1", port
+    options = webhook_options(config)  # a random secret: no webhook_secret is set
+    start_bot(webhook=options)
+    (registered,) = fake.calls_to("setWebhook")
+    assert registered.params["secret_token"] == options["secret_token"]
+    assert "setWebhook" in caplog.text
+    assert options["secret_token"] not in caplog.text
+
+
+def test_open_bot_warns_at_start(fake: FakeTelegram, start_bot: Any,
+                                 caplog: pytest.LogCaptureFixture) -> None:
+    start_bot(public=True)
+    assert any(r.levelno == logging.WARNING and "anyone on Telegram" in r.getMessage()
+               for r in caplog.records)

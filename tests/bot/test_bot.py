@@ -256,7 +256,8 @@ def test_long_context_split_below_4096_without_breaking_tags(fake: FakeTelegram,
     (answer,) = fake.wait_sent(USER)
     assert len(answer["html"]) <= 4096 and well_formed(answer["html"])
     fake.press_button(USER, answer, buttons(answer)["Context"])
-    fake.wait_for(lambda: len(fake.sent(USER)) >= 4)
+    # The parts are paced as Telegram asks (about one a second in a chat): wait for the last.
+    fake.wait_for(lambda: any("Paragraph 29" in m["text"] for m in fake.sent(USER)))
     settle(fake)
     parts = fake.sent(USER)[1:]
     assert len(parts) >= 3
@@ -342,6 +343,15 @@ def test_error_handler_tells_user_without_traceback(fake: FakeTelegram, start_bo
     record = next(r for r in caplog.records if "error while handling update" in r.getMessage())
     assert record.exc_info is not None
     assert record.getMessage().endswith(f"update {update_id}")
+
+
+def test_stats_count_the_files_the_last_build_skipped(fake: FakeTelegram, start_bot: Any,
+                                                     retriever: Any) -> None:
+    start_bot(admins=[USER])
+    fake.user_message(USER, "/stats")
+    stats = fake.wait_sent(USER)[0]["text"]
+    assert retriever.counts()["skipped"] == 2  # the session corpus's broken/ files
+    assert "Files skipped by the last build: 2 (/reindex lists why)" in stats
 
 
 def test_stats_for_admins_only(fake: FakeTelegram, start_bot: Any, retriever: Any) -> None:

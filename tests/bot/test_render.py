@@ -132,3 +132,23 @@ def test_split_parts_fit_and_are_well_formed(pieces: list[str], limit: int) -> N
         assert len(part.encode("utf-16-le")) // 2 <= limit
         assert well_formed(part), part
     assert "".join(plain_text("".join(parts)).split()) == "".join(plain_text(text).split())
+
+
+def test_citation_stays_a_line_whatever_the_document_holds() -> None:
+    from bot.render import citation_line
+
+    citation = Citation("d", "Title <x> " * 4000, "a/" * 3000 + "f.pdf", 1, 2, 7,
+                        [f"Heading {i} " + "words " * 900 for i in range(50)])
+    line = citation_line(citation)
+    assert len(plain_text(line)) < 800 and well_formed(line)
+    assert "Heading 49" in line and "Heading 46" not in line  # the innermost headings
+    assert "page 7" in line and "lines 1-2" in line
+
+
+def test_a_page_of_huge_citations_fits_one_message() -> None:
+    hits = [hit(f"Quote {i}.", rank=i + 1, title="T" * 40_000) for i in range(9)]
+    for h in hits:
+        h.citation.heading_path = ["H" * 5000] * 30
+    answer = Answer("q", True, hits)
+    for page in range(len(paginate(answer))):
+        assert len(render_page(answer, page)) <= MESSAGE_LIMIT

@@ -455,3 +455,12 @@ def test_read_only_store_is_a_clear_error_and_still_answers(fresh_copy, rebuilt,
             path.chmod(path.stat().st_mode | 0o200)
     assert run_index(config).returncode == 0
     assert stored_chunks(config.store) == clean_chunks
+
+
+def test_build_summary_lists_skipped_files_up_to_a_limit() -> None:
+    from index.build import BuildReport
+
+    report = BuildReport(store="s", skipped=[(f"bad-{i}.txt", "empty file") for i in range(30)])
+    lines = report.summary(max_skipped=20).splitlines()
+    assert sum(line.startswith("  skipped bad-") for line in lines) == 20
+    assert lines[-1] == "  ... and 10 more skipped (`quotebot index --json` lists them all)"

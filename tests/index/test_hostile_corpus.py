@@ -17,6 +17,8 @@ import pytest
 
 from index.loaders import SkipFile, read_file
 from index.store import CACHE, StoreReader
+from tests.support import hostile_files as hf
+from tests.support import parse_hooks
 
 ROOT = Path(__file__).resolve().parents[2]
 DEEP = 1100  # folders: past the ~1000 levels where a recursive walk fails, within PATH_MAX
@@ -55,6 +57,30 @@ BAD = {
     "bad/unreadable folder": (None, "cannot read folder: Permission denied"),
     "bad/folder loop": (None, "symlinked folder not followed"),
     "caf\\xe9.txt": (None, "name is not valid UTF-8"),  # the byte 0xE9: Latin-1 "é"
+}
+
+# Files made to hurt the parsers (issue 14): path -> how to make it. Each must end up
+# indexed or skipped with a reason, within the worker's limits, and never stop the build.
+HOSTILE = {
+    "hostile/surrogate.pdf": hf.surrogate_pdf,  # ToUnicode to U+D800: stopped every build
+    "hostile/surrogate title.pdf": lambda: hf.surrogate_pdf(title_hex="FEFFD800"),
+    "hostile/run of dots.txt": lambda: hf.run_of_dots(200_000).encode(),
+    "hostile/author list.txt": lambda: hf.author_list(200_000).encode(),
+    "hostile/long line.md": lambda: ("# " + hf.long_line(900_000)).encode(),
+    "hostile/long title.pdf": lambda: hf.text_pdf("A page about lighthouses.",
+                                                  title="Untitled " + " " * 40_000 + "x"),
+    "hostile/navs.html": lambda: hf.nav_html(20_000),
+    "hostile/empty pages.pdf": lambda: hf.text_pdf("The only page with text.", pages=8_000),
+}
+# Hostile files whose outcome is known: skipped, with this reason.
+HOSTILE_SKIPPED = {
+    "hostile/docx bomb.docx": (hf.docx_paragraph_bomb, "a decompression bomb?"),
+    "hostile/zip bomb.docx": (lambda: hf.zip_bomb(210, level=6),
+                              "docx unpacks to 220,200,960 bytes"),
+    "hostile/segfault.txt": (lambda: parse_hooks.SEGFAULT, "the parser crashed (SIGSEGV)"),
+    "hostile/endless.txt": (lambda: parse_hooks.HANG, "took longer than 5 s to parse"),
+    "hostile/memory hog.txt": (lambda: parse_hooks.HOG, "needs more than 256 MB to parse"),
+    "hostile/parser bug.txt": (lambda: parse_hooks.RAISE, "could not be parsed: TypeError"),
 }
 
 
@@ -119,16 +145,24 @@ def make_hostile_corpus(corpus: Path, session_corpus: Path) -> None:
     (bad / "unreadable folder").chmod(0)
     (bad / "folder loop").symlink_to("..")
     shutil.copy(session_corpus / "sport" / "cycling.txt", os.fsencode(corpus) + b"/caf\xe9.txt")
+    (corpus / "hostile").mkdir()
+    for rel, make in HOSTILE.items():
+        (corpus / rel).write_bytes(make())
+    for rel, (make, _) in HOSTILE_SKIPPED.items():
+        (corpus / rel).write_bytes(make())
 
 
 def index_as_a_user(corpus: Path, store: Path) -> subprocess.CompletedProcess:
-    """`quotebot index --json` with a 1 MB file limit, unable to read mode-000 files.
+    """`quotebot index --json` with a 1 MB file limit, unable to read mode-000 files, files
+    parsed within 5 s and 256 MB, and the test hook that makes marked files misbehave.
 
     Root reads everything, so as root the build runs without the capabilities that let it
     bypass file permissions (setpriv), as any other user would.
     """
     env = dict(os.environ, QUOTEBOT_CORPUS=str(corpus), QUOTEBOT_STORE=str(store),
-               QUOTEBOT_LOADING_MAX_FILE_MB="1", PYTHONPATH=str(ROOT))
+               QUOTEBOT_LOADING_MAX_FILE_MB="1", QUOTEBOT_LOADING_FILE_TIMEOUT_S="5",
+               QUOTEBOT_LOADING_FILE_MEMORY_MB="256", QUOTEBOT_TEST_PARSE_HOOK=parse_hooks.SPEC,
+               PYTHONPATH=str(ROOT))
     command = [sys.executable, "-m", "quotebot", "index", "--json", "--no-progress"]
     if os.geteuid() == 0:
         if shutil.which("setpriv") is None:
@@ -153,34 +187,55 @@ def hostile_build(session_dirs: tuple[Path, Path], tmp_path_factory: pytest.Temp
         reader = StoreReader(store)
         paths = {p for (p,) in reader.db.execute("SELECT path FROM documents")}
         reader.close()
-    yield report, paths, done
+    again = index_as_a_user(corpus, store)  # nothing changed: the next build
+    yield report, paths, done, again
     (corpus / "bad" / "unreadable folder").chmod(0o755)
     remove_deep(base)
 
 
 def test_hostile_corpus_build_finishes(hostile_build) -> None:
-    report, _, done = hostile_build
+    report, _, done, _ = hostile_build
     assert done.returncode == 0, done.stderr[-2000:]
     assert "Traceback" not in done.stderr
 
 
 def test_every_good_file_is_indexed(hostile_build) -> None:
-    report, paths, _ = hostile_build
-    assert set(GOOD) | {"latin-1.txt", "long line.txt"} == paths
+    report, paths, _, _ = hostile_build
+    assert set(GOOD) | {"latin-1.txt", "long line.txt"} == paths - set(HOSTILE)
     assert report["documents"] == len(paths)
 
 
 def test_every_bad_file_is_reported_with_its_reason(hostile_build) -> None:
-    report, _, _ = hostile_build
+    report, _, _, _ = hostile_build
     skipped = {s["path"]: s["reason"] for s in report["skipped"]}
-    assert set(skipped) == set(BAD)
-    for path, (_, reason) in BAD.items():
+    expected = {**BAD, **HOSTILE_SKIPPED}
+    assert set(skipped) - set(HOSTILE) == set(expected)
+    for path, (_, reason) in expected.items():
         assert reason in skipped[path], (path, skipped[path])
+
+
+def test_every_hostile_file_is_indexed_or_skipped_with_a_reason(hostile_build) -> None:
+    report, paths, _, _ = hostile_build
+    skipped = {s["path"]: s["reason"] for s in report["skipped"]}
+    for path in HOSTILE:
+        assert (path in paths) != (path in skipped), path
+        assert path in paths or skipped[path].strip(), path
+
+
+def test_the_next_build_parses_no_skipped_file_again(hostile_build) -> None:
+    first, _, _, again = hostile_build
+    assert again.returncode == 0, again.stderr[-2000:]
+    second = json.loads(again.stdout)
+    assert second["skipped"] == first["skipped"]
+    parse_skips = [s for s in first["skipped"] if s["path"].startswith("hostile/")]
+    assert second["skips_remembered"] >= len(parse_skips) > 0  # bad/ has some too
+    assert second["parse_workers_replaced"] == 0 and second["generation"] == first["generation"]
+    assert second["seconds"] < 5 + first["seconds"] / 2  # no time budget spent again
 
 
 def test_legacy_encoded_and_long_line_files_are_searchable(hostile_build, session_config,
                                                            tmp_path: Path) -> None:
-    report, _, _ = hostile_build
+    report, _, _, _ = hostile_build
     from retrieval import Retriever
 
     config = session_config.__class__()

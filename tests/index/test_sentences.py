@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -54,3 +56,32 @@ def test_spans_are_ordered_trimmed_and_cover_every_word(text: str) -> None:
         assert text[s:e] == text[s:e].strip() and e > s
     assert "".join(text[s:e] for s, e in spans).split() == "".join(text.split()).split() or \
         "".join("".join(text[s:e] for s, e in spans).split()) == "".join(text.split())
+
+
+# Hostile inputs (issue 14): each took O(n^2) before, i.e. hours at these sizes (a 40 KB run
+# of dots took 28 s). The bound is generous: linear code does 200 KB in milliseconds.
+HOSTILE_SECONDS = 5.0
+
+
+def _timed_split(text: str) -> tuple[list[tuple[int, int]], float]:
+    started = time.perf_counter()
+    spans = split_sentences(text)
+    return spans, time.perf_counter() - started
+
+
+def test_a_long_run_of_dots_splits_in_linear_time() -> None:
+    spans, seconds = _timed_split("." * 200_000)
+    assert seconds < HOSTILE_SECONDS
+    assert spans == [(0, 200_000)]
+
+
+def test_a_long_author_list_splits_in_linear_time() -> None:
+    text = "J. Smith, " * 20_000 + "and K. Jones. The end."
+    spans, seconds = _timed_split(text)
+    assert seconds < HOSTILE_SECONDS
+    assert [text[s:e] for s, e in spans][-1] == "The end."  # the initials did not split
+
+
+def test_a_long_word_before_a_period_is_not_an_abbreviation() -> None:
+    word = "J" + "x" * 100  # longer than any abbreviation: the period ends the sentence
+    assert sentences(f"See {word}. Then stop.") == [f"See {word}.", "Then stop."]

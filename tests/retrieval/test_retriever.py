@@ -204,3 +204,20 @@ def test_retriever_used_as_context_manager_closes_its_store(session_config: Conf
         assert retriever.ask("Why is Mars red?").found
     with pytest.raises(sqlite3.ProgrammingError):
         retriever.reader.db.execute("SELECT 1")
+
+
+def test_document_cache_is_bounded_by_bytes_not_by_count(retriever: Retriever,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from retrieval import retriever as module
+
+    questions = ["When did the first coffeehouse in London open?",
+                 "How many moons does Mars have?", "How tall is the Eiffel Tower?",
+                 "Which towns did Vesuvius bury?"]
+    monkeypatch.setattr(module, "DOC_CACHE_BYTES", 1)  # smaller than any one document
+    with retriever._lock:  # the session's retriever: start from an empty cache
+        retriever._docs.clear()
+        retriever._docs_bytes = 0
+    for question in questions:
+        assert retriever.ask(question).found  # quoting still works: the latest stays
+        assert len(retriever._docs) == 1
+    assert retriever._docs_bytes == module._doc_bytes(next(iter(retriever._docs.values())))

@@ -1,1 +1,1 @@
-"""Helpers shared by tests (imported as `support.<module>`; conftest.py holds fixtures only)."""
+"""Helpers shared by tests and benchmarks (imported explicitly, never through conftest)."""

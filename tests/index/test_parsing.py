@@ -1,0 +1,89 @@
+"""Files are parsed in worker processes: whatever one file does to its worker, that file is
+skipped with a one-line reason and every other file is still parsed (issue 14)."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.embedding import resolve_model
+from index.parsing import ParseJob, ParsePool, ParseSettings, parse
+from quotebot.config import Config
+from tests.support import parse_hooks
+
+GOOD = "The harbour of Quillon is deep. Ships of every size anchor there all year."
+
+
+def settings(**limits: float) -> ParseSettings:
+    model = resolve_model(Config().model.name)
+    return ParseSettings(tokenizer=model.location, max_tokens=200, overlap_sentences=1,
+                         window=256, workers=2, hook=parse_hooks.SPEC, **limits)
+
+
+def run(jobs: list[ParseJob], **limits: float) -> tuple[dict[str, str], dict[str, str], int]:
+    """(path -> text of parsed files, path -> skip reason, workers replaced)."""
+    with ParsePool(settings(**limits)) as pool:
+        results = list(pool.map(jobs))
+        replaced = pool.replaced
+    texts = {r.rel: r.document.text for r in results if r.document is not None}
+    return texts, {r.rel: r.skipped for r in results if r.document is None}, replaced
+
+
+def good_files(n: int) -> list[ParseJob]:
+    return [ParseJob(f"good-{i}.txt", GOOD.encode()) for i in range(n)]
+
+
+@pytest.mark.parametrize(("marker", "reason"), [
+    (parse_hooks.SEGFAULT, "the parser crashed (SIGSEGV)"),
+    (parse_hooks.RAISE, "could not be parsed: TypeError: a parser bug"),
+    (parse_hooks.HOG, "needs more than 256 MB to parse (loading.file_memory_mb)"),
+])
+def test_a_misbehaving_file_is_skipped_and_the_others_are_parsed(marker: bytes,
+                                                                 reason: str) -> None:
+    jobs = good_files(3) + [ParseJob("bad.txt", marker)] + good_files(6)[3:]
+    texts, skipped, _ = run(jobs, memory_mb=256)
+    assert skipped == {"bad.txt": reason}
+    assert sorted(texts) == [f"good-{i}.txt" for i in range(6)]
+    assert set(texts.values()) == {GOOD}
+
+
+def test_a_file_that_never_finishes_is_stopped_at_its_time_budget() -> None:
+    jobs = [ParseJob("hang.txt", parse_hooks.HANG)] + good_files(4)
+    texts, skipped, replaced = run(jobs, timeout_s=2)
+    assert skipped == {"hang.txt": "took longer than 2 s to parse (loading.file_timeout_s)"}
+    assert len(texts) == 4 and replaced == 1
+
+
+def test_a_worker_crash_does_not_lose_the_jobs_after_it() -> None:
+    jobs = [ParseJob(f"crash-{i}.txt", parse_hooks.SEGFAULT) for i in range(3)] + good_files(3)
+    texts, skipped, replaced = run(jobs)
+    assert set(skipped) == {"crash-0.txt", "crash-1.txt", "crash-2.txt"}
+    assert len(texts) == 3 and replaced == 3
+
+
+def test_the_pool_parses_like_the_build_process_does() -> None:
+    from index.chunking import load_token_counter
+
+    job = ParseJob("notes.md", f"# Notes\n\n{GOOD}\n".encode())
+    here = parse(job, load_token_counter(settings().tokenizer), settings().chunking())
+    with ParsePool(settings()) as pool:
+        [there] = pool.map([job])
+    assert there.document == here.document and there.chunks == here.chunks
+
+
+
+def test_a_skip_reason_quoting_invalid_text_is_stored_valid(fresh_copy, monkeypatch) -> None:  # noqa: ANN001
+    from index.build import build_index
+    from index.parsing import TEST_HOOK_ENV
+    from index.store import StoreReader
+
+    monkeypatch.setenv(TEST_HOOK_ENV, parse_hooks.SPEC)
+    config = fresh_copy()
+    (config.corpus / "bad.txt").write_bytes(parse_hooks.RAISE_SURROGATE)
+    report = build_index(config, progress=False)  # SQLite refused the reason before
+    (reason,) = [r for p, r in report.skipped if p == "bad.txt"]
+    assert reason == "could not be parsed: ValueError: no glyph for \ufffd"
+    reader = StoreReader(config.store)
+    try:
+        assert ("bad.txt", reason) in reader.skipped()
+    finally:
+        reader.close()

@@ -1,0 +1,28 @@
+"""A parse hook (index.parsing.TEST_HOOK_ENV) that misbehaves on marked files, as a broken
+or hostile parser would: a segfault, an endless loop, a huge allocation, an exception."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+SEGFAULT = b"QUOTEBOT-TEST-SEGFAULT"
+HANG = b"QUOTEBOT-TEST-HANG"
+HOG = b"QUOTEBOT-TEST-HOG"
+RAISE = b"QUOTEBOT-TEST-RAISE"
+RAISE_SURROGATE = b"QUOTEBOT-TEST-SURROGATE-ERROR"  # an error message quoting a lone surrogate
+SPEC = "tests.support.parse_hooks:misbehave"
+
+
+def misbehave(job) -> None:  # noqa: ANN001 - an index.parsing.ParseJob
+    if SEGFAULT in job.data:
+        os.kill(os.getpid(), signal.SIGSEGV)
+    if HANG in job.data:
+        time.sleep(3600)
+    if HOG in job.data:
+        bytearray(2**33)  # 8 GB, never touched: only a memory cap refuses it (overcommit)
+    if RAISE_SURROGATE in job.data:
+        raise ValueError("no glyph for \ud800")
+    if RAISE in job.data:
+        raise TypeError("a parser bug")
