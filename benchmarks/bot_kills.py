@@ -77,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     journal = work / "journal.sqlite"  # a new fake numbers updates from 1: a new journal
     journal.unlink(missing_ok=True)
     env = dict(os.environ, PYTHONPATH=str(ROOT), TELEGRAM_BOT_TOKEN=TOKEN,
-               QUOTEBOT_TELEGRAM_RATE_PER_MINUTE="0", QUOTEBOT_TELEGRAM_JOURNAL=str(journal))
+               QUOTEBOT_TELEGRAM_RATE_PER_MINUTE="0", QUOTEBOT_TELEGRAM_JOURNAL=str(journal),
+               QUOTEBOT_TELEGRAM_PUBLIC="true")
     argv_bot = [sys.executable, "-m", "quotebot", "bot", "--corpus", str(corpus), "--store",
                 str(store), "--base-url", fake.base_url]
     traffic = Traffic(fake, chosen)

@@ -1125,7 +1125,7 @@ def crash_restarts(ctx: Ctx, res: Result, crashes: int) -> None:
     corpus, store = ctx.full_store()
     fake = FakeTelegram(TOKEN).start()
     env = dict(os.environ, PYTHONPATH=str(ROOT), TELEGRAM_BOT_TOKEN=TOKEN,
-               QUOTEBOT_TELEGRAM_RATE_PER_MINUTE="0")
+               QUOTEBOT_TELEGRAM_RATE_PER_MINUTE="0", QUOTEBOT_TELEGRAM_PUBLIC="true")
     argv = [sys.executable, "-m", "quotebot", "bot", "--corpus", str(corpus), "--store",
             str(store), "--base-url", fake.base_url]
     retriever = Retriever.open(config_for(corpus, store))

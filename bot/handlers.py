@@ -661,7 +661,9 @@ def start_watch(application: Application, services: Services) -> None:
 
     services.watcher = threading.Thread(
         target=watch_corpus, args=(services.config, build), name="quotebot-watch", daemon=True,
-        kwargs={"on_report": on_report, "on_error": on_error, "stop": services.watch_stop})
+        kwargs={"on_report": on_report, "on_error": on_error, "stop": services.watch_stop,
+                # the start's own catch-up build (telegram.build_at_start) covers it
+                "catch_up": not tg.build_at_start})
     services.watcher.start()
 
 

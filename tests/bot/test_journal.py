@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def bot_process(fake: FakeTelegram, config: Config, journal: Path, log: Path) -> subprocess.Popen:
     """`quotebot bot` in its own process on `fake`; returns once it polls."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), TELEGRAM_BOT_TOKEN=TOKEN,
-               QUOTEBOT_TELEGRAM_RATE_PER_MINUTE="0", QUOTEBOT_TELEGRAM_JOURNAL=str(journal))
+               QUOTEBOT_TELEGRAM_RATE_PER_MINUTE="0", QUOTEBOT_TELEGRAM_JOURNAL=str(journal),
+               QUOTEBOT_TELEGRAM_PUBLIC="true")
     polls = len(fake.polls)
     with log.open("ab") as out:
         process = subprocess.Popen(
