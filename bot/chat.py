@@ -2,7 +2,9 @@
 
 Same retriever call and the same page/context rendering as the bot, in plain text:
 type a question; `more` shows further quotes, `context N` the passage around quote N,
-`quit` (or an empty line at EOF) ends.
+`new` starts a new conversation, `quit` (or an empty line at EOF) ends. Follow-ups
+("what is it used for?") are read in the light of the previous question, as in the bot,
+and small talk gets the bot's short answer.
 """
 
 from __future__ import annotations
@@ -10,13 +12,18 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from bot.conversations import Conversations
 from bot.handlers import HITS_PER_QUESTION, Answerer
 from bot.render import PLAIN, paginate, render_context, render_page
+from bot.smalltalk import small_talk, small_talk_reply
 from quotebot.config import Config
 from retrieval.answer import Answer
 
 HELP = ("Type a question and press Enter. Then: 'more' for further quotes, "
-        "'context N' for the passage around quote N, 'quit' to leave.")
+        "'context N' for the passage around quote N, 'new' to start a new conversation "
+        "(follow-ups such as 'what is it used for?' are read with the previous question), "
+        "'quit' to leave.")
+CONVERSATION = ("terminal",)
 
 
 def run_chat(config: Config, input: TextIO | None = None,  # noqa: A002 - the brief's name
@@ -36,6 +43,8 @@ def run_chat(config: Config, input: TextIO | None = None,  # noqa: A002 - the br
     print(HELP, file=output, flush=True)
     answer: Answer | None = None
     page = 0
+    tg = config.telegram
+    conversations = Conversations(tg.conversation_ttl_s, tg.conversation_turns, 1)
     while True:
         if interactive:
             print("> ", end="", file=output, flush=True)
@@ -50,6 +59,13 @@ def run_chat(config: Config, input: TextIO | None = None,  # noqa: A002 - the br
             break
         if command in ("help", "/help", "/start"):
             print(HELP, file=output)
+        elif command in ("new", "/new"):
+            conversations.reset(CONVERSATION)
+            print("New conversation: the previous questions are forgotten.", file=output)
+        elif (kind := small_talk(text)) is not None:
+            titles = getattr(retriever, "titles", None)
+            print(small_talk_reply(kind, counts.get("documents", 0),
+                                   titles(3) if titles else [], PLAIN), file=output)
         elif command in ("more", "/more"):
             if answer is None or not answer.found:
                 print("Ask a question first.", file=output)
@@ -68,7 +84,11 @@ def run_chat(config: Config, input: TextIO | None = None,  # noqa: A002 - the br
                 print(render_context(answer.hits[int(number) - 1], PLAIN), file=output)
         else:
             question = text.removeprefix("/ask ").strip()
-            answer, page = retriever.ask(question, k=HITS_PER_QUESTION), 0
+            history = conversations.history(CONVERSATION)
+            answer = (retriever.ask(question, k=HITS_PER_QUESTION, history=history)
+                      if history else retriever.ask(question, k=HITS_PER_QUESTION))
+            conversations.record(CONVERSATION, answer)
+            page = 0
             print(render_page(answer, 0, PLAIN), file=output)
             if answer.found and len(paginate(answer)) > 1:
                 print("('more' for further quotes, 'context N' for a quote's passage)",

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from telegram import (
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     LinkPreviewOptions,
@@ -44,8 +45,10 @@ from telegram.ext import (
 )
 
 from bot.access import AccessPolicy, RateLimiter
+from bot.conversations import Conversations, Key, conversation_key
 from bot.journal import ANSWERING, DONE, Journal
 from bot.render import (
+    HTML,
     escape_html,
     paginate,
     render_context,
@@ -53,10 +56,11 @@ from bot.render import (
     split_html,
 )
 from bot.sender import Sender, SendLimits
+from bot.smalltalk import small_talk, small_talk_reply
 from bot.state import AnswerStore, Conversation, Stats
 from bot.uploads import clean_stale_parts, safe_name, save_upload, suffix_of
 from quotebot.config import Config
-from retrieval.answer import Answer
+from retrieval.answer import Answer, Hit
 
 if TYPE_CHECKING:
     from index.build import BuildReport
@@ -67,6 +71,7 @@ HITS_PER_QUESTION = 9  # three pages of three quotes
 REFUSAL = "Sorry, this bot is private: it only answers its allowed users and chats."
 ADMIN_ONLY = "Sorry, only the bot's admins can do that."
 EXPIRED = "This answer has expired; please ask the question again."
+MAX_CAPTION = 1024  # Telegram's limit on a photo's caption
 FAILED = "Sorry, something went wrong while handling that. Please try again later."
 RESTARTED = ("Sorry, I was restarting and your question waited too long for a useful "
              "answer. Please ask it again.")
@@ -79,6 +84,7 @@ class Answerer(Protocol):
     """What the bot needs of `retrieval.Retriever`."""
 
     def ask(self, question: str, k: int | None = None) -> Answer: ...
+    # Also, when it has them: ask(question, k, history=turns) and titles(limit).
     def refresh(self) -> bool: ...
     def counts(self) -> dict[str, int]: ...
 
@@ -102,6 +108,7 @@ class Services:
     watch_stop: threading.Event = field(default_factory=threading.Event)
     watcher: threading.Thread | None = None  # watch mode: builds after corpus changes
     sender: Sender = field(default_factory=Sender)
+    conversations: Conversations = field(default_factory=Conversations)
 
     def shutdown(self) -> None:
         self.ask_pool.shutdown(wait=True, cancel_futures=True)
@@ -116,7 +123,9 @@ def make_services(config: Config, retriever: Answerer) -> Services:
                     policy=AccessPolicy(tg.allowed_users, tg.allowed_chats, tg.admins,
                                         public=tg.public),
                     limiter=RateLimiter(tg.rate_per_minute, tg.rate_burst),
-                    sender=Sender(limits))
+                    sender=Sender(limits),
+                    conversations=Conversations(tg.conversation_ttl_s, tg.conversation_turns,
+                                                tg.max_conversations))
 
 
 def _services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -126,10 +135,20 @@ def _services(context: ContextTypes.DEFAULT_TYPE) -> Services:
 # --- sending -----------------------------------------------------------------------------
 
 
+def thread_of(message: Message | None) -> int | None:
+    """The forum topic a message is in (None outside forum topics): every reply to it,
+    each part of a long answer included, must go to the same topic."""
+    if message is None or not message.is_topic_message:
+        return None
+    return message.message_thread_id
+
+
 async def send_html(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, *,
                     reply_to: int | None = None,
-                    markup: InlineKeyboardMarkup | None = None) -> Message | None:
-    """Send `text` (HTML), split below 4096 characters; buttons go on the last part.
+                    markup: InlineKeyboardMarkup | None = None,
+                    thread_id: int | None = None) -> Message | None:
+    """Send `text` (HTML), split below 4096 characters; buttons go on the last part;
+    every part goes to forum topic `thread_id` when given.
 
     The parts are queued in the sender (in order); this waits for them a bounded time.
     """
@@ -141,7 +160,7 @@ async def send_html(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str,
         link_preview_options=NO_PREVIEW,
         reply_parameters=(ReplyParameters(reply_to, allow_sending_without_reply=True)
                           if reply_to and i == 0 else None),
-        reply_markup=markup if i == len(parts) - 1 else None)))
+        reply_markup=markup if i == len(parts) - 1 else None, message_thread_id=thread_id)))
         for i, part in enumerate(parts)]
     sent = None
     for n, future in enumerate(futures):
@@ -200,7 +219,8 @@ async def edit_html(context: ContextTypes.DEFAULT_TYPE, message: Message, text: 
             context.bot.send_message, chat_id, part, parse_mode=ParseMode.HTML,
             link_preview_options=NO_PREVIEW,
             reply_parameters=ReplyParameters(message.message_id,
-                                             allow_sending_without_reply=True)))
+                                             allow_sending_without_reply=True),
+            message_thread_id=thread_of(message)))
     await sender.wait_for(future, chat_id)
 
 
@@ -211,17 +231,20 @@ async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -
     if chat is None:
         return
     quote = message.message_id if message and chat.type != ChatType.PRIVATE else None
-    await send_html(context, chat.id, text, reply_to=quote)
+    await send_html(context, chat.id, text, reply_to=quote, thread_id=thread_of(message))
 
 
 @contextlib.asynccontextmanager
-async def typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> AsyncIterator[None]:
-    """Show "typing…" in the chat (renewed every 4.5 s, Telegram shows it for 5) meanwhile."""
+async def typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
+                 thread_id: int | None = None) -> AsyncIterator[None]:
+    """Show "typing…" in the chat, or its forum topic (renewed every 4.5 s, Telegram shows
+    it for 5) meanwhile."""
 
     async def keep_typing() -> None:
         while True:
             with contextlib.suppress(TelegramError):
-                await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+                await context.bot.send_chat_action(chat_id, ChatAction.TYPING,
+                                                   message_thread_id=thread_id)
             await asyncio.sleep(4.5)
 
     task = asyncio.create_task(keep_typing())
@@ -306,8 +329,11 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         f"• In a group, mention me (@{escape_html(name)} your question), reply to one of my "
         "messages, or use /ask your question.",
         "• /ask &lt;question&gt; works everywhere.",
-        "Under an answer, <b>More</b> shows further quotes and <b>Context</b> the passage "
-        "around a quote.",
+        "Under an answer, <b>More</b> shows further quotes, <b>Context</b> the passage "
+        "around a quote, and <b>\U0001f4c4 Page</b> (quotes from PDFs) the page with the "
+        "quote highlighted.",
+        "• Follow-up questions are understood (\u201cwhat is it used for?\u201d after a "
+        "question about something); I say how I read them. /new starts afresh.",
     ]
     user = update.effective_user
     if services.policy.is_admin(user.id if user else None):
@@ -318,6 +344,20 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
                   "to add it to the corpus.",
                   "• /reindex after files were added on disk; /stats for usage."]
     await reply(update, context, "\n".join(lines))
+
+
+async def new_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/new: forget the conversation, so the next question is read on its own."""
+    if not await admitted(update, context):
+        return
+    _services(context).conversations.reset(_conversation_key(update))
+    await reply(update, context, "New conversation: I have forgotten the previous "
+                "questions. Ask away.")
+
+
+def _conversation_key(update: Update) -> Key:
+    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    return conversation_key(chat.id, chat.type, user.id if user else None, thread_of(message))
 
 
 async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -374,38 +414,65 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE,
         await reply(update, context, f"That question is too long ({len(question)} characters; "
                     f"the limit is {tg.max_question_chars}). Please ask it more briefly.")
         return
+    thread = thread_of(message)
+    quote = message.message_id if chat.type != ChatType.PRIVATE else None
+    loop = asyncio.get_running_loop()
+    kind = small_talk(question)
+    if kind is not None:
+        counts, titles = await loop.run_in_executor(services.ask_pool, _corpus, services)
+        await send_html(context, chat.id, small_talk_reply(kind, counts.get("documents", 0),
+                                                           titles, HTML),
+                        reply_to=quote, thread_id=thread)
+        return
+    conversation = _conversation_key(update)
+    history = services.conversations.history(conversation)
     started = time.monotonic()
-    async with typing(context, chat.id):
-        answer = await asyncio.get_running_loop().run_in_executor(
-            services.ask_pool, functools.partial(_ask, services, question))
+    async with typing(context, chat.id, thread):
+        answer = await loop.run_in_executor(
+            services.ask_pool, functools.partial(_ask, services, question, history))
+    services.conversations.record(conversation, answer)
     services.stats.record(time.monotonic() - started, answer.found)
     logger.info("question in chat %s answered in %.2f s (found=%s)", chat.id,
                 time.monotonic() - started, answer.found)
-    quote = message.message_id if chat.type != ChatType.PRIVATE else None
     answering = ANSWERING.set(update.update_id)  # the journal marks the send as it leaves
     try:
         if not answer.found:
-            await send_html(context, chat.id, render_page(answer), reply_to=quote)
+            await send_html(context, chat.id, render_page(answer), reply_to=quote,
+                            thread_id=thread)
         else:
             key = services.answers.add(Conversation(answer, chat.id))
             await send_html(context, chat.id, render_page(answer, 0), reply_to=quote,
-                            markup=keyboard(answer, key, 0))
+                            markup=keyboard(answer, key, 0), thread_id=thread)
     finally:
         ANSWERING.reset(answering)
     if services.journal is not None:
         services.journal.mark(update.update_id, DONE)  # at once: the crash window is small
 
 
-def _ask(services: Services, question: str) -> Answer:
+def _ask(services: Services, question: str, history: list | None = None) -> Answer:
+    if history:  # retrievers without conversations (test doubles) are asked plainly
+        return services.retriever.ask(question, k=HITS_PER_QUESTION, history=history)
     return services.retriever.ask(question, k=HITS_PER_QUESTION)
 
 
+def _corpus(services: Services) -> tuple[dict[str, int], list[str]]:
+    """Document count and a few titles, to say what the bot knows."""
+    titles = getattr(services.retriever, "titles", None)
+    return services.retriever.counts(), titles(3) if titles else []
+
+
 def keyboard(answer: Answer, key: str, page: int) -> InlineKeyboardMarkup:
-    """Context button(s) for the quotes on this page, and More (or back to the first page)."""
+    """Context button(s) for the quotes on this page (each with a "📄 Page" button beside it
+    when the quote is from a PDF), and More (or back to the first page)."""
     pages = paginate(answer)
     hits = pages[page]
-    row = [InlineKeyboardButton("Context" if len(hits) == 1 else f"Context {i + 1}",
-                                callback_data=f"c:{key}:{i}") for i in hits]
+    row = []
+    for i in hits:
+        number = "" if len(hits) == 1 else f" {i + 1}"
+        row.append(InlineKeyboardButton(f"Context{number}", callback_data=f"c:{key}:{i}"))
+        if has_picture(answer.hits[i]):
+            row.append(InlineKeyboardButton(f"\U0001f4c4 Page{number}",
+                                            callback_data=f"p:{key}:{i}"))
     nav = []
     if page + 1 < len(pages):
         nav.append(InlineKeyboardButton("More ›", callback_data=f"m:{key}:{page + 1}"))
@@ -443,6 +510,9 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not 0 <= number < len(answer.hits):
         await query.answer(EXPIRED, show_alert=True)
         return
+    if kind == "p":
+        await send_picture(query, context, services, conversation, number)
+        return
     if number in conversation.contexts_sent:
         await query.answer("The context of this quote is already in the chat.")
         return
@@ -450,19 +520,55 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.answer()
     try:
         await send_html(context, message.chat.id, render_context(answer.hits[number]),
-                        reply_to=message.message_id)
+                        reply_to=message.message_id, thread_id=thread_of(message))
     except BaseException:
         conversation.contexts_sent.discard(number)  # not shown: the button may try again
         raise
 
 
+def has_picture(hit: Hit) -> bool:
+    """Whether a quote can be shown on its page: it comes from a PDF."""
+    return hit.citation.page is not None and hit.citation.path.lower().endswith(".pdf")
+
+
+async def send_picture(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE,
+                       services: Services, conversation: Conversation, number: int) -> None:
+    """📄 Page: the quote's page, quote highlighted, as a photo captioned with the citation."""
+    from retrieval.pictures import picture_png
+
+    message = query.message
+    hit = conversation.answer.hits[number]
+    if number in conversation.pictures_sent:
+        await query.answer("The page of this quote is already in the chat.")
+        return
+    png = await asyncio.get_running_loop().run_in_executor(
+        services.ask_pool, functools.partial(picture_png, services.config, hit))
+    if png is None:
+        await query.answer("The page of this quote is not available (the PDF is no longer "
+                           "in the corpus).", show_alert=True)
+        return
+    conversation.pictures_sent.add(number)
+    await query.answer()
+    caption = hit.citation.label()
+    if len(caption) > MAX_CAPTION:
+        caption = caption[:MAX_CAPTION - 1] + "\u2026"
+    try:
+        await services.sender.deliver(message.chat.id, functools.partial(
+            context.bot.send_photo, message.chat.id, photo=png, caption=caption,
+            reply_parameters=ReplyParameters(message.message_id,
+                                             allow_sending_without_reply=True)))
+    except BaseException:
+        conversation.pictures_sent.discard(number)  # not shown: the button may try again
+        raise
+
+
 def _parse_data(data: str) -> tuple[str, str, int]:
-    """("m" or "c", key, number) from "m:KEY:2"; ("", "", 0) for anything else.
+    """("m", "c" or "p", key, number) from "m:KEY:2"; ("", "", 0) for anything else.
 
     Callback data can be forged: only ASCII digits are numbers ("²".isdigit() is True).
     """
     parts = data.split(":")
-    if (len(parts) != 3 or parts[0] not in ("m", "c") or not parts[2].isascii()
+    if (len(parts) != 3 or parts[0] not in ("m", "c", "p") or not parts[2].isascii()
             or not parts[2].isdigit() or len(parts[2]) > 4):
         return "", "", 0
     return parts[0], parts[1], int(parts[2])
@@ -713,7 +819,9 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         elif update.effective_chat is not None:
             chat_id = update.effective_chat.id
             await _services(context).sender.deliver(
-                chat_id, functools.partial(context.bot.send_message, chat_id, FAILED))
+                chat_id, functools.partial(context.bot.send_message, chat_id, FAILED,
+                                           message_thread_id=thread_of(
+                                               update.effective_message)))
     except TelegramError as exc:
         logger.warning("could not tell the user about the error: %s", type(exc).__name__)
 
@@ -721,6 +829,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 # --- wiring ------------------------------------------------------------------------------
 
 COMMANDS = [("ask", "Ask a question about the documents"),
+            ("new", "Start a new conversation (forget earlier questions)"),
             ("help", "What I know and how to ask")]
 
 
@@ -730,6 +839,7 @@ def register(application: Application, services: Services) -> None:
     new = filters.UpdateType.MESSAGE  # edited messages are not asked again
     application.add_handler(CommandHandler(["start", "help"], help_command, filters=new))
     application.add_handler(CommandHandler("ask", ask_command, filters=new))
+    application.add_handler(CommandHandler("new", new_command, filters=new))
     application.add_handler(CommandHandler("stats", stats_command, filters=new))
     application.add_handler(CommandHandler("reindex", reindex_command, filters=new))
     application.add_handler(MessageHandler(

@@ -102,13 +102,21 @@ def render_hit(hit: Hit, m: Markup = HTML, number: int | None = None) -> str:
     return "\n".join(lines)
 
 
+def render_interpretation(answer: Answer, m: Markup = HTML) -> str:
+    """How a follow-up was read, "(reading this as: What is Chubby intended for?)", or ""."""
+    if not answer.interpreted_as:
+        return ""
+    return m.italic(f"(reading this as: {shorten(answer.interpreted_as, 300)})")
+
+
 def render_no_answer(answer: Answer, m: Markup = HTML) -> str:
     """Nothing answers: say so plainly, say why, suggest rephrasing."""
     parts = [NO_ANSWER]
     if answer.reason:
         parts.append(m.text(answer.reason))
     parts.append(REPHRASE)
-    return " ".join(parts)
+    reading = render_interpretation(answer, m)
+    return (reading + "\n" if reading else "") + " ".join(parts)
 
 
 def paginate(answer: Answer, per_page: int = PER_PAGE,
@@ -142,6 +150,8 @@ def render_page(answer: Answer, page: int = 0, m: Markup = HTML,
         first, last = pages[page][0] + 1, pages[page][-1] + 1
         span = f"{first}" if first == last else f"{first}–{last}"
         blocks.insert(0, m.italic(f"More results ({span} of {len(answer.hits)}):"))
+    elif answer.interpreted_as:
+        blocks.insert(0, render_interpretation(answer, m))
     return "\n\n".join(blocks)
 
 

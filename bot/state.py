@@ -14,12 +14,13 @@ from retrieval.answer import Answer
 
 @dataclass
 class Conversation:
-    """One answer message: its answer, the page shown, the contexts already sent."""
+    """One answer message: its answer, the page shown, the contexts and pictures sent."""
 
     answer: Answer
     chat_id: int
     page: int = 0
     contexts_sent: set[int] = field(default_factory=set)
+    pictures_sent: set[int] = field(default_factory=set)  # hits whose page picture was sent
 
 
 class AnswerStore:

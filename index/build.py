@@ -37,7 +37,7 @@ from index.cache import EmbeddingCache
 from index.documents import Chunk, Document
 from index.embedding import Embedder, show_progress
 from index.lexical import build_lexical_tokens, chunk_tokens
-from index.loaders import SUPPORTED_SUFFIXES, SkipFile, read_file, valid_text
+from index.loaders import SUPPORTED_SUFFIXES, LoadOptions, SkipFile, read_file, valid_text
 from index.onnx_export import OnnxExport, ensure_export
 from index.parsing import ParseJob, ParsePool, ParseSettings, parser_key, worker_count
 from index.progress import BuildProgress
@@ -54,10 +54,14 @@ from index.vectors import (
 )
 from quotebot.config import Config, ConfigError
 
-CHUNKER_VERSION = 3  # bump when chunking rules change: stored chunks are then redone
+# OCR in one file may use this share of loading.file_timeout_s; pages past it are named in
+# the build report instead of the whole file being killed as too slow.
+OCR_BUDGET_SHARE = 0.75
+CHUNKER_VERSION = 5  # bump when chunking or loading rules change: stored chunks are redone
 # (2: overlong sentences past a document's start are cut where they are, not further on;
 # near repeats are looked for among recent alike sentences only: index/chunking.py;
-# 3: chunks capped at MAX_CHUNK_CHARS characters, longer "words" cut: issue 14)
+# 3: chunks capped at MAX_CHUNK_CHARS characters, longer "words" cut: issue 14;
+# 4: PDFs through PDFium: issue 12; 5: Markdown rendered, web pages' article only: issue 12)
 EMBED_GROUP = 256  # chunks embedded between cache commits
 LOW_SPACE = 64 * 2**20  # a write error with less free space than this is called "disk full"
 
@@ -318,7 +322,9 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
     settings = ParseSettings(
         tokenizer=embedder.resolved.location, **params,
         timeout_s=config.loading.file_timeout_s, memory_mb=config.loading.file_memory_mb,
-        workers=worker_count(config.loading.workers))
+        workers=worker_count(config.loading.workers),
+        load=LoadOptions.from_config(config.loading, store, progress=progress,
+                                     ocr_budget_s=OCR_BUDGET_SHARE * config.loading.file_timeout_s))
     try:
         memory = SkipMemory(store / SKIPS, parser_key(settings))
     except sqlite3.OperationalError as exc:  # full, read-only: the write below says it better
@@ -403,6 +409,7 @@ def _parse_changed(files: list[tuple[str, Path]], previous: _Previous | None,
                 memory.put(hashes[parsed.rel], reason)
                 continue
             seen_paths.add(parsed.rel)
+            report.notes += [f"{parsed.rel}: {note}" for note in parsed.document.notes]
             (report.changed if parsed.rel in was_indexed else report.added).append(parsed.rel)
             parsed_docs.append((parsed.document, parsed.chunks))
         report.parse_workers_replaced = pool.replaced

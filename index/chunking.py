@@ -119,8 +119,19 @@ def chunk_document(doc: Document, count_tokens: Callable[[str], int], max_tokens
     return chunks
 
 
-def _sentence_runs(doc: Document) -> list[_Run]:
-    """Kept sentences grouped into runs; headings and left-out sentences end a run."""
+def left_out_sentences(doc: Document) -> list[tuple[int, int, str]]:
+    """(start, end, reason) of each sentence the chunker leaves out: page chrome or a repeat."""
+    left_out: list[tuple[int, int, str]] = []
+    _sentence_runs(doc, left_out)
+    return left_out
+
+
+def _sentence_runs(doc: Document,
+                   left_out: list[tuple[int, int, str]] | None = None) -> list[_Run]:
+    """Kept sentences grouped into runs; headings and left-out sentences end a run.
+
+    Left-out sentences are appended to `left_out` when given, with the reason.
+    """
     runs: list[_Run] = []
     headings: list[tuple[int, str]] = []
     current: _Run | None = None
@@ -135,7 +146,10 @@ def _sentence_runs(doc: Document) -> list[_Run]:
             continue
         for start, end in split_sentences(doc.text, block.start, block.end):
             sentence = doc.text[start:end]
-            if is_boilerplate(sentence) or repeats.seen(sentence):
+            chrome = is_boilerplate(sentence)
+            if chrome or repeats.seen(sentence):
+                if left_out is not None:
+                    left_out.append((start, end, "page chrome" if chrome else "repeat"))
                 current = None
                 continue
             if current is None:

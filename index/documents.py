@@ -39,6 +39,7 @@ class Document:
     content_hash: str = ""
     size: int = 0
     mtime: float = 0.0
+    notes: list[str] = field(default_factory=list)  # what the loader could not read, and why
 
     def line_at(self, offset: int) -> int:
         """The original line number of the character at `offset` (1-based)."""

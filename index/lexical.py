@@ -27,14 +27,16 @@ from index.store import StoreError
 BM25_DIR = "bm25"
 BM25_IDS = "bm25_ids.npy"
 # Bump when `tokenize` or `lexical_text` change: tokens kept in the store are then redone.
-TOKENS_VERSION = 1
+TOKENS_VERSION = 2
 # Sampled rows per requested result when looking for the score floor of the top n:
 # the floor then lies near the 64th * n best score, so about 64 * n rows are ranked.
 SAMPLE_PER_RESULT = 64
 # Anserini's defaults for passages; a plain BM25 with them matches published SciFact runs.
 K1, B = 0.9, 0.4
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+# Letters and digits: underscores split words too, so `_Boxes_` (Markdown emphasis) and
+# `max_connections` (an identifier) give the words a question uses.
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
 
 @lru_cache(maxsize=1)
@@ -46,7 +48,8 @@ def _stemmer_and_stopwords() -> tuple[object, frozenset[str]]:
 
 
 def tokenize(text: str) -> list[str]:
-    """Lowercased, stop words dropped, Snowball-stemmed word tokens."""
+    """Lowercased, stop words dropped, Snowball-stemmed word tokens (split at any non-letter
+    but digits: `_Boxes_` gives `box`)."""
     stemmer, stopwords = _stemmer_and_stopwords()
     words = [w for w in _WORD.findall(text.lower()) if w not in stopwords]
     return stemmer.stemWords(words)  # type: ignore[attr-defined]

@@ -33,7 +33,8 @@ from typing import Any
 
 from index.chunking import chunk_document, load_token_counter
 from index.documents import Chunk, Document
-from index.loaders import SkipFile, load_document
+from index.loaders import LoadOptions, SkipFile, load_document
+from index.loaders import ocr as ocr_module
 from index.loaders.common import short
 
 # A test-only hook: "module:function", called in the worker with each job before it is
@@ -73,16 +74,18 @@ class ParseSettings:
     memory_mb: int = 1024
     workers: int = 2
     hook: str = field(default_factory=lambda: os.environ.get(TEST_HOOK_ENV, ""))
+    load: LoadOptions = field(default_factory=LoadOptions)  # OCR, PDF caps
 
     def chunking(self) -> dict[str, int]:
         return {"max_tokens": self.max_tokens, "overlap_sentences": self.overlap_sentences,
                 "window": self.window}
 
 
-def parse(job: ParseJob, count_tokens: Callable[[str], int], chunking: dict[str, int]) -> Parsed:
+def parse(job: ParseJob, count_tokens: Callable[[str], int], chunking: dict[str, int],
+          options: LoadOptions | None = None) -> Parsed:
     """Load and chunk one file, in this process; SkipFile becomes a skip reason."""
     try:
-        document = load_document(job.rel, job.data, mtime=job.mtime)
+        document = load_document(job.rel, job.data, mtime=job.mtime, options=options)
         chunks = chunk_document(document, count_tokens, **chunking)
         if not chunks:
             raise SkipFile("no indexable text (only boilerplate or repeated lines)")
@@ -102,9 +105,11 @@ def parser_key(settings: ParseSettings) -> str:
     for source in sources:
         with contextlib.suppress(OSError):
             digest.update(source.read_bytes())
+    load = settings.load
+    ocr = f"{load.ocr}/{load.ocr_language}/{'no' if ocr_module.unavailable() else 'yes'}"
     return (f"{digest.hexdigest()[:16]} tokens={settings.max_tokens}/{settings.window} "
             f"overlap={settings.overlap_sentences} timeout={settings.timeout_s:g} "
-            f"memory={settings.memory_mb}")
+            f"memory={settings.memory_mb} ocr={ocr} pages={load.max_pdf_pages}")
 
 
 def worker_count(configured: int) -> int:
@@ -151,7 +156,7 @@ def _worker(conn: Connection, settings: ParseSettings) -> None:
         try:
             if hook:
                 hook(job)
-            result = parse(job, count_tokens, chunking)
+            result = parse(job, count_tokens, chunking, settings.load)
         except MemoryError:
             result, exit_after = Parsed(job.rel, skipped=(
                 f"needs more than {settings.memory_mb} MB to parse (loading.file_memory_mb)")), True

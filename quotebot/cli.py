@@ -21,6 +21,7 @@ examples:
   quotebot status                     live index, skipped files, build running, changes
   quotebot ask "Who designed the tower?"
   quotebot chat                       ask in the terminal, as the bot would answer
+  quotebot extract docs/guide.md      the text the index sees in a file
   TELEGRAM_BOT_TOKEN=... quotebot bot the Telegram bot (long polling, or a webhook)
 
 Every flag has a config.toml key and a QUOTEBOT_* environment variable:
@@ -108,19 +109,40 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_answer(answer: Answer) -> str:
-    """An answer as a person reads it in a terminal: quotes, citations, scores."""
+def format_answer(answer: Answer, pictures: dict[int, str] | None = None) -> str:
+    """An answer as a person reads it in a terminal: quotes, citations, scores (and the
+    page picture written for a hit, when there is one)."""
+    reading = (f"(reading this as: {answer.interpreted_as})\n"
+               if answer.interpreted_as else "")
     if not answer.found:
         reason = f" ({answer.reason.rstrip('.').lower()})" if answer.reason else ""
-        return (f"Nothing in the corpus answers this{reason}. "
+        return (f"{reading}Nothing in the corpus answers this{reason}. "
                 "Try rephrasing with the words a document would use.")
-    lines = []
+    lines = [reading.rstrip()] if reading else []
     for hit in answer.hits:
         quote = " ".join(hit.excerpt.split())
         lines.append(f"{hit.rank}. \u201c{quote}\u201d")
         lines.append(f"   \u2014 {hit.citation.label()}  [score {hit.score:.3f}]")
         lines += [f"   also in: {c.label()}" for c in hit.also_in]
+        if pictures and hit.rank in pictures:
+            lines.append(f"   picture: {pictures[hit.rank]}")
     return "\n".join(lines)
+
+
+def write_pictures(config: Config, answer: Answer, folder: Path, number: int) -> dict[int, str]:
+    """A PNG of the page, quote highlighted, for each PDF hit: {rank: path written}."""
+    from retrieval.pictures import picture_png
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for hit in answer.hits:
+        png = picture_png(config, hit)
+        if png is None:
+            continue
+        path = folder / f"q{number}-hit{hit.rank}-page{hit.citation.page}.png"
+        path.write_bytes(png)
+        written[hit.rank] = str(path)
+    return written
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -131,18 +153,50 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.question == "-" and hasattr(sys.stdin, "reconfigure"):
         sys.stdin.reconfigure(errors="replace")  # a line that is not UTF-8 is still asked
     questions = sys.stdin if args.question == "-" else [args.question]
+    number = 0
+    conversation = None
+    if args.conversation:
+        from retrieval.conversation import Conversation
+
+        conversation = Conversation()
     for line in questions:
         question = line.strip()
         if args.question == "-" and not question:
             continue
-        answer = retriever.ask(question, k=args.k, mode=args.mode)
+        number += 1
+        answer = retriever.ask(question, k=args.k, mode=args.mode, history=conversation)
+        if conversation is not None:
+            conversation.add(answer)
+        pictures = write_pictures(config, answer, args.pictures, number) \
+            if args.pictures else {}
         if args.json:
-            print(json.dumps(answer.to_dict(), ensure_ascii=False), flush=True)
+            data = answer.to_dict()
+            for hit in data["hits"]:
+                if hit["rank"] in pictures:
+                    hit["picture"] = pictures[hit["rank"]]
+            print(json.dumps(data, ensure_ascii=False), flush=True)
         else:
             if args.question == "-":
                 print(f"? {question}")
-            print(format_answer(answer), end="\n\n" if args.question == "-" else "\n",
-                  flush=True)
+            print(format_answer(answer, pictures),
+                  end="\n\n" if args.question == "-" else "\n", flush=True)
+    return 0
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from index.extraction import expand, extract, format_extraction
+
+    config = config_from_args(args)
+    max_bytes = int(config.loading.max_file_mb * 1024 * 1024)
+    missing = [str(p) for p in args.paths if not p.exists()]
+    if missing:
+        raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
+    for path in expand(args.paths):
+        found = extract(path, max_bytes)
+        if args.json:
+            print(json.dumps(found.to_dict(), ensure_ascii=False), flush=True)
+        else:
+            print(format_extraction(found), end="\n\n", flush=True)
     return 0
 
 
@@ -171,6 +225,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from retrieval import Retriever
     from retrieval.evaluation import load_beir, load_squad, run
 
+    if args.questions:
+        return _eval_questions(args)
     evalset = load_beir(args.beir, args.split) if args.beir else load_squad(args.squad)
     base = load_config(args.config)
     base.override("model.name", args.model)
@@ -192,6 +248,46 @@ def cmd_eval(args: argparse.Namespace) -> int:
         for r in results:
             print(f"{r['mode']:<8} " + " ".join(f"{r['metrics'][n]:>17.4f}" for n in names))
         print(f"({results[0]['questions']} questions, {evalset.name})")
+    return 0
+
+
+def _eval_questions(args: argparse.Namespace) -> int:
+    """`quotebot eval --questions FILE --corpus DIR`: excerpt hits on your own documents."""
+    from quotebot.evalstore import prepare_folder
+    from retrieval import Retriever
+    from retrieval.evaluation import evaluate_questions, load_questions
+
+    if args.corpus is None:
+        raise ConfigError("--questions needs --corpus DIR, the folder the questions are about")
+    try:
+        questions = load_questions(args.questions)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    base = load_config(args.config)
+    base.override("model.name", args.model)
+    print(f"Evaluating {len(questions)} questions over {args.corpus}", file=sys.stderr)
+    config = prepare_folder(args.corpus, base, store=args.store, progress=args.progress)
+    with Retriever.open(config) as retriever:
+        modes = ["bm25", "dense", "hybrid"] if args.mode == "all" else [args.mode]
+        results = []
+        for mode in modes:
+            result = evaluate_questions(retriever, questions, mode=mode, k=3)
+            result = {"dataset": args.questions.name, "mode": mode, **result}
+            results.append(result)
+            if args.json:
+                print(json.dumps(result, ensure_ascii=False), flush=True)
+    if not args.json:
+        for result in results:
+            misses = [d for d in result["details"] if d["excerpt_rank"] != 1]
+            for miss in misses:
+                got = miss["top"][0]["excerpt"] if miss["top"] else "(nothing)"
+                print(f"[{result['mode']}] miss (rank {miss['excerpt_rank'] or '-'}): "
+                      f"{miss['question']}\n    first quote: {' '.join(got.split())[:200]}")
+        names = list(results[0]["metrics"])
+        print(f"{'mode':<8} " + " ".join(f"{n:>15}" for n in names))
+        for r in results:
+            print(f"{r['mode']:<8} " + " ".join(f"{r['metrics'][n]:>15.4f}" for n in names))
+        print(f"({results[0]['questions']} questions, {args.questions.name})")
     return 0
 
 
@@ -243,8 +339,12 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="examples:\n"
                        "  quotebot ask \"How many civilians are trapped in Raqqa?\"\n"
                        "  quotebot ask -k 5 --json \"Who designed the tower?\"\n"
+                       "  quotebot ask --pictures pics/ \"How tall is the tower?\"   "
+                       "(page pictures of PDF hits)\n"
                        "  cat questions.txt | quotebot ask - --json   "
-                       "(one JSON object per line)",
+                       "(one JSON object per line)\n"
+                       "  printf 'What is Chubby?\\nWhat is it for?\\n' | quotebot ask - "
+                       "--conversation   (follow-ups read with the line before)",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     _common(p)
     p.add_argument("question", help="the question, or - to read one question per line from stdin")
@@ -253,14 +353,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.add_argument("--mode", choices=MODES, default=None,
                    help="ranking: hybrid (default), dense or bm25 alone")
+    p.add_argument("--conversation", action="store_true",
+                   help="with -: the lines are one conversation, so a follow-up such as "
+                   "'what is it for?' is read with the question before it (the answer "
+                   "says how: 'interpreted_as' in JSON)")
+    p.add_argument("--pictures", type=Path, metavar="DIR",
+                   help="write a PNG of the page, quote highlighted, for each hit from a PDF "
+                   "into DIR (q<N>-hit<rank>-page<page>.png); --json adds its path as "
+                   "\"picture\" to that hit")
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("extract", help="show the text the index sees in files (why isn't "
+                       "my document found?)",
+                       description="Print what indexing reads from each file: its title, "
+                       "every block (heading, paragraph, list item, table cell, code) with the "
+                       "source line (and page) it comes from, and what is left out: a web "
+                       "page's furniture (navigation, footers, share bars) and sentences that "
+                       "are page chrome or repeats. A file that cannot be indexed says why. "
+                       "Nothing is embedded or written.",
+                       epilog="examples:\n"
+                       "  quotebot extract docs/guide.md\n"
+                       "  quotebot extract page.html paper.pdf --json   (one object per file: "
+                       "path, title, format, text, pages, blocks, skipped, error)\n"
+                       "  quotebot extract seeds/                        (every file in a folder)",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    _common(p)
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders")
+    p.add_argument("--json", action="store_true", help="one JSON object per file")
+    p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("chat", help="ask questions in the terminal (the bot's answers, "
                        "in plain text)",
                        description="An interactive chat in the terminal with the same answers "
                        "as the Telegram bot: type a question; 'more' shows further quotes, "
-                       "'context N' the passage around quote N, 'quit' ends. Reads questions "
-                       "from stdin when it is not a terminal.",
+                       "'context N' the passage around quote N, 'new' starts a new "
+                       "conversation, 'quit' ends. A follow-up ('what is it used for?') is "
+                       "read with the question before it, and the answer says how. Reads "
+                       "questions from stdin when it is not a terminal.",
                        epilog="examples:\n  quotebot chat\n"
                        "  echo 'Who designed the tower?' | quotebot chat",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -295,21 +424,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     p.set_defaults(func=cmd_bot)
 
-    p = sub.add_parser("eval", help="measure retrieval on a BEIR folder or a SQuAD file",
+    p = sub.add_parser("eval", help="measure retrieval on a BEIR folder, a SQuAD file or "
+                       "your own questions about a folder of documents",
                        description="Index an evaluation corpus (kept and reused under "
                        "--store) and report ranking metrics: nDCG@10, Recall@10/100 and "
                        "MRR@10 for BEIR; passage hit@1/5/10, excerpt hit@1 and abstention "
-                       "precision/recall for SQuAD.",
+                       "precision/recall for SQuAD. With --questions FILE --corpus DIR: "
+                       "excerpt and passage hits at 1 and 3 for your own questions about "
+                       "your own documents. FILE is JSON lines, one question each: "
+                       '{"question": "...", "answers": ["exact phrase", "alternative"], '
+                       '"path": "paper.pdf"} ("path" optional: the hit must come from that '
+                       "file). A quote hits when it contains an answer, compared "
+                       "case-insensitively with whitespace collapsed and NFKC-normalised. "
+                       "Misses are listed with the quote that came first.",
                        epilog="examples:\n"
                        "  quotebot eval --beir ../shared/data/scifact --mode all\n"
                        "  quotebot eval --squad ../shared/data/squad-v1.1/dev-v1.1.json "
-                       "--limit 1000 --json",
+                       "--limit 1000 --json\n"
+                       "  quotebot eval --questions benchmarks/questions/real-pdfs.jsonl "
+                       "--corpus ../shared/data/real-pdfs",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     _common(p)
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--beir", type=Path, metavar="DIR",
                         help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv")
     source.add_argument("--squad", type=Path, metavar="FILE", help="SQuAD v1.1 JSON file")
+    source.add_argument("--questions", type=Path, metavar="FILE",
+                        help="your questions (JSON lines) about the documents in --corpus")
     p.add_argument("--split", default="test", help="BEIR qrels split (default: test)")
     p.add_argument("--mode", choices=[*MODES, "all"], default="hybrid",
                    help="ranking to measure; all = bm25, dense and hybrid side by side")

@@ -55,6 +55,9 @@ class LoadingConfig:
     extensions: list[str] = field(
         default_factory=lambda: [".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"]
     )
+    ocr: str = "auto"  # "auto": read PDF pages without a text layer with Tesseract; "off"
+    ocr_language: str = "eng"  # Tesseract language(s), e.g. "eng+deu"
+    max_pdf_pages: int = 2000  # a PDF with more pages is skipped with a reason
 
 
 @dataclass
@@ -99,6 +102,9 @@ class TelegramConfig:
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
     webhook_secret: str = ""
+    conversation_ttl_s: float = 900.0
+    conversation_turns: int = 3
+    max_conversations: int = 5000
     send_per_second: float = 25.0
     group_per_minute: float = 20.0
     chat_per_second: float = 1.0

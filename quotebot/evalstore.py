@@ -7,6 +7,7 @@ product itself, and the index (with its embedding cache) is built once and reuse
 from __future__ import annotations
 
 import copy
+import hashlib
 import sys
 from pathlib import Path
 
@@ -25,6 +26,25 @@ def prepare(evalset: EvalSet, config: Config, *, corpus: Path | None = None,
     config.override("corpus", corpus or root / "corpus")
     config.override("store", store or root / "store")
     materialise(evalset, Path(config.corpus))
+    report = build_index(config, progress=progress)
+    print(report.summary().splitlines()[0], file=sys.stderr)
+    return config
+
+
+def prepare_folder(corpus: Path, config: Config, *, store: Path | None = None,
+                   progress: bool | None = None) -> Config:
+    """A copy of `config` answering from the folder `corpus`, its index built or updated.
+
+    The index lives under `.quotebot/eval/<folder name>-<hash of its absolute path>/store`
+    unless `store` is given, so evaluating the same folder again only re-reads what changed.
+    """
+    corpus = Path(corpus)
+    if not corpus.is_dir():
+        raise FileNotFoundError(f"corpus folder not found: {corpus}")
+    config = copy.deepcopy(config)
+    key = hashlib.sha1(str(corpus.resolve()).encode()).hexdigest()[:8]
+    config.override("corpus", corpus)
+    config.override("store", store or EVAL_ROOT / f"{corpus.resolve().name}-{key}" / "store")
     report = build_index(config, progress=progress)
     print(report.summary().splitlines()[0], file=sys.stderr)
     return config

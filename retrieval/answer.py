@@ -63,6 +63,9 @@ class Answer:
     hits: list[Hit] = field(default_factory=list)
     reason: str = ""  # why nothing was found, in plain words, when found is False
     confidence: float = 0.0  # score of the best quotable sentence; below the threshold: not found
+    # A follow-up question written out from its conversation ("What is Chubby intended
+    # for?" for "What is it intended for?"); None when the question was read as asked.
+    interpreted_as: str | None = None
     # The index generation every hit comes from (0: none was read). Not in to_dict: the
     # JSON of an answer stays the same across rebuilds that change nothing it shows.
     generation: int = 0
@@ -73,5 +76,6 @@ class Answer:
             "found": self.found,
             "reason": self.reason,
             "confidence": self.confidence,
+            "interpreted_as": self.interpreted_as,
             "hits": [hit.to_dict() for hit in self.hits],
         }

@@ -20,6 +20,7 @@ import json
 import math
 import re
 import time
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -215,3 +216,88 @@ def run(retriever: Retriever, evalset: EvalSet, *, mode: str,
     n = min(limit or len(evalset.queries), len(evalset.queries))
     return {"dataset": evalset.name, "mode": mode, "questions": n, "metrics": metrics,
             "seconds": round(time.monotonic() - started, 1)}
+
+
+# ---- question files over a folder of real documents ----------------------------------
+
+@dataclass
+class Question:
+    """One line of a question file: what to ask, phrases that answer it, and optionally where."""
+
+    question: str
+    answers: list[str]
+    path: str | None = None  # when given, a hit must also come from this file (corpus-relative)
+
+
+def load_questions(path: Path) -> list[Question]:
+    """A JSONL question file: `{"question": ..., "answers": [...], "path": "x.pdf"}` per line.
+
+    Blank lines and lines starting with `#` are ignored; a malformed line is a ValueError
+    naming its line number, so a typo is found before the corpus is indexed.
+    """
+    questions = []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            try:
+                row = json.loads(line)
+                question, answers = row["question"], row["answers"]
+                if isinstance(answers, str):
+                    answers = [answers]
+                if not str(question).strip() or not any(str(a).strip() for a in answers):
+                    raise ValueError("empty question or answers")
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+                raise ValueError(f"{path}:{number}: not a question line ({exc})") from exc
+            questions.append(Question(str(question), [str(a) for a in answers],
+                                      row.get("path") or None))
+    return questions
+
+
+def folded(text: str) -> str:
+    """Text as answers are matched: NFKC, case-folded, whitespace runs collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def answers_in(text: str, answers: Iterable[str]) -> bool:
+    """Whether `text` contains any of `answers` (both folded)."""
+    norm = folded(text)
+    return any(folded(a) in norm for a in answers if a.strip())
+
+
+def _same_file(hit_path: str, wanted: str | None) -> bool:
+    """Whether a hit's corpus-relative path is the question's file (any when none is given)."""
+    if not wanted:
+        return True
+    hit_path, wanted = hit_path.replace("\\", "/"), wanted.replace("\\", "/").lstrip("./")
+    return hit_path == wanted or hit_path.endswith("/" + wanted)
+
+
+def evaluate_questions(retriever: Retriever, questions: Sequence[Question], *,
+                       mode: str | None = None, k: int = 3) -> dict[str, Any]:
+    """Excerpt and passage hits at 1 and `k` for a question file, with every miss listed.
+
+    An excerpt hits when it contains an answer (folded) and, when the question names a
+    file, comes from that file; a passage likewise. Ranking is measured without abstention.
+    """
+    rows: dict[str, list[float]] = {"excerpt_hit@1": [], f"excerpt_hit@{k}": [],
+                                    "passage_hit@1": [], f"passage_hit@{k}": []}
+    details = []
+    for q in questions:
+        answer = retriever.ask(q.question, k=k, mode=mode, abstain=False)
+        hits = answer.hits[:k]
+        excerpt_ok = [answers_in(h.excerpt, q.answers) and _same_file(h.citation.path, q.path)
+                      for h in hits]
+        passage_ok = [answers_in(h.text, q.answers) and _same_file(h.citation.path, q.path)
+                      for h in hits]
+        rows["excerpt_hit@1"].append(float(excerpt_ok[:1] == [True]))
+        rows[f"excerpt_hit@{k}"].append(float(any(excerpt_ok)))
+        rows["passage_hit@1"].append(float(passage_ok[:1] == [True]))
+        rows[f"passage_hit@{k}"].append(float(any(passage_ok)))
+        details.append({
+            "question": q.question, "answers": q.answers, "path": q.path,
+            "excerpt_rank": excerpt_ok.index(True) + 1 if any(excerpt_ok) else None,
+            "top": [{"excerpt": h.excerpt, "path": h.citation.path, "page": h.citation.page}
+                    for h in hits]})
+    metrics = {name: round(mean(v), 4) for name, v in rows.items()}
+    return {"questions": len(questions), "metrics": metrics, "details": details}

@@ -11,7 +11,7 @@ the stored document text, so a citation never points at text that is not there.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,12 +25,48 @@ _ANAPHORA = re.compile(
     r"the latter|the former|both|another|other|which)\b",
     re.IGNORECASE)
 _MIN_WORDS = 6  # a shorter best sentence takes its follower for context
+# What lies between a sentence and a list item after it: a line break and the item's marker
+# (loaders write "• " or "2. " before each list item, outside its block).
+_ITEM_GAP = re.compile(r"\s*\n\s*(?:[-*+•]|\d{1,9}[.)])[ \t]+")
+_ITEM_MARKER = re.compile(r"[ \t]*(?:[-*+•]|\d{1,9}[.)])[ \t]+")
 # A second quote from one passage must hold this share of the question's words, nearly as
 # many as the best quote, and be nearly as close in meaning (an article giving two
 # figures for one fact: both are quoted).
 SECOND_MIN_OVERLAP = 0.5
 SECOND_OVERLAP_GAP = 0.25
 SECOND_COSINE_GAP = 0.15
+
+# Quotable sentences (figure and table label fragments are indexed but never quoted).
+MIN_LETTER_SHARE = 0.5  # below this share of letters among non-space characters: symbols
+_VERB_LIST = """
+am is are was were be been being has have had having do does did can could may might must
+shall should will would need needs let lets get gets got make makes made take takes took
+give gives gave use uses show shows shown provide provides allow allows require requires
+contain contains mean means become becomes became keep keeps kept run runs ran see sees
+seen find finds found know knows knew say says said go goes went come comes came hold
+holds held work works call calls called depend depends consist consists remain remains
+include includes exist exists appear appears occur occurs lead leads cause causes
+"""
+_SENTENCE_FINAL = re.compile(r"[.!?…][\"'”’)\]]*$")
+_WORDS = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+_VERBS = frozenset(_VERB_LIST.split())
+
+
+def quotable(sentence: str, *, strict: bool = True) -> bool:
+    """Whether a sentence may be quoted: mostly letters, and (when `strict`, for layouts
+    that scatter labels like PDF) it reads as a sentence: it ends like one or has a verb.
+
+    "Application (file name, chunk index) (chunk handle," and "0.2 0.4 0.6" are not.
+    """
+    visible = "".join(sentence.split())
+    if not visible or sum(c.isalpha() for c in visible) < MIN_LETTER_SHARE * len(visible):
+        return False
+    if not strict:
+        return True
+    words = [w.lower() for w in _WORDS.findall(sentence)]
+    if len(words) >= 4 and _SENTENCE_FINAL.search(sentence.rstrip()):
+        return True
+    return any(w in _VERBS or (len(w) > 4 and w.endswith("ed")) for w in words)
 
 
 @dataclass
@@ -75,7 +111,7 @@ def needs_neighbour(sentence: str) -> str:
     """'before' when the sentence leans on the previous one, 'after' when it is a fragment."""
     if _ANAPHORA.match(sentence.strip()):
         return "before"
-    if len(sentence.split()) < _MIN_WORDS or sentence.rstrip().endswith(":"):
+    if len(sentence.split()) < _MIN_WORDS or sentence.rstrip().endswith((":", "...", "…")):
         return "after"
     return ""
 
@@ -92,14 +128,44 @@ def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
         last = best + 1
     elif want == "before" and best + 1 < len(scores):
         last = best + 1  # nothing before it in this passage: give the reader what follows
+    low, high = 0, len(scores) - 1  # the sentences a quote may take
+    if _in_item(text, scores[best].start):  # a list item is quoted whole when it fits
+        low, high = _same_line(text, scores, best)
+        first, last = (low, high) if high - low < max_sentences else (max(first, low),
+                                                                      min(last, high))
+    else:  # a sentence introducing a list takes its first items
+        while (last + 1 < len(scores) and last - first + 1 < max_sentences
+               and _opens_item(text, scores, last + 1)):
+            last += 1
     if join_margin > 0:
         floor = scores[best].score - join_margin
         for j in sorted((first - 1, last + 1), key=lambda j: -_score_at(scores, j)):
-            if last - first + 1 < max_sentences and _score_at(scores, j) >= floor:
+            if (last - first + 1 < max_sentences and low <= j <= high
+                    and _score_at(scores, j) >= floor):
                 first, last = min(first, j), max(last, j)
     if last - first + 1 > max_sentences:
         first, last = best, best
     return Excerpt(scores[first].start, scores[last].end, scores[best].score, (first, last))
+
+
+def _opens_item(text: str, scores: Sequence[SentenceScore], i: int) -> bool:
+    """Whether sentence `i` starts a list item (a marker on a new line right before it)."""
+    return i > 0 and _ITEM_GAP.fullmatch(text, scores[i - 1].end, scores[i].start) is not None
+
+
+def _same_line(text: str, scores: Sequence[SentenceScore], i: int) -> tuple[int, int]:
+    """First and last sentence on the line of sentence `i` (a list item is one line)."""
+    low = high = i
+    while low > 0 and "\n" not in text[scores[low - 1].end:scores[low].start]:
+        low -= 1
+    while high + 1 < len(scores) and "\n" not in text[scores[high].end:scores[high + 1].start]:
+        high += 1
+    return low, high
+
+
+def _in_item(text: str, offset: int) -> bool:
+    """Whether `offset` lies on a line that starts with a list item's marker."""
+    return _ITEM_MARKER.match(text, text.rfind("\n", 0, offset) + 1, offset) is not None
 
 
 def _score_at(scores: Sequence[SentenceScore], i: int) -> float:
@@ -107,15 +173,20 @@ def _score_at(scores: Sequence[SentenceScore], i: int) -> float:
 
 
 def best_excerpts(text: str, scores: Sequence[SentenceScore], *, limit: int,
-                  margin: float, join_margin: float = 0.0) -> list[Excerpt]:
+                  margin: float, join_margin: float = 0.0,
+                  can_quote: Callable[[str], bool] | None = None) -> list[Excerpt]:
     """The best excerpt, and up to `limit - 1` more non-touching ones that also answer.
+
+    Only sentences `can_quote` accepts are chosen (their neighbours may still join them).
 
     Another sentence is quoted too when it scores within `margin` of the best, or when it
     matches the question's words and meaning nearly as well as the best does.
     """
-    if not scores:
+    ranked = sorted((i for i in range(len(scores))
+                     if can_quote is None or can_quote(text[scores[i].start:scores[i].end])),
+                    key=lambda i: -scores[i].score)
+    if not ranked:
         return []
-    ranked = sorted(range(len(scores)), key=lambda i: -scores[i].score)
     best = scores[ranked[0]]
     chosen: list[Excerpt] = []
     for i in ranked:

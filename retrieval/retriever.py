@@ -16,7 +16,7 @@ import re
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,8 @@ from index.store import (
 from index.vectors import use_threads
 from quotebot.config import Config, ConfigError, RetrievalConfig
 from retrieval.answer import Answer, Citation, Hit
-from retrieval.excerpts import best_excerpts, question_weights, score_sentences
+from retrieval.conversation import Turn, prefer_documents, resolve
+from retrieval.excerpts import best_excerpts, question_weights, quotable, score_sentences
 from retrieval.generations import Generations
 from retrieval.search import MODES, Candidate, search
 
@@ -66,6 +67,9 @@ class Settings:
     # Below this score of the best quotable sentence (cosine + lexical_weight x share of
     # the question's words it holds), nothing answers: calibrated on SQuAD (BENCHMARKS.md).
     min_confidence: float = RetrievalConfig.min_confidence
+    # Added to the fused score of a follow-up's passages from the documents the last
+    # answer quoted (scores span 0-1): a soft preference, not a filter (BENCHMARKS.md).
+    followup_bias: float = 0.1
     excerpt_margin: float = 0.05  # a second quote from one passage must score this close
     # A neighbour of the quoted sentence that scores this close to it is quoted with it
     # (the answer is often in the sentence after the one that names the subject).
@@ -194,6 +198,12 @@ class Retriever:
     def counts(self) -> dict[str, int]:
         return self.reader.counts()
 
+    def titles(self, limit: int = 3) -> list[str]:
+        """A few document titles (file names for untitled ones), to say what the corpus holds."""
+        rows = self.reader.db.execute(
+            "SELECT title, path FROM documents ORDER BY path LIMIT ?", (limit,)).fetchall()
+        return [title or path for title, path in rows]
+
     def encode(self, question: str) -> np.ndarray:
         return self.embedder.encode_queries([question])[0]
 
@@ -236,28 +246,45 @@ class Retriever:
         return list(ranked)[:depth]
 
     def ask(self, question: str, k: int | None = None, *, mode: str | None = None,
-            abstain: bool = True, exclude: Callable[[str], bool] | None = None) -> Answer:
+            abstain: bool = True, exclude: Callable[[str], bool] | None = None,
+            history: Iterable[Turn] | None = None,
+            prefer: Sequence[str] = ()) -> Answer:
         """The best passages for `question`, each with a verbatim quote and its citation.
 
         `found` is False when the best quotable sentence is not close enough to the
         question (`Settings.min_confidence`). With `abstain=False` the best passages are
         returned anyway (evaluation of ranking alone); `exclude` drops documents whose
         path it accepts, as if they were not indexed (evaluation of abstention).
+        `history` (a `retrieval.conversation.Conversation`, or its turns) reads a
+        follow-up ("What is it intended for?") in the light of the last turn; the answer's
+        `interpreted_as` then says how. `prefer` ranks these documents' passages higher.
         """
+        if history is not None:
+            rewrite = resolve(clean_question(valid_text(question)), history, self.lexical.idf)
+            if rewrite.followup:
+                answer = self.ask(rewrite.text, k, mode=mode, abstain=abstain,
+                                  exclude=exclude, prefer=rewrite.prefer)
+                answer.question, answer.interpreted_as = valid_text(question), rewrite.text
+                return answer
         k = k or self.config.retrieval.k
         question = valid_text(question)  # the Answer repeats it: printable as UTF-8
         text = clean_question(question)
         if not any(ch.isalnum() for ch in text):
             return Answer(question, False, reason="The question has no words to search for.")
         with self.generations.use() as generation:  # the whole answer from one generation
-            answer = self._ask(generation.reader, question, text, k, mode, abstain, exclude)
+            answer = self._ask(generation.reader, question, text, k, mode, abstain, exclude,
+                               prefer)
         answer.generation = generation_number(generation.folder)
         return answer
 
     def _ask(self, opened: Opened, question: str, text: str, k: int, mode: str | None,
-             abstain: bool, exclude: Callable[[str], bool] | None) -> Answer:
+             abstain: bool, exclude: Callable[[str], bool] | None,
+             prefer: Sequence[str] = ()) -> Answer:
         reader, lexical = opened.reader, opened.lexical
         vector, candidates = self._candidates(opened, text, mode=mode)
+        if prefer:
+            candidates = prefer_documents(candidates, reader.chunk_paths(
+                [c.chunk_id for c in candidates]), prefer, self.settings.followup_bias)
         if exclude is not None:
             paths = reader.chunk_paths([c.chunk_id for c in candidates])
             candidates = [c for c in candidates if not exclude(paths[c.chunk_id])]
@@ -337,9 +364,12 @@ class Retriever:
             scores = score_sentences(doc.text, spans, vectors, vector, weights,
                                      self.settings.lexical_weight)
             limit = 2 if not hits else 1
+            strict = doc.format == "pdf"  # PDF layouts scatter figure and table labels
             for excerpt in best_excerpts(doc.text, scores, limit=limit,
                                          margin=self.settings.excerpt_margin,
-                                         join_margin=self.settings.join_margin):
+                                         join_margin=self.settings.join_margin,
+                                         can_quote=lambda s, strict=strict: quotable(
+                                             s, strict=strict)):
                 if len(hits) >= k:
                     break
                 hits.append(Hit(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -114,3 +115,80 @@ def test_question_bytes_that_are_not_utf8_are_still_asked(session_config: Config
     lines = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and [d["question"] for d in lines] == ["caf\ufffd in London?",
                                                             "Why is Mars red?"]
+
+
+def test_ask_conversation_reads_stdin_lines_as_one_conversation(session_config: Config, capsys,
+                                                                 monkeypatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(
+        "Which towns did Vesuvius bury?\nWhen did it erupt?\n"))
+    code, out, _ = run(capsys, "ask", "-", "--json", "--conversation", *where(session_config))
+    first, second = (json.loads(line) for line in out.splitlines())
+    assert code == 0 and first["interpreted_as"] is None
+    assert second["interpreted_as"] == "When did Vesuvius erupt?"
+    assert "79" in second["hits"][0]["excerpt"]
+
+
+def test_ask_pictures_writes_png_for_pdf_hits_only(session_config: Config, capsys,
+                                                   tmp_path) -> None:
+    code, out, _ = run(capsys, "ask", *where(session_config), "--json", "-k", "3",
+                       "--pictures", str(tmp_path / "pics"), "How tall is the Eiffel Tower?")
+    hits = json.loads(out)["hits"]
+    assert code == 0
+    pdf_hits = [h for h in hits if h["citation"]["path"].endswith(".pdf")]
+    assert pdf_hits and all(Path(h["picture"]).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+                            for h in pdf_hits)
+    assert all("picture" not in h for h in hits if h not in pdf_hits)
+
+
+# --- extract ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["txt", "md", "html", "pdf", "docx"])
+def test_extract_json_shows_the_text_the_index_sees_for_every_format(tmp_path, capsys,
+                                                                     fmt: str) -> None:
+    from support.files import SENTENCE, write_every_format
+
+    path = write_every_format(tmp_path)[fmt]
+    code, out, _ = run(capsys, "extract", "--json", str(path))
+    found = json.loads(out)
+    assert code == 0 and found["path"] == str(path) and found["format"] == fmt
+    assert {"title", "text", "pages", "skipped", "blocks"} <= found.keys()
+    assert SENTENCE in found["text"] and "Home" not in found["text"]
+    block = next(b for b in found["blocks"] if SENTENCE in b["text"])
+    assert found["text"][block["start"]:block["end"]] == block["text"]
+    assert (found["pages"] is not None) == (fmt == "pdf")
+    if fmt == "pdf":
+        assert block["page"] == 2 and found["pages"][1]["page"] == 2
+
+
+def test_extract_lists_sentences_left_out_as_page_chrome(tmp_path, capsys) -> None:
+    path = tmp_path / "story.txt"
+    path.write_text("Rain is expected across the north on Friday.\n\n"
+                    "Sign up for our newsletter to get updates in your inbox.\n")
+    code, out, _ = run(capsys, "extract", "--json", str(path))
+    skipped = json.loads(out)["skipped"]
+    assert code == 0 and [(s["line"], s["reason"]) for s in skipped] == [(3, "page chrome")]
+
+
+def test_extract_says_why_a_file_is_not_indexed(tmp_path, capsys) -> None:
+    (tmp_path / "empty.md").write_text("")
+    code, out, _ = run(capsys, "extract", str(tmp_path))
+    assert code == 0 and "empty.md: not indexed: empty file" in out
+
+
+def test_extract_prints_each_block_with_its_source_line(tmp_path, capsys) -> None:
+    path = tmp_path / "guide.md"
+    path.write_text("# Guide\n\nSome *emphasis* here.\n\n- an item\n")
+    code, out, _ = run(capsys, "extract", str(path))
+    assert code == 0
+    assert "[line 3] para: Some emphasis here." in out and "[line 5] item: an item" in out
+
+
+def test_extract_lists_the_furniture_left_out_of_a_web_page(tmp_path, capsys) -> None:
+    from support.files import write_every_format
+
+    path = write_every_format(tmp_path)["html"]
+    code, out, _ = run(capsys, "extract", "--json", str(path))
+    skipped = json.loads(out)["skipped"]
+    assert code == 0
+    assert (skipped[0]["reason"], skipped[0]["text"], skipped[0]["start"]) == (
+        "page furniture", "Home", None)

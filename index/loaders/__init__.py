@@ -28,19 +28,24 @@ from index.loaders.common import (
 from index.loaders.docx import load_docx
 from index.loaders.html import load_html
 from index.loaders.markdown import load_md
+from index.loaders.options import LoadOptions
 from index.loaders.pdf import load_pdf
 from index.loaders.txt import load_txt
 
-__all__ = ["SUPPORTED_SUFFIXES", "SkipFile", "decode_text", "load_document", "looks_wrapped",
-           "normalise", "read_file", "valid_text"]
+__all__ = ["SUPPORTED_SUFFIXES", "LoadOptions", "SkipFile", "decode_text", "load_document",
+           "looks_wrapped", "normalise", "read_file", "valid_text"]
 
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(
     {".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx"})
 MAX_TITLE = 200
 
 
-def load_document(rel_path: str, data: bytes, *, mtime: float = 0.0) -> Document:
-    """Parse `data`, the content of the corpus file `rel_path`, into a Document."""
+def load_document(rel_path: str, data: bytes, *, mtime: float = 0.0,
+                  options: LoadOptions | None = None) -> Document:
+    """Parse `data`, the content of the corpus file `rel_path`, into a Document.
+
+    `options` (OCR, PDF caps) matter to PDFs only; the defaults suit everything else.
+    """
     path = rel_path.replace(os.sep, "/")
     suffix = PurePosixPath(path).suffix.lower()
     if suffix not in _LOADERS:
@@ -48,16 +53,16 @@ def load_document(rel_path: str, data: bytes, *, mtime: float = 0.0) -> Document
     if not data:
         raise SkipFile("empty file")
     fmt, loader, empty_reason = _LOADERS[suffix]
-    loaded = loader(data)
+    loaded = load_pdf(data, options) if fmt == "pdf" else loader(data)
     if not loaded.blocks:
-        raise SkipFile(empty_reason)
+        raise SkipFile("; ".join([empty_reason, *loaded.notes]))
     text = valid_text(loaded.text)  # the one place text is made valid: see valid_text
     title = _clean_title(loaded.title) or _clean_title(_first_line(text, loaded.blocks[0]))
     return Document(
         doc_id=doc_id_for(path), path=path, title=title, text=text,
         format=fmt, blocks=loaded.blocks, line_anchors=loaded.line_anchors,
         page_starts=loaded.page_starts, content_hash=hashlib.sha256(data).hexdigest(),
-        size=len(data), mtime=mtime)
+        size=len(data), mtime=mtime, notes=loaded.notes)
 
 
 def _first_line(text: str, block: Block) -> str:

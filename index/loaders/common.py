@@ -55,6 +55,7 @@ class Loaded:
     title: str = ""
     line_anchors: list[tuple[int, int]] = field(default_factory=list)
     page_starts: list[int] | None = None
+    notes: list[str] = field(default_factory=list)  # for the build report (e.g. OCR skipped)
 
 
 # --- reading -----------------------------------------------------------------------------------

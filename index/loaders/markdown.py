@@ -1,134 +1,152 @@
-"""Markdown: the source text, blocks from its structure.
+"""Markdown: the text a reader of the rendered page sees, parsed with markdown-it-py.
 
-ATX and setext headings (block = the heading text, kind "heading"), table rows (one "line"
-block each, delimiter rows skipped), thematic breaks and YAML front matter (no block), fenced
-code (the code between the fences is one "para" block); a setext underline makes a heading of
-the one line above it.
+CommonMark plus GFM tables and strikethrough, YAML front matter, footnotes, definition lists
+and MkDocs admonitions (`!!! note "Title"`, mdit-py-plugins). What is indexed and quoted is
+the rendered text: no emphasis or code marks, no `>` markers, no link or reference syntax
+(link text stays), no HTML comments or tags, no admonition markers (an explicit admonition
+title stays), no images (their alt text stays inside a sentence; a paragraph of images only,
+such as a row of badges, is dropped).
+
+Blocks: headings (kind "heading"), paragraphs, each list item (kind "item", written after a
+"• " or "3. " marker that stays outside the block), each table cell (kind "line"; cells of a
+row are joined by " | ", rows by a newline), code (verbatim, without fences, one block).
+Soft line breaks become spaces; every character keeps a line anchor back to its source line.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.admon import admon_plugin
+from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.front_matter import front_matter_plugin
 
 from index.documents import Block
-from index.loaders.common import (
-    Loaded,
-    decode_text,
-    line_spans,
-    normalise,
-    paragraph_blocks,
-    paragraphs,
-    trim,
-)
+from index.loaders.common import Loaded, decode_text, normalise
+from index.loaders.textbuilder import CELL, LINE, PARAGRAPH, Piece, TextBuilder
 
-_MD_ITEM = re.compile(r"[ \t]*(?:[-*+]|\d{1,9}[.)])[ \t]+(?=\S)")
-_MD_QUOTE = re.compile(r"(?:[ \t]*>)*")
-_ATX = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
-_SETEXT = re.compile(r" {0,3}(=+|-+)[ \t]*$")
-_THEMATIC_BREAK = re.compile(r" {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
-_FENCE = re.compile(r"[ \t]{0,3}(`{3,}|~{3,})")
-_TABLE_ROW = re.compile(r"[ \t]*\|")
-_TABLE_RULE = re.compile(r"[ \t|:-]*-[ \t|:-]*$")
-_FRONT_MATTER_TITLE = re.compile(r"title:[ \t]*(.+?)[ \t]*$")
-_YAML_LINE = re.compile(r"[ \t]|[\w.-]+[ \t]*:|-[ \t]|#|$")  # key:, nested, list, comment
+MAX_NESTING = 20  # markdown-it's CommonMark default: deeper nesting is read as plain text
+_FRONT_MATTER_TITLE = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.M)
+_HTML_TAG = re.compile(r"<!--.*?(?:-->|$)|<[^>]*>?", re.S)
+_BREAK_TAG = re.compile(r"<br\b", re.I)
 
 
-def _front_matter(text: str, lines: list[tuple[int, int]]) -> tuple[int, str]:
-    """Index of the first line after YAML front matter (0 if none), and its `title:`.
-
-    Every line up to the closing `---`/`...` must look like YAML, so a document that merely
-    starts with a thematic break keeps its first section.
-    """
-    if not lines or text[slice(*lines[0])].rstrip() != "---":
-        return 0, ""
-    title = ""
-    for index, (start, end) in enumerate(lines[1:], start=1):
-        line = text[start:end]
-        if line.rstrip() in ("---", "..."):
-            return index + 1, title
-        if not _YAML_LINE.match(line):
-            break
-        found = _FRONT_MATTER_TITLE.match(line)
-        if found and not title:
-            title = found.group(1).strip("\"'")
-    return 0, ""
+@lru_cache(maxsize=1)
+def _parser() -> MarkdownIt:
+    """The shared markdown-it parser (building one costs more than parsing a small page)."""
+    return (MarkdownIt("commonmark", {"maxNesting": MAX_NESTING})
+            .enable(["table", "strikethrough"])
+            .use(front_matter_plugin).use(footnote_plugin).use(deflist_plugin)
+            .use(admon_plugin))
 
 
-class _MarkdownBlocks:
-    """Walks markdown lines, collecting paragraphs and emitting blocks in order."""
+def _inline_pieces(token: Token) -> Iterator[Piece]:
+    """The visible text of an inline token, piece by piece, with 1-based source lines."""
+    line = (token.map[0] if token.map else 0) + 1
+    children = token.children or []
+    only_images = all(c.type in ("image", "link_open", "link_close", "softbreak")
+                      or (c.type == "text" and not c.content.strip()) for c in children)
+    for child in children:
+        kind = child.type
+        if kind in ("text", "code_inline"):
+            yield line, child.content
+        elif kind in ("softbreak", "hardbreak"):
+            yield line, " "
+            line += 1
+        elif kind == "image" and not only_images:
+            yield line, "".join(c.content for c in child.children or [])
+        elif kind == "html_inline":
+            if _BREAK_TAG.match(child.content):
+                yield line, " "
+            line += child.content.count("\n")
 
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.blocks: list[Block] = []
-        self.paragraph: list[tuple[int, int]] = []
-        self.fence = ""  # the opening fence while inside fenced code
-        self.code: list[tuple[int, int]] = []  # the code lines of the open fence
 
-    def run(self, lines: list[tuple[int, int]]) -> list[Block]:
-        """Blocks of the given lines (front matter already left out)."""
-        for start, end in lines:
-            if self.fence:
-                self._code_line(start, end)
-            else:
-                self._line(_MD_QUOTE.match(self.text, start, end).end(), end)
-        self._end_paragraph()
-        self._end_code()
-        return self.blocks
+class _MarkdownText:
+    """Walks markdown-it's block tokens, writing each visible block with its source lines."""
 
-    def _line(self, start: int, end: int) -> None:
-        """Route one line (blockquote markers dropped) outside fenced code."""
-        text = self.text
-        fence = _FENCE.match(text, start, end)
-        if not text[start:end].strip() or fence:
-            self._end_paragraph()
-            self.fence = fence.group(1) if fence else ""
-        elif heading := _ATX.match(text, start, end):
-            self._end_paragraph()
-            if heading.group(2):
-                self._add(heading.start(2), heading.end(2), "heading", len(heading.group(1)))
-        elif _SETEXT.match(text, start, end) and self._setext_candidate():
-            level = 1 if text[start:end].strip().startswith("=") else 2
-            title = self.paragraph.pop()
-            self._end_paragraph()
-            self._add(*title, "heading", level)
-        elif _SETEXT.match(text, start, end) or _THEMATIC_BREAK.match(text, start, end):
-            self._end_paragraph()
-        elif _TABLE_ROW.match(text, start, end):
-            self._end_paragraph()
-            if not _TABLE_RULE.match(text, start, end):
-                self._add(start, end, "line")
+    def __init__(self, tokens: Sequence[Token]) -> None:
+        self.tokens = tokens
+        self.out = TextBuilder()
+        self.title = ""
+        self.markers: list[str] = []  # the marker owed by each open list item ("" once used)
+
+    def run(self) -> TextBuilder:
+        """Write every block of the document."""
+        for index, token in enumerate(self.tokens):
+            self._token(index, token)
+        return self.out
+
+    def _token(self, index: int, token: Token) -> None:
+        kind, out = token.type, self.out
+        if kind == "front_matter":
+            found = _FRONT_MATTER_TITLE.search(token.content)
+            self.title = found.group(1).strip("\"' ") if found else ""
+        elif kind == "inline":
+            self._inline(index, token)
+        elif kind in ("fence", "code_block"):
+            self._code(token)
+        elif kind == "html_block":
+            self._html(token)
+        elif kind in ("bullet_list_open", "ordered_list_open"):
+            out.owe(PARAGRAPH if not self.markers else LINE)
+        elif kind == "list_item_open":
+            out.owe(LINE)
+            self.markers.append(f"{token.info}{token.markup} " if token.info else "• ")
+        elif kind == "list_item_close":
+            self.markers.pop()
+        elif kind == "tr_open":
+            out.owe(LINE)
+        elif kind in ("th_open", "td_open"):
+            out.owe(CELL)
+        elif kind in ("thead_open", "tbody_open"):
+            pass
+        elif kind.endswith("_open") or kind == "hr":
+            out.owe(LINE if self.markers and kind == "paragraph_open" else PARAGRAPH)
+
+    def _inline(self, index: int, token: Token) -> None:
+        """A heading, a paragraph, a list item's paragraph, a cell, a term or a title."""
+        opener = self.tokens[index - 1]
+        pieces = list(_inline_pieces(token))
+        if opener.type == "heading_open":
+            self.out.block(pieces, "heading", int(opener.tag[1:]))
+        elif opener.type in ("th_open", "td_open", "dt_open"):
+            self.out.block(pieces, "line")
+        elif opener.type == "admonition_title_open":
+            admonition = self.tokens[index - 2]  # admonition_open, then its title
+            if admonition.type == "admonition_open" and '"' in admonition.info:
+                self.out.block(pieces, "line")  # an explicit title, not just "Note"
+        elif self.markers and self.markers[-1]:
+            if self.out.block(pieces, "item", prefix=self.markers[-1]):
+                self.markers[-1] = ""
         else:
-            self.paragraph.append((start, end))
+            self.out.block(pieces, "para")
 
-    def _setext_candidate(self) -> bool:
-        """Whether the paragraph's last line can be underlined into a heading."""
-        return bool(self.paragraph) and not _MD_ITEM.match(self.text, *self.paragraph[-1])
+    def _code(self, token: Token) -> None:
+        """Fenced or indented code: its lines verbatim, one block, no fences."""
+        first = (token.map[0] if token.map else 0) + 1 + (token.type == "fence")
+        lines = token.content.splitlines(keepends=True)
+        block = self.out.block([(first + i, line) for i, line in enumerate(lines)],
+                               "item" if self.markers and self.markers[-1] else "para",
+                               prefix=self.markers[-1] if self.markers else "",
+                               verbatim=True)
+        if block and self.markers:
+            self.markers[-1] = ""
 
-    def _code_line(self, start: int, end: int) -> None:
-        """A line inside fenced code: code, or the closing fence."""
-        line = self.text[start:end].strip()
-        if line.startswith(self.fence) and not line.strip(self.fence[0]):
-            self._end_code()
-        else:
-            self.code.append((start, end))
+    def _html(self, token: Token) -> None:
+        """A raw HTML block: its text without tags or comments, when any is left."""
+        first = (token.map[0] if token.map else 0) + 1
+        visible = _HTML_TAG.sub(_blank_tag, token.content)
+        self.out.block([(first + i, line + " ") for i, line in enumerate(visible.split("\n"))])
 
-    def _end_code(self) -> None:
-        """Emit the collected code lines as one block."""
-        if self.code:
-            self._add(self.code[0][0], self.code[-1][1], "para")
-        self.fence, self.code = "", []
 
-    def _end_paragraph(self) -> None:
-        """Emit the collected paragraph by the plain-text rules."""
-        for paragraph in paragraphs(self.text, self.paragraph):
-            self.blocks.extend(paragraph_blocks(self.text, paragraph, _MD_ITEM))
-        self.paragraph = []
-
-    def _add(self, start: int, end: int, kind: str, level: int = 0) -> None:
-        """Append a trimmed block unless it is empty."""
-        span = trim(self.text, start, end)
-        if span:
-            self.blocks.append(Block(*span, kind, level))
+def _blank_tag(match: re.Match[str]) -> str:
+    """A tag or comment replaced by its newlines (lines keep their numbers), or a space."""
+    return "\n" * match.group().count("\n") or " "
 
 
 def _markdown_title(text: str, blocks: list[Block], front_matter_title: str) -> str:
@@ -141,10 +159,9 @@ def _markdown_title(text: str, blocks: list[Block], front_matter_title: str) -> 
 
 
 def load_md(data: bytes) -> Loaded:
-    """Markdown: the source text, blocks from its structure."""
-    text = normalise(decode_text(data))
-    lines = line_spans(text)
-    body, front_title = _front_matter(text, lines)
-    blocks = _MarkdownBlocks(text).run(lines[body:])
-    return Loaded(text, blocks, _markdown_title(text, blocks, front_title))
-
+    """Markdown: the rendered text, blocks from its structure, anchors to source lines."""
+    source = normalise(decode_text(data))
+    walker = _MarkdownText(_parser().parse(source))
+    out = walker.run()
+    text = out.text
+    return Loaded(text, out.blocks, _markdown_title(text, out.blocks, walker.title), out.anchors)

@@ -1,56 +1,244 @@
-"""PDF: pages joined by a blank line, line numbers counted within each page.
+"""PDF through PDFium (pypdfium2): the text a reader sees, page by page, with line numbers.
 
-Paragraphs split at blank lines and after any line shorter than `PDF_SHORT_LINE` times the
-paragraph's longest line (the end of a paragraph or a heading).
+- Text: PDFium's text of each page, line by line, normalised (index/loaders/normalise.py:
+  ligatures, compatibility forms, whitespace, words hyphenated across lines joined).
+- Running headers and footers are dropped: a line among the first or last two of a page
+  that repeats (digits aside) at the top or bottom of at least `REPEAT_SHARE` of the pages,
+  and lone page numbers there.
+- Pages without a text layer are read by OCR (index/loaders/ocr.py) when `options.ocr` is
+  "auto" and Tesseract is installed; the document's notes say which pages were not.
+- Pages are joined by a blank line; each line keeps its line number within its page.
+- Title: the metadata title, unless it looks generated (`paper.dvi`, "Microsoft Word - x")
+  or is not on the first page; then the first page's largest text.
+- Paragraphs split after any line shorter than `PDF_SHORT_LINE` times the paragraph's
+  longest line (the end of a paragraph or a heading).
+
+pypdf is no longer used: PDFium reads these files faster, resolves ligatures, marks line-end
+hyphens and gives the font sizes and character boxes the title and page pictures need.
 """
 
 from __future__ import annotations
 
-import io
+import hashlib
+import math
 import re
+import statistics
+import time
+from collections import Counter
+from dataclasses import dataclass
 
-from pypdf import PdfReader
-from pypdf.errors import DependencyError, FileNotDecryptedError
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
 
 from index.documents import Block
-from index.loaders.common import (
-    SENTENCE_END,
-    Loaded,
-    SkipFile,
-    line_spans,
-    normalise,
-    paragraphs,
-    short,
-)
+from index.loaders import ocr
+from index.loaders.common import SENTENCE_END, Loaded, SkipFile, line_spans, paragraphs, short
+from index.loaders.normalise import Joiner, fold_line, normalise_lines
+from index.loaders.options import LoadOptions
 
-PDF_SHORT_LINE = 0.6  # a PDF line this much shorter than its paragraph's widest ends a block
+PDF_SHORT_LINE = 0.6  # a PDF line this much shorter than the lines around it ends a block
+PDF_NEAR_LINES = 4  # lines on each side that say how long a line around here is
+REPEAT_SHARE = 0.4  # a header/footer repeats on at least this share of pages (odd/even alike)
+EDGE_LINES = 2  # lines at the top and at the bottom of a page that may be header/footer
+MIN_TEXT_CHARS = 16  # a page with fewer non-space characters has no usable text layer
+TITLE_SCAN_CHARS = 3000  # characters of the first page searched for its largest text
+TITLE_SCAN_LINES = 30  # ...and at most this many of its lines
+TITLE_SIZE_RATIO = 1.15  # a title's letters are at least this much taller than the body's
+MAX_TITLE_CHARS = 200
 _PLACEHOLDER_TITLE = re.compile(r"\s*(untitled\S*|document\s*\d*|anonymous|\W*)\s*$", re.I)
+_GENERATED_TITLE = re.compile(
+    r"^(microsoft (word|powerpoint) - .*|.*\.(dvi|tex|pdf|ps|eps|docx?|rtf|odt|indd|qxd)"
+    r"|untitled.*|[\w.-]*\d{3,}[\w.-]*|slide ?\d*)$", re.I)
+_PAGE_NUMBER = re.compile(r"^[\W_]*((page|p\.|seite)\s*)?(\d{1,4}|[ivxlcdm]{1,6})"
+                          r"(\s*(of|/)\s*\d{1,4})?[\W_]*$", re.I)
+_DIGITS = re.compile(r"\d+")
+# A footnote's first line: ∗ † ‡ § ¶, or its number glued to a capitalised word ("1Eric").
+_FOOTNOTE = re.compile(r"[*\u2217\u2020\u2021\u00a7\u00b6]|\d{1,2}(?=[A-Z][a-z])")
+_CONTINUATION = frozenset(",;:.)]")  # a line opening with these goes on the line above
+_AFTER_SOFT_BREAK = re.compile(r"(\ufffe\S*)[ \t]+(?=\S)")
 
 
-def _pdf_pages(data: bytes) -> tuple[list[str], str]:
-    """The extracted text of each page and the metadata title; SkipFile if unreadable."""
+@dataclass
+class _Page:
+    lines: list[str]  # source lines (PDFium's text, or OCR's); line N of the page is lines[N-1]
+    ocr: bool = False
+
+
+def _open(data: bytes) -> pdfium.PdfDocument:
+    """The PDF, opened (an empty user password is tried); SkipFile with a reason if not."""
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise SkipFile("PDF is encrypted")
-        pages = [normalise(page.extract_text() or "") for page in reader.pages]
-        metadata = reader.metadata
-        title = (metadata.title if metadata else None) or ""
-    except SkipFile:
-        raise
-    except (DependencyError, FileNotDecryptedError) as exc:  # e.g. AES without `cryptography`
-        raise SkipFile(f"PDF is encrypted: {short(exc)}") from exc
+        return pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        if "password" in str(exc).lower():
+            raise SkipFile("PDF is encrypted (needs a password)") from exc
+        raise SkipFile(f"PDF could not be parsed: {short(exc)}") from exc
     except Exception as exc:
         raise SkipFile(f"PDF could not be parsed: {short(exc)}") from exc
-    return pages, str(title)
+
+
+def _page_text(page: pdfium.PdfPage, limit: int) -> tuple[str, bool]:
+    """PDFium's text of a page (at most `limit` characters) and whether it was cut."""
+    textpage = page.get_textpage()
+    try:
+        count = textpage.count_chars()
+        text = textpage.get_text_range(0, min(count, limit)) if count > 0 else ""
+        return text, count > limit
+    finally:
+        textpage.close()
+
+
+def _has_images(page: pdfium.PdfPage) -> bool:
+    """Whether the page draws any image (a scan); blank pages are not worth OCR."""
+    for _ in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2):
+        return True
+    return False
+
+
+def _split_lines(text: str) -> list[str]:
+    """PDFium's lines: CRLF separates them; a lone CR is OT1's fl slot, kept for folding.
+
+    PDFium puts a word hyphenated at a line end (marked U+FFFE) and the whole next line on
+    one line; the page's line breaks it after that word, as the page shows it (the word
+    stays whole on the first line).
+    """
+    text = _AFTER_SOFT_BREAK.sub(lambda m: m.group(1) + "\n", text.replace("\r\n", "\n"))
+    return text.split("\n")
+
+
+def _read_pages(document: pdfium.PdfDocument, data: bytes, options: LoadOptions,
+                notes: list[str]) -> list[_Page]:
+    """Every page's source lines, OCR'd where there is no text layer and OCR can run."""
+    pages: list[_Page] = []
+    cut: list[int] = []
+    scanned: list[int] = []
+    ocr_done: list[int] = []
+    why_not = "" if options.ocr == "auto" else "OCR is off (loading.ocr)"
+    content_hash = ""
+    bar = None
+    late: list[int] = []  # scanned pages left unread: the OCR time budget ran out
+    started = time.monotonic()
+    for index in range(len(document)):
+        if bar is not None:
+            bar.update(1)
+        page = document[index]
+        try:
+            text, was_cut = _page_text(page, options.max_page_chars)
+            if was_cut:
+                cut.append(index + 1)
+            if len("".join(text.split())) >= MIN_TEXT_CHARS or not _has_images(page):
+                pages.append(_Page(_split_lines(text)))
+                continue
+            scanned.append(index + 1)
+            why_not = why_not or ocr.unavailable() or ocr.language_missing(options.ocr_language)
+            if not why_not and options.ocr_budget_s and \
+                    time.monotonic() - started > options.ocr_budget_s:
+                late.append(index + 1)
+                pages.append(_Page(_split_lines(text)))
+                continue
+            if why_not:
+                pages.append(_Page(_split_lines(text)))
+                continue
+            if bar is None and options.progress:
+                from tqdm import tqdm
+
+                bar = tqdm(total=len(document), initial=index, desc="OCR", unit="page",
+                           leave=False)
+            content_hash = content_hash or hashlib.sha256(data).hexdigest()
+            result = ocr.read_page(page, content_hash=content_hash, number=index + 1,
+                                   language=options.ocr_language,
+                                   cache=ocr.OcrCache(options.ocr_cache))
+            ocr_done.append(index + 1)
+            pages.append(_Page(result.lines, ocr=True))
+        finally:
+            page.close()
+    if bar is not None:
+        bar.close()
+    if cut:
+        notes.append(f"text cut at {options.max_page_chars:,} characters on pages "
+                     f"{_ranges(cut)}")
+    if scanned and why_not:
+        notes.append(f"pages {_ranges(scanned)} have no text layer and were not read: "
+                     f"{why_not}")
+    elif ocr_done:
+        notes.append(f"pages {_ranges(ocr_done)} read by OCR ({options.ocr_language})")
+    if late:
+        notes.append(f"pages {_ranges(late)} have no text layer and were not read: OCR ran "
+                     f"out of time ({options.ocr_budget_s:g} s); raise loading.file_timeout_s "
+                     "and run quotebot index --full (pages already read are cached)")
+    return pages
+
+
+def _ranges(numbers: list[int]) -> str:
+    """1, 2, 3, 7 -> "1-3, 7"."""
+    parts: list[str] = []
+    for n in numbers:
+        if parts and n == int(parts[-1].split("-")[-1]) + 1:
+            parts[-1] = f"{parts[-1].split('-')[0]}-{n}"
+        else:
+            parts.append(str(n))
+    return ", ".join(parts)
+
+
+def _edge_key(line: str) -> str:
+    """What a running header/footer line has in common across pages: digits aside."""
+    return _DIGITS.sub("#", line.casefold())
+
+
+def _edges(lines: list[str]) -> list[int]:
+    """Indexes of the first and last `EDGE_LINES` non-empty lines of a page."""
+    filled = [i for i, line in enumerate(lines) if line]
+    return sorted(set(filled[:EDGE_LINES] + filled[-EDGE_LINES:]))
+
+
+def _running_lines(pages: list[list[str]]) -> set[str]:
+    """Header/footer keys: edge lines repeating on at least REPEAT_SHARE of the pages."""
+    if len(pages) < 3:
+        return set()
+    counts: Counter[str] = Counter()
+    for lines in pages:
+        counts.update({_edge_key(lines[i]) for i in _edges(lines)})
+    least = max(2, math.ceil(REPEAT_SHARE * len(pages)))
+    return {key for key, n in counts.items() if n >= least}
+
+
+def _drop_running(pages: list[list[str]]) -> list[list[str]]:
+    """Pages with running headers/footers and edge page numbers emptied (lines kept)."""
+    running = _running_lines(pages)
+    out = []
+    for lines in pages:
+        lines = list(lines)
+        for i in _edges(lines):
+            if _edge_key(lines[i]) in running or _PAGE_NUMBER.match(lines[i]):
+                lines[i] = ""
+        out.append(lines)
+    return out
 
 
 def _pdf_paragraph_blocks(text: str, paragraph: list[tuple[int, int]]) -> list[Block]:
-    """Wrapped PDF lines as blocks, ending a block after each noticeably short line."""
-    widest = max(end - start for start, end in paragraph)
+    """Wrapped PDF lines as blocks, ending a block after each noticeably short line and
+    before a footnote (a line opening with a footnote mark: ∗, †, ‡, or "1Eric"). A short
+    line followed by one opening with "," ";" ":" "." ")" "]" goes on (PDFium breaks the
+    line at a raised footnote mark: "…Brewer1" / ", in an invited talk…").
+
+    "Short" is against the lines around it (the median length of up to `PDF_NEAR_LINES`
+    lines on each side), not the page's widest: one page mixes full-width abstracts,
+    two columns and figure text, and a column's lines must not look short beside them.
+    """
+    lengths = [end - start for start, end in paragraph]
     blocks, first = [], paragraph[0][0]
     for index, (start, end) in enumerate(paragraph):
-        if end - start < PDF_SHORT_LINE * widest or index == len(paragraph) - 1:
+        near = (lengths[max(0, index - PDF_NEAR_LINES):index]
+                + lengths[index + 1:index + 1 + PDF_NEAR_LINES])
+        typical = statistics.median(near) if near else lengths[index]
+        if (index + 1 < len(paragraph) and first != paragraph[index + 1][0]
+                and _FOOTNOTE.match(text, *paragraph[index + 1])):
+            blocks.append(Block(first, end, "para"))  # a footnote starts below this line
+            first = paragraph[index + 1][0]
+            continue
+        continues = (index + 1 < len(paragraph)
+                     and text[paragraph[index + 1][0]] in _CONTINUATION)  # ", in a talk"
+        if (lengths[index] < PDF_SHORT_LINE * typical and not continues) \
+                or index == len(paragraph) - 1:
             standalone = first == start and not SENTENCE_END.search(text[start:end])
             blocks.append(Block(first, end, "line" if standalone else "para"))
             if index + 1 < len(paragraph):
@@ -58,24 +246,98 @@ def _pdf_paragraph_blocks(text: str, paragraph: list[tuple[int, int]]) -> list[B
     return blocks
 
 
-def load_pdf(data: bytes) -> Loaded:
+def load_pdf(data: bytes, options: LoadOptions | None = None) -> Loaded:
     """PDF: pages joined by a blank line, line numbers counted within each page."""
-    pages, title = _pdf_pages(data)
-    text = "\n\n".join(pages)
-    page_starts, anchors, blocks, start = [], [], [], 0
-    for page in pages:
+    options = options or LoadOptions()
+    document = _open(data)
+    try:
+        if len(document) > options.max_pdf_pages:
+            raise SkipFile(f"too many pages: {len(document):,} "
+                           f"(limit {options.max_pdf_pages:,}, loading.max_pdf_pages)")
+        notes: list[str] = []
+        pages = _read_pages(document, data, options, notes)
+        title = _title(document, pages)
+    finally:
+        document.close()
+    folded = _drop_running([[fold_line(line) for line in page.lines] for page in pages])
+    joiner = Joiner([line for page in folded for line in page])
+    parts, page_starts, anchors, start = [], [], [], 0
+    for page_lines in folded:
+        normalised = normalise_lines(page_lines, joiner=joiner)
+        kept = [(number, line) for number, line in enumerate(normalised, 1) if line]
+        body = "\n".join(line for _, line in kept)
         page_starts.append(start)
-        lines = line_spans(text, start, start + len(page))
-        anchors += [(line_start, number) for number, (line_start, _) in enumerate(lines, 1)]
-        for paragraph in paragraphs(text, lines):
+        offset = start
+        for number, line in kept:
+            anchors.append((offset, number))
+            offset += len(line) + 1
+        parts.append(body)
+        start += len(body) + 2
+    text = "\n\n".join(parts)
+    blocks = []
+    for page_start, body in zip(page_starts, parts, strict=True):
+        for paragraph in paragraphs(text, line_spans(text, page_start, page_start + len(body))):
             blocks += _pdf_paragraph_blocks(text, paragraph)
-        start += len(page) + 2
-    return Loaded(text, blocks, _pdf_title(title), anchors, page_starts)
+    return Loaded(text, blocks, title, anchors, page_starts, notes=notes)
 
 
-def _pdf_title(title: str) -> str:
-    """The metadata title, or "" for tools' placeholders ("untitled", "Microsoft Word - x")."""
-    title = title.strip().removeprefix("Microsoft Word - ")
-    return "" if _PLACEHOLDER_TITLE.match(title) else title
+# --- title -------------------------------------------------------------------------------------
+
+def _title(document: pdfium.PdfDocument, pages: list[_Page]) -> str:
+    """The metadata title when it is real and on the first page, else the largest text there."""
+    try:
+        meta = (document.get_metadata_dict().get("Title") or "").strip()
+    except Exception:
+        meta = ""
+    meta = " ".join(meta.removeprefix("Microsoft Word - ").split())
+    first = " ".join(" ".join(pages[0].lines).split()).casefold() if pages else ""
+    if (meta and not _PLACEHOLDER_TITLE.match(meta) and not _GENERATED_TITLE.match(meta)
+            and fold_line(meta).casefold() in fold_line(first)):
+        return meta
+    largest = _largest_text(document) if pages and not pages[0].ocr else ""
+    if largest:
+        return largest
+    return meta if meta and not _PLACEHOLDER_TITLE.match(meta) else ""
 
 
+def _char_height(textpage: pdfium.PdfTextPage, index: int) -> float:
+    """The rendered size of a character: its loose box's height (font size times scaling)."""
+    try:
+        _, bottom, _, top = textpage.get_charbox(index, loose=True)
+    except pdfium.PdfiumError:
+        return 0.0
+    return round(abs(top - bottom), 1)
+
+
+def _largest_text(document: pdfium.PdfDocument) -> str:
+    """The first page's largest text: the lines whose letters are tallest (median height),
+    with the lines right after them of the same size, as one line; "" when no line is
+    clearly larger than the page's body text."""
+    if len(document) == 0:
+        return ""
+    page = document[0]
+    textpage = page.get_textpage()
+    try:
+        count = min(textpage.count_chars(), TITLE_SCAN_CHARS)
+        text = textpage.get_text_range(0, count) if count > 0 else ""
+        lines, start = [], 0
+        for line in text.split("\r\n"):
+            heights = [_char_height(textpage, start + i) for i, c in enumerate(line)
+                       if c.isalpha()]
+            lines.append((line, statistics.median(heights) if len(heights) >= 4 else 0.0))
+            start += len(line) + 2
+    finally:
+        textpage.close()
+        page.close()
+    body = statistics.median([height for _, height in lines if height > 0] or [0.0])
+    lines = lines[:TITLE_SCAN_LINES]
+    top = max((height for _, height in lines), default=0.0)
+    if top <= 0 or top < TITLE_SIZE_RATIO * body:
+        return ""  # nothing stands out: no title by size
+    first = next(i for i, (_, height) in enumerate(lines) if height == top)
+    title = [lines[first][0]]
+    for line, height in lines[first + 1:]:
+        if abs(height - top) > 0.1 * top:
+            break
+        title.append(line)
+    return fold_line(" ".join(title).replace("\ufffe", "-"))[:MAX_TITLE_CHARS].strip(" -:,;")

@@ -214,6 +214,7 @@ class FakeTelegram:
         if document is not None:
             message["document"] = document
         if thread_id is not None:
+            message["chat"]["is_forum"] = True
             message["message_thread_id"] = thread_id
             message["is_topic_message"] = True
         self.add_update({"message": message})

@@ -141,3 +141,9 @@ def test_numpy_bm25_index_is_bm25s_own(tmp_path) -> None:
         assert postings(ours, vocab[word]) == postings(reference.scores,
                                                        reference.vocab_dict[word])
     assert ours["data"].dtype == reference.scores["data"].dtype
+
+
+def test_tokenize_splits_at_underscores_so_emphasis_marks_never_reach_a_token() -> None:
+    assert tokenize("_Boxes_") == ["box"]
+    assert tokenize("_atomically reference-counted_") == ["atom", "refer", "count"]
+    assert tokenize("max_connections=10") == ["max", "connect", "10"]

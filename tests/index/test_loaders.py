@@ -199,85 +199,7 @@ def test_txt_line_at_is_source_line(tmp_path: Path) -> None:
     assert [doc.line_at(b.start) for b in doc.blocks] == [1, 3, 6]
 
 
-# --- markdown --------------------------------------------------------------------------------
-
-MARKDOWN = b"""# Guide
-
-Intro text.
-
-Setup
-=====
-
-## Install
-
-Run the installer.
-
-Details
--------
-
-Some details here.
-"""
-
-
-def test_md_heading_levels(tmp_path: Path) -> None:
-    doc = load(tmp_path, "guide.md", MARKDOWN)
-    headings = [(doc.text[b.start:b.end], b.level) for b in doc.blocks if b.kind == "heading"]
-    assert headings == [("Guide", 1), ("Setup", 1), ("Install", 2), ("Details", 2)]
-    assert doc.format == "md"
-    assert_valid_blocks(doc)
-
-
-def test_md_heading_path_at(tmp_path: Path) -> None:
-    doc = load(tmp_path, "guide.md", MARKDOWN)
-    assert doc.heading_path_at(doc.text.index("Run the")) == ["Setup", "Install"]
-    assert doc.heading_path_at(doc.text.index("Intro")) == ["Guide"]
-
-
-def test_md_title_is_first_h1_without_hashes(tmp_path: Path) -> None:
-    doc = load(tmp_path, "a.markdown", b"Preface line\n\n## Minor\n\n# Main Title #\n")
-    assert doc.title == "Main Title"
-
-
-def test_md_text_keeps_the_source(tmp_path: Path) -> None:
-    assert load(tmp_path, "guide.md", MARKDOWN).text == MARKDOWN.decode()
-
-
-def test_md_front_matter_is_skipped_and_gives_title(tmp_path: Path) -> None:
-    doc = load(tmp_path, "a.md", b'---\ntitle: "Front Title"\ntags: [x]\n---\nBody text.\n')
-    assert spans(doc) == ["Body text."]
-    assert doc.title == "Front Title"
-    assert doc.line_at(doc.blocks[0].start) == 5
-
-
-def test_md_leading_thematic_break_is_not_front_matter(tmp_path: Path) -> None:
-    doc = load(tmp_path, "a.md", b"---\nA first section of prose.\n---\nMore.\n")
-    assert spans(doc)[0] == "A first section of prose."
-
-
-def test_md_list_items_are_item_blocks(tmp_path: Path) -> None:
-    doc = load(tmp_path, "a.md", b"Shopping:\n\n- eggs\n* milk\n+ bread\n1. flour\n2) salt\n")
-    assert spans(doc) == ["Shopping:", "eggs", "milk", "bread", "flour", "salt"]
-    assert [b.kind for b in doc.blocks] == ["para"] + ["item"] * 5
-
-
-def test_md_fenced_code_is_one_block(tmp_path: Path) -> None:
-    doc = load(tmp_path, "a.md", b"Run:\n\n```sh\npip install x\nx --help\n```\nDone.\n")
-    assert spans(doc) == ["Run:", "pip install x\nx --help", "Done."]
-
-
-def test_md_table_rows_are_lines_and_rules_dropped(tmp_path: Path) -> None:
-    doc = load(tmp_path, "a.md", b"| a | b |\n|---|:-:|\n| 1 | 2 |\n")
-    assert spans(doc) == ["| a | b |", "| 1 | 2 |"]
-
-
-def test_md_thematic_break_has_no_block(tmp_path: Path) -> None:
-    doc = load(tmp_path, "a.md", b"Before.\n\n***\n\nAfter.\n")
-    assert spans(doc) == ["Before.", "After."]
-
-
-def test_md_blockquote_markers_are_outside_blocks(tmp_path: Path) -> None:
-    doc = load(tmp_path, "a.md", b"> Quoted words.\n")
-    assert spans(doc) == ["Quoted words."]
+# --- markdown: tests/index/loaders/test_markdown.py -------------------------------------
 
 
 # --- html ------------------------------------------------------------------------------------
@@ -315,7 +237,7 @@ def test_html_text_and_blocks(tmp_path: Path) -> None:
 
 def test_html_blocks_are_joined_by_blank_lines_and_br_by_newline(tmp_path: Path) -> None:
     doc = load(tmp_path, "page.html", HTML)
-    assert "bold.\n\nLine one\nLine two\n\nItem A" in doc.text
+    assert "bold.\n\nLine one\nLine two\n\n• Item A\n• Item B\n\nSection" in doc.text
 
 
 def test_html_entities_decode_to_literal_characters(tmp_path: Path) -> None:

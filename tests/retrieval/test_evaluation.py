@@ -75,3 +75,50 @@ def test_squad_reader_makes_one_document_per_paragraph(tmp_path: Path) -> None:
                               "000_001": ("Some Topic", "Second para.")}
     assert evalset.answers == {"a": ["First"]}
     assert evalset.query_group == {"a": "0"}
+
+
+def test_question_file_lines_are_read_with_optional_path(tmp_path: Path) -> None:
+    from retrieval.evaluation import load_questions
+
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"question": "Q1?", "answers": ["a"], "path": "x.pdf"}\n\n'
+                    '# a comment\n{"question": "Q2?", "answers": "b"}\n', encoding="utf-8")
+    questions = load_questions(path)
+    assert [(q.question, q.answers, q.path) for q in questions] == [
+        ("Q1?", ["a"], "x.pdf"), ("Q2?", ["b"], None)]
+
+
+def test_malformed_question_line_names_its_line(tmp_path: Path) -> None:
+    from retrieval.evaluation import load_questions
+
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"question": "Q1?", "answers": ["a"]}\n{"question": "Q2?"}\n',
+                    encoding="utf-8")
+    with pytest.raises(ValueError, match=":2:"):
+        load_questions(path)
+
+
+def test_answer_match_folds_case_whitespace_and_ligatures() -> None:
+    from retrieval.evaluation import answers_in
+
+    assert answers_in("The \ufb01les are\n  STORED on disk.", ["files are stored"])
+    assert not answers_in("The files are kept.", ["files are stored"])
+
+
+def test_eval_questions_reports_excerpt_hits_over_a_folder(fresh_copy, tmp_path: Path,
+                                                           capsys) -> None:
+    from quotebot.cli import main
+
+    config = fresh_copy()  # the evaluation updates the index of the folder it is given
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        json.dumps({"question": "How tall is the Eiffel Tower?", "answers": ["330 metres"],
+                    "path": "landmarks/eiffel.pdf"}) + "\n"
+        + json.dumps({"question": "How tall is the Eiffel Tower?", "answers": ["330 metres"],
+                      "path": "news/raqqa.txt"}) + "\n", encoding="utf-8")
+    code = main(["eval", "--questions", str(questions), "--corpus", str(config.corpus),
+                 "--store", str(config.store), "--json"])
+    result = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert result["metrics"]["excerpt_hit@1"] == 0.5  # the second names the wrong file
+    assert result["details"][0]["excerpt_rank"] == 1

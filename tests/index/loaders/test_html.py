@@ -1,0 +1,86 @@
+"""Web pages are indexed as their article: page furniture left out, headings and lines kept."""
+
+from __future__ import annotations
+
+from support.documents import block_texts, load_bytes, source_line_of
+
+PARAGRAPHS = [
+    "The river authority opened the new flood barrier on Monday after six years of work.",
+    "Engineers say the barrier can hold back a surge two metres higher than the 1953 flood.",
+    "It cost 240 million pounds, most of it paid by the national infrastructure fund.",
+    "Residents of the lower town were told they no longer need to keep sandbags at home.",
+]
+ARTICLE_PAGE = f"""<!DOCTYPE html>
+<html><head><title>Barrier opens | Daily Example</title></head>
+<body>
+<header><a href="/">Daily Example</a>
+<nav><ul><li><a href="/news">News</a></li><li><a href="/sport">Sport</a></li>
+<li><a href="/weather">Weather</a></li></ul></nav></header>
+<div class="share"><a href="#">Share on Facebook</a> <a href="#">Share on Twitter</a>
+<a href="#">Email this story</a></div>
+<article>
+<h1>Flood barrier opens after six years</h1>
+<p>{PARAGRAPHS[0]}</p>
+<p>{PARAGRAPHS[1]}</p>
+<h2>Cost</h2>
+<p>{PARAGRAPHS[2]}
+{PARAGRAPHS[3]}</p>
+</article>
+<aside><h3>Most read</h3><ul><li><a href="/a">Celebrity chef opens third restaurant</a></li>
+<li><a href="/b">Transfer window: five deals to watch</a></li></ul></aside>
+<footer><p>Copyright 2024 Daily Example. All rights reserved.</p>
+<a href="/privacy">Privacy policy</a> <a href="/terms">Terms of use</a></footer>
+</body></html>
+"""
+
+
+def test_the_article_is_kept_and_nav_share_bar_aside_and_footer_are_left_out() -> None:
+    doc = load_bytes("page.html", ARTICLE_PAGE)
+    texts = block_texts(doc)
+    assert texts == ["Flood barrier opens after six years", PARAGRAPHS[0], PARAGRAPHS[1], "Cost",
+                     f"{PARAGRAPHS[2]} {PARAGRAPHS[3]}"]
+    for furniture in ("Sport", "Share on", "Email this", "Most read", "Celebrity", "Privacy"):
+        assert furniture not in doc.text
+
+
+def test_headings_give_the_title_and_heading_path() -> None:
+    doc = load_bytes("page.html", ARTICLE_PAGE)
+    assert doc.title == "Flood barrier opens after six years"
+    offset = doc.text.index("It cost")
+    assert doc.heading_path_at(offset) == ["Flood barrier opens after six years", "Cost"]
+
+
+def test_article_text_keeps_its_source_lines() -> None:
+    doc = load_bytes("page.html", ARTICLE_PAGE)
+    lines = ARTICLE_PAGE.split("\n")
+    for paragraph in PARAGRAPHS:
+        line = source_line_of(doc, paragraph)
+        assert paragraph in lines[line - 1]
+
+
+def test_a_bare_page_without_article_markup_keeps_all_its_text() -> None:
+    doc = load_bytes("notes.html", "<p>Buy milk.</p>\nCall the plumber about the leak<br>\nDone.")
+    assert block_texts(doc) == ["Buy milk.", "Call the plumber about the leak", "Done."]
+    assert source_line_of(doc, "Done") == 3
+
+
+def test_hidden_elements_are_not_text() -> None:
+    page = ('<article><p>Visible words of the story stay in the index.</p>'
+            '<p style="display: none">Invisible words.</p><div hidden><p>Also gone.</p></div>'
+            '<span aria-hidden="true">Icon label</span></article>')
+    assert "Visible words" in load_bytes("page.html", page).text
+    assert not {"Invisible", "gone", "Icon"} & set(load_bytes("page.html", page).text.split())
+
+
+def test_list_items_are_blocks_written_after_a_marker() -> None:
+    page = "<p>Bring the following:</p><ul><li>a torch</li><li>water</li></ul><ol><li>Go</li></ol>"
+    doc = load_bytes("page.html", page)
+    assert block_texts(doc) == ["Bring the following:", "a torch", "water", "Go"]
+    assert doc.text == "Bring the following:\n\n• a torch\n• water\n\n1. Go"
+
+
+def test_unfinished_tags_and_thousands_of_unclosed_navs_are_read_as_text() -> None:
+    page = "<p>a < b and 3<4</p>" + "<a" * 2000 + "<nav>menu " * 2000 + "<p>Last words.</p>"
+    doc = load_bytes("page.html", page)
+    assert doc.text.startswith("a < b and 3<4")
+    assert "<a<a" in doc.text and "Last words." not in doc.text  # inside the unclosed navs

@@ -1,0 +1,104 @@
+"""Markdown is indexed as the text a reader of the rendered page sees, with source lines kept."""
+
+from __future__ import annotations
+
+from support.documents import block_texts, load_bytes, source_line_of
+
+GUIDE = """# Guide
+
+Intro text.
+
+Setup
+=====
+
+## Install
+
+Run the installer.
+"""
+
+
+def test_heading_levels_from_atx_and_setext_headings() -> None:
+    doc = load_bytes("guide.md", GUIDE)
+    headings = [(doc.text[b.start:b.end], b.level) for b in doc.blocks if b.kind == "heading"]
+    assert headings == [("Guide", 1), ("Setup", 1), ("Install", 2)]
+    assert doc.heading_path_at(doc.text.index("Run the")) == ["Setup", "Install"]
+
+
+def test_title_is_the_first_level_one_heading_without_marks() -> None:
+    doc = load_bytes("a.markdown", "Preface line\n\n## Minor\n\n# Main *Title* #\n")
+    assert doc.title == "Main Title"
+
+
+def test_front_matter_is_not_text_and_gives_the_title() -> None:
+    doc = load_bytes("a.md", '---\ntitle: "Front Title"\ntags: [x]\n---\nBody text.\n')
+    assert block_texts(doc) == ["Body text."]
+    assert doc.title == "Front Title"
+    assert source_line_of(doc, "Body") == 5
+
+
+def test_emphasis_and_inline_code_marks_are_dropped() -> None:
+    source = "Rust has _Boxes_, **strong** words,\n`code spans` and ~~old~~ text.\n"
+    doc = load_bytes("a.md", source)
+    assert block_texts(doc) == ["Rust has Boxes, strong words, code spans and old text."]
+    assert source_line_of(doc, "code spans") == 2
+
+
+def test_blockquote_markers_are_dropped_and_lines_kept() -> None:
+    doc = load_bytes("a.md", "Intro.\n\n> Rust does _not_ include\n> checks for this.\n")
+    assert block_texts(doc) == ["Intro.", "Rust does not include checks for this."]
+    assert source_line_of(doc, "checks") == 4
+
+
+def test_reference_links_keep_their_text_only_and_comments_are_dropped() -> None:
+    source = ('See the [“Data Types”][data-types]<!-- ignore --> section and\n'
+              '[the guide](https://example.org/guide "Guide").\n\n'
+              '<!-- a comment\nover two lines -->\n\nAfter.\n\n'
+              '[data-types]: ch03-02-data-types.html\n')
+    doc = load_bytes("a.md", source)
+    assert block_texts(doc) == ["See the “Data Types” section and the guide.", "After."]
+    assert source_line_of(doc, "the guide") == 2
+    assert source_line_of(doc, "After") == 7
+
+
+def test_list_items_are_blocks_of_their_own_after_a_marker() -> None:
+    doc = load_bytes("a.md", "Shopping:\n\n- eggs\n* milk\n\n1. flour\n2. _salt_\n")
+    assert block_texts(doc) == ["Shopping:", "eggs", "milk", "flour", "salt"]
+    assert [b.kind for b in doc.blocks] == ["para"] + ["item"] * 4
+    assert doc.text == "Shopping:\n\n• eggs\n\n• milk\n\n1. flour\n2. salt"
+    assert source_line_of(doc, "salt") == 7
+
+
+def test_table_cells_are_blocks_of_their_own() -> None:
+    doc = load_bytes("a.md", "Text.\n\n| Name | Default |\n|---|:-:|\n| `timeout` | 5 *s* |\n")
+    assert block_texts(doc) == ["Text.", "Name", "Default", "timeout", "5 s"]
+    assert "Name | Default\ntimeout | 5 s" in doc.text
+    assert source_line_of(doc, "timeout") == 5
+
+
+def test_code_is_one_verbatim_block_without_fences() -> None:
+    doc = load_bytes("a.md", "Run:\n\n```sh\npip install x\n  x --help\n```\nDone.\n")
+    assert block_texts(doc) == ["Run:", "pip install x\n  x --help", "Done."]
+    assert source_line_of(doc, "x --help") == 5
+
+
+def test_admonition_markers_are_dropped_and_an_explicit_title_kept() -> None:
+    source = ('!!! note "Connection pooling"\n    Clients reuse connections.\n\n'
+              "!!! warning\n    Never share a client across _processes_.\n")
+    doc = load_bytes("a.md", source)
+    assert block_texts(doc) == ["Connection pooling", "Clients reuse connections.",
+                                "Never share a client across processes."]
+    assert source_line_of(doc, "Never") == 5
+
+
+def test_badge_only_paragraphs_are_dropped_and_inline_alt_text_kept() -> None:
+    source = "[![Build](b.svg)](ci) ![Cov](c.svg)\n\nPress ![the gear](g.png) icon.\n"
+    doc = load_bytes("a.md", source)
+    assert block_texts(doc) == ["Press the gear icon."]
+
+
+def test_every_character_maps_to_its_source_line() -> None:
+    source = "# T\n\nOne _a_\ntwo `b`\nthree.\n\n- x\n  y\n\n> q\n> r\n"
+    doc = load_bytes("a.md", source)
+    lines = source.split("\n")
+    for word in ("One", "two", "three", "x", "y", "q", "r"):
+        assert word in lines[source_line_of(doc, word) - 1], word

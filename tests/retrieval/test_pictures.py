@@ -1,0 +1,73 @@
+"""Page pictures: a PNG of a PDF hit's page with the quote highlighted over its boxes; none
+for other formats; OCR'd pages highlighted from Tesseract's word boxes."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from support.pdfs import PdfSpec, pdf_bytes, scanned_pdf
+
+from index.loaders import ocr
+from retrieval.pictures import SCALE, page_picture, picture_png
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def first_hit(retriever: Any, question: str, suffix: str) -> Any:
+    answer = retriever.ask(question, k=5, abstain=False)
+    return next(h for h in answer.hits if h.citation.path.endswith(suffix))
+
+
+def pixel(image: Image.Image, crop: tuple, x: float, y: float, page_height: float) -> tuple:
+    """The picture's colour at PDF point (x, y)."""
+    left, _, _, top = crop
+    return image.getpixel((int((x - left) * SCALE), int((top - y) * SCALE)))[:3]
+
+
+def test_pdf_hit_picture_highlights_the_quote_boxes(retriever: Any, session_config: Any) -> None:
+    import pypdfium2 as pdfium
+
+    hit = first_hit(retriever, "How tall is the Eiffel Tower?", "eiffel.pdf")
+    picture = page_picture(session_config, hit)
+    assert picture is not None and picture.png.startswith(PNG) and picture.page == 2
+    document = pdfium.PdfDocument(Path(session_config.corpus) / hit.citation.path)
+    textpage = document[1].get_textpage()
+    at = textpage.get_text_range().index("330 metres")
+    left, bottom, right, top = textpage.get_charbox(at, loose=True)
+    height = document[1].get_height()
+    assert any(b[0] <= left and right <= b[2] and b[1] <= bottom and top <= b[3]
+               for b in picture.boxes)
+    image = Image.open(io.BytesIO(picture.png)).convert("RGB")
+    inside = [pixel(image, picture.crop, left + (right - left) * f, top - 0.5, height)
+              for f in (0.2, 0.5, 0.8)]
+    assert any(r > 200 and g > 150 and b < 150 for r, g, b in inside)  # yellow over white
+    below = min(b[1] for b in picture.boxes) - 30
+    assert pixel(image, picture.crop, left, below, height) == (255, 255, 255)
+
+
+def test_text_file_hit_has_no_picture(retriever: Any, session_config: Any) -> None:
+    hit = first_hit(retriever, "Which towns did Vesuvius bury?", ".txt")
+    assert picture_png(session_config, hit) is None
+
+
+def test_scanned_pdf_is_answered_with_its_page_and_pictured(fresh_copy: Any) -> None:
+    if ocr.unavailable():
+        pytest.skip(f"OCR test needs Tesseract: {ocr.unavailable()}")
+    from index.build import build_index
+    from retrieval import Retriever
+
+    config = fresh_copy()
+    pages = [["The first page is about the weather in the mountains."],
+             ["The lighthouse keeper rings the brass bell at noon every day."]]
+    (Path(config.corpus) / "scan.pdf").write_bytes(scanned_pdf(pdf_bytes(PdfSpec(pages))))
+    report = build_index(config, progress=False)
+    assert any("scan.pdf" in note and "OCR" in note for note in report.notes)
+    with Retriever.open(config) as retriever:
+        hit = first_hit(retriever, "When does the lighthouse keeper ring the bell?", "scan.pdf")
+    assert hit.citation.page == 2 and "brass bell" in hit.excerpt
+    picture = page_picture(config, hit)
+    assert picture is not None and picture.boxes  # from Tesseract's word boxes
