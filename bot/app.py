@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
@@ -27,7 +28,10 @@ from bot.handlers import (
     finish_builds,
     make_services,
     register,
+    start_watch,
+    stop_watch,
 )
+from bot.journal import SENDING, Journal, JournalQueue, sending_hook
 from bot.redact import protect_token
 from bot.request import RetryingRequest
 from quotebot.config import Config, ConfigError
@@ -80,6 +84,37 @@ def api_urls(base_url: str) -> tuple[str, str]:
     return f"{base}/bot", f"{base}/file/bot"
 
 
+def journal_path(config: Config, token: str) -> Path:
+    """`telegram.journal`, else a file in the store named after the bot's id (not secret)."""
+    if config.telegram.journal:
+        return Path(config.telegram.journal).expanduser()
+    return Path(config.store) / f"bot-{token.split(':')[0]}-journal.sqlite"
+
+
+async def replay_journal(application: Application, services: Services) -> None:
+    """Queue again the updates recorded but not answered before the last stop or crash."""
+    journal = services.journal
+    if journal is None:
+        return
+    journal.forget_old()
+    replayed = 0
+    for pending in journal.pending():
+        if pending.state == SENDING:
+            logger.warning("update %s was being answered when the bot stopped; its answer "
+                           "may or may not have arrived, so it is not sent again",
+                           pending.update_id)
+            journal.mark(pending.update_id, "done")
+            services.stats.uncertain += 1
+            continue
+        update = Update.de_json(pending.payload, application.bot)
+        application.update_queue.replay(update)
+        replayed += 1
+    if replayed:
+        logger.info("handling %d update(s) received but not answered before the restart",
+                    replayed)
+    services.stats.replayed += replayed
+
+
 def build_application(config: Config, retriever: Answerer, *, token: str | None = None,
                       poll_timeout: float = 30.0) -> Application:
     """The Application with every handler, talking to `config.telegram.base_url`.
@@ -92,13 +127,19 @@ def build_application(config: Config, retriever: Answerer, *, token: str | None 
     if config.telegram.webhook_secret:
         protect_token(config.telegram.webhook_secret)
     base_url, base_file_url = api_urls(config.telegram.base_url)
+    journal = Journal(journal_path(config, token))
     request = RetryingRequest(connection_pool_size=64, pool_timeout=10.0, read_timeout=15.0,
-                              write_timeout=15.0, connect_timeout=10.0, media_write_timeout=60.0)
+                              write_timeout=15.0, connect_timeout=10.0, media_write_timeout=60.0,
+                              httpx_kwargs={"event_hooks": {"request": [sending_hook(journal)]}})
     updates_request = HTTPXRequest(connection_pool_size=1, read_timeout=poll_timeout + 10.0,
                                    connect_timeout=10.0)
     services = make_services(config, retriever)
+    services.journal = journal
 
     async def post_init(application: Application) -> None:
+        await replay_journal(application, services)
+        if config.index.watch:
+            start_watch(application, services)
         await application.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS])
         if services.policy.open:
             logger.warning("telegram.public is true: anyone on Telegram can ask this bot, "
@@ -111,11 +152,13 @@ def build_application(config: Config, retriever: Answerer, *, token: str | None 
         logger.info("bot @%s ready", application.bot.username)
 
     async def post_stop(application: Application) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, stop_watch, services)
         await finish_builds(services)
         await services.sender.close()
 
     async def post_shutdown(application: Application) -> None:
         services.shutdown()
+        services.journal.close()
 
     application = (
         Application.builder()
@@ -124,6 +167,7 @@ def build_application(config: Config, retriever: Answerer, *, token: str | None 
         .base_file_url(base_file_url)
         .request(request)
         .get_updates_request(updates_request)
+        .update_queue(JournalQueue(services.journal))  # recorded before confirmed
         .concurrent_updates(True)
         .post_init(post_init)
         .post_stop(post_stop)

@@ -15,11 +15,12 @@ import asyncio
 import contextlib
 import functools
 import logging
+import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from telegram import (
     CallbackQuery,
@@ -39,11 +40,13 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from bot.access import AccessPolicy, RateLimiter
 from bot.conversations import Conversations, Key, conversation_key
+from bot.journal import ANSWERING, DONE, Journal
 from bot.render import (
     HTML,
     escape_html,
@@ -55,10 +58,13 @@ from bot.render import (
 from bot.scopes import effective_scope, split_scope
 from bot.sender import Sender, SendLimits
 from bot.smalltalk import small_talk, small_talk_reply
-from bot.state import AnswerStore, Conversation, IndexGuard, Stats
+from bot.state import AnswerStore, Conversation, Stats
 from bot.uploads import clean_stale_parts, safe_name, save_upload, suffix_of
 from quotebot.config import Config
 from retrieval.answer import Answer, Hit
+
+if TYPE_CHECKING:
+    from index.build import BuildReport
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +74,8 @@ ADMIN_ONLY = "Sorry, only the bot's admins can do that."
 EXPIRED = "This answer has expired; please ask the question again."
 MAX_CAPTION = 1024  # Telegram's limit on a photo's caption
 FAILED = "Sorry, something went wrong while handling that. Please try again later."
+RESTARTED = ("Sorry, I was restarting and your question waited too long for a useful "
+             "answer. Please ask it again.")
 SLOW_DOWN = ("You are sending me messages faster than I can answer. Please slow down and "
              "try again in {seconds} s.")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -92,12 +100,14 @@ class Services:
     limiter: RateLimiter
     answers: AnswerStore = field(default_factory=AnswerStore)
     stats: Stats = field(default_factory=Stats)
-    guard: IndexGuard = field(default_factory=IndexGuard)
     ask_pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(4, thread_name_prefix="quotebot-ask"))
     build_pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="quotebot-build"))
     builds: set[asyncio.Task] = field(default_factory=set)
+    journal: Journal | None = None  # updates recorded before Telegram is told they arrived
+    watch_stop: threading.Event = field(default_factory=threading.Event)
+    watcher: threading.Thread | None = None  # watch mode: builds after corpus changes
     sender: Sender = field(default_factory=Sender)
     conversations: Conversations = field(default_factory=Conversations)
 
@@ -145,12 +155,13 @@ async def send_html(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str,
     """
     sender = _services(context).sender
     parts = split_html(text)
-    futures = [sender.submit(chat_id, functools.partial(
+    answering = ANSWERING.get()  # the sender sends from its own task: carry it there
+    futures = [sender.submit(chat_id, _answering(answering, functools.partial(
         context.bot.send_message, chat_id, part, parse_mode=ParseMode.HTML,
         link_preview_options=NO_PREVIEW,
         reply_parameters=(ReplyParameters(reply_to, allow_sending_without_reply=True)
                           if reply_to and i == 0 else None),
-        reply_markup=markup if i == len(parts) - 1 else None, message_thread_id=thread_id))
+        reply_markup=markup if i == len(parts) - 1 else None, message_thread_id=thread_id)))
         for i, part in enumerate(parts)]
     sent = None
     for n, future in enumerate(futures):
@@ -161,6 +172,22 @@ async def send_html(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str,
                 later.cancel()  # a message in pieces is not sent with a piece missing
             raise
     return sent
+
+
+def _answering(update_id: int | None,
+               call: Callable[[], Awaitable[Any]]) -> Callable[[], Awaitable[Any]]:
+    """`call`, run with ANSWERING set to `update_id` (the journal's sending hook reads it)."""
+    if update_id is None:
+        return call
+
+    async def run() -> Any:
+        token = ANSWERING.set(update_id)
+        try:
+            return await call()
+        finally:
+            ANSWERING.reset(token)
+
+    return run
 
 
 async def edit_html(context: ContextTypes.DEFAULT_TYPE, message: Message, text: str, *,
@@ -373,12 +400,18 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE,
     services = _services(context)
     tg = services.config.telegram
     message, chat = update.effective_message, update.effective_chat
+    if message.date and time.time() - message.date.timestamp() > tg.stale_after_s:
+        # Asked long before this answer could come (the bot was down): a late answer to a
+        # question the user may have given up on is worse than a short note.
+        await reply(update, context, RESTARTED)
+        return
     question, requested = split_scope(question)
     within = effective_scope(tg.scopes, chat.id, requested)
     if within == []:
         await reply(update, context, "This chat cannot search "
                     f"{escape_html(', '.join(requested))}: ask about its own folders.")
         return
+    question = " ".join(question.split())
     if not question:
         await reply(update, context, "Ask me a question, e.g. <code>/ask When did the first "
                     "coffeehouse in London open?</code> (see /help).")
@@ -407,25 +440,30 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE,
     services.stats.record(time.monotonic() - started, answer.found)
     logger.info("question in chat %s answered in %.2f s (found=%s)", chat.id,
                 time.monotonic() - started, answer.found)
-    if not answer.found:  # the closest quote, marked "not sure" (retrieval.show_closest)
-        await send_html(context, chat.id, render_page(
-            answer, closest=services.config.retrieval.show_closest), reply_to=quote,
-            thread_id=thread)
-        return
-    key = services.answers.add(Conversation(answer, chat.id))
-    await send_html(context, chat.id, render_page(answer, 0), reply_to=quote,
-                    markup=keyboard(answer, key, 0), thread_id=thread)
+    answering = ANSWERING.set(update.update_id)  # the journal marks the send as it leaves
+    try:
+        if not answer.found:  # the closest quote, marked "not sure" (retrieval.show_closest)
+            await send_html(context, chat.id, render_page(
+                answer, closest=services.config.retrieval.show_closest), reply_to=quote,
+                thread_id=thread)
+        else:
+            key = services.answers.add(Conversation(answer, chat.id))
+            await send_html(context, chat.id, render_page(answer, 0), reply_to=quote,
+                            markup=keyboard(answer, key, 0), thread_id=thread)
+    finally:
+        ANSWERING.reset(answering)
+    if services.journal is not None:
+        services.journal.mark(update.update_id, DONE)  # at once: the crash window is small
 
 
 def _ask(services: Services, question: str, history: list | None = None,
          within: list[str] | None = None) -> Answer:
-    with services.guard:
-        extra: dict = {}  # retrievers without these (test doubles) are asked plainly
-        if history:
-            extra["history"] = history
-        if within is not None:
-            extra["within"] = within
-        return services.retriever.ask(question, k=HITS_PER_QUESTION, **extra)
+    extra: dict = {}  # retrievers without these (test doubles) are asked plainly
+    if history:
+        extra["history"] = history
+    if within is not None:
+        extra["within"] = within
+    return services.retriever.ask(question, k=HITS_PER_QUESTION, **extra)
 
 
 def _corpus(services: Services) -> tuple[dict[str, int], list[str]]:
@@ -560,6 +598,8 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     stats = services.stats
     median = stats.median()
     uptime = time.time() - stats.started
+    status = await asyncio.get_running_loop().run_in_executor(
+        services.ask_pool, _status_lines, services)
     await reply(update, context, "\n".join([
         "<b>quotebot stats</b>",
         f"Documents: {counts.get('documents', 0)}",
@@ -568,8 +608,24 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         f"Questions: {stats.questions} ({stats.answered} answered from the corpus)",
         "Median answer time: " + ("n/a" if median is None else f"{median:.2f} s"),
         f"Answers kept for buttons: {len(services.answers)}",
+        f"Questions answered after a restart: {stats.replayed}"
+        + (f" ({stats.uncertain} were being sent when it stopped: not resent)"
+           if stats.uncertain else ""),
         f"Up for {uptime / 3600:.1f} h",
+        "",
+        "<b>Index</b>",
+        *(escape_html(line) for line in status),
     ]))
+
+
+def _status_lines(services: Services) -> list[str]:
+    from index.status import store_status
+
+    lines = store_status(services.config).lines()
+    if services.watcher is not None and services.watcher.is_alive():
+        lines = [line for line in lines if not line.startswith("Watch mode:")]
+        lines.append("Watch mode: on (in this bot)")
+    return lines
 
 
 def allowed_suffixes(config: Config) -> set[str]:
@@ -646,7 +702,7 @@ async def _rebuild(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text = ("The index could not be updated: "
                 f"{escape_html(type(exc).__name__)}: {escape_html(str(exc)[:500])}")
     else:
-        text = f"Index updated.\n<pre>{escape_html(report)}</pre>"
+        text = f"Index updated.\n<pre>{escape_html(report.summary(max_skipped=20))}</pre>"
     try:
         await reply(update, context, text)
     except TelegramError:
@@ -679,16 +735,84 @@ async def _catch_up(services: Services) -> None:
     except Exception:  # noqa: BLE001 - the bot keeps answering from the current index
         logger.exception("could not update the index at start")
     else:
-        logger.info("index updated at start:\n%s", report)
+        logger.info("index updated at start:\n%s", report.summary())
 
 
-def _build_and_refresh(services: Services) -> str:
+def _build_and_refresh(services: Services, wait: bool = True) -> BuildReport:
     from index.build import build_index
 
-    report = build_index(services.config, wait=True, progress=False)
-    with services.guard.exclusive():
-        services.retriever.refresh()
-    return report.summary(max_skipped=20)  # a long list would flood the chat
+    report = build_index(services.config, wait=wait, progress=False)
+    services.retriever.refresh()  # at once (questions under way finish on the old index)
+    return report
+
+
+def start_watch(application: Application, services: Services) -> None:
+    """Watch mode: a thread waits for corpus changes; builds run on the build thread; the
+    admins get each build's report when `telegram.notify_rebuilds` is on."""
+    from index.watch import watch_corpus
+
+    loop = asyncio.get_running_loop()
+    tg = services.config.telegram
+
+    def build(wait: bool) -> BuildReport:
+        return services.build_pool.submit(_build_and_refresh, services, wait).result()
+
+    async def notify(text: str) -> None:
+        for admin_id in tg.admins:
+            try:
+                await send_html(_AppContext(application), admin_id, text)
+            except TelegramError:
+                logger.exception("could not send the build report to admin %s", admin_id)
+
+    def on_report(report: BuildReport) -> None:
+        if tg.notify_rebuilds and (report.added or report.changed or report.removed):
+            summary = escape_html(report.summary(max_skipped=20))
+            text = f"Index updated (watch mode).\n<pre>{summary}</pre>"
+            asyncio.run_coroutine_threadsafe(notify(text), loop)
+
+    def on_error(exc: Exception) -> None:
+        if tg.notify_rebuilds:
+            text = ("The index could not be updated (watch mode): "
+                    f"{escape_html(type(exc).__name__)}: {escape_html(str(exc)[:500])}")
+            asyncio.run_coroutine_threadsafe(notify(text), loop)
+
+    services.watcher = threading.Thread(
+        target=watch_corpus, args=(services.config, build), name="quotebot-watch", daemon=True,
+        kwargs={"on_report": on_report, "on_error": on_error, "stop": services.watch_stop,
+                # the start's own catch-up build (telegram.build_at_start) covers it
+                "catch_up": not tg.build_at_start})
+    services.watcher.start()
+
+
+def stop_watch(services: Services) -> None:
+    services.watch_stop.set()
+    if services.watcher is not None:
+        services.watcher.join(15)
+
+
+@dataclass
+class _AppContext:
+    """What `send_html` needs of a handler's context, for messages sent outside handlers."""
+
+    application: Application
+
+    @property
+    def bot(self) -> Any:
+        return self.application.bot
+
+
+# --- the journal -------------------------------------------------------------------------
+
+
+async def _journal(services: Services, update_id: int, state: str) -> None:
+    if services.journal is not None:
+        await asyncio.get_running_loop().run_in_executor(None, services.journal.mark,
+                                                         update_id, state)
+
+
+async def finish_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """After every handler (group 1): the update is answered; never handle it again."""
+    await _journal(_services(context), update.update_id, DONE)
 
 
 # --- errors ------------------------------------------------------------------------------
@@ -736,5 +860,6 @@ def register(application: Application, services: Services) -> None:
     application.add_handler(MessageHandler(
         new & filters.TEXT & ~filters.COMMAND & filters.ChatType.GROUPS, group_text))
     application.add_handler(CallbackQueryHandler(button))
+    application.add_handler(TypeHandler(Update, finish_update), group=1)
     application.add_error_handler(on_error)
 

@@ -57,6 +57,8 @@ class Stats:
         self.started = time.time()
         self.questions = 0
         self.answered = 0
+        self.replayed = 0  # updates answered after a restart (from the journal)
+        self.uncertain = 0  # updates whose answer was being sent when the bot was killed
         self.durations: deque[float] = deque(maxlen=1000)
         self._lock = threading.Lock()
 
@@ -69,50 +71,3 @@ class Stats:
     def median(self) -> float | None:
         with self._lock:
             return statistics.median(self.durations) if self.durations else None
-
-
-class IndexGuard:
-    """Questions share the index; switching to a new generation waits until none is running.
-
-    `Retriever.refresh` closes the old index while a question started before it may still
-    read from it; holding this guard around both makes the switch safe.
-    """
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._readers = 0
-        self._writing = False
-
-    def __enter__(self) -> IndexGuard:
-        with self._cond:
-            while self._writing:
-                self._cond.wait()
-            self._readers += 1
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        with self._cond:
-            self._readers -= 1
-            self._cond.notify_all()
-
-    def exclusive(self) -> _Exclusive:
-        return _Exclusive(self)
-
-
-class _Exclusive:
-    def __init__(self, guard: IndexGuard) -> None:
-        self.guard = guard
-
-    def __enter__(self) -> None:
-        g = self.guard
-        with g._cond:
-            while g._writing:
-                g._cond.wait()
-            g._writing = True  # new questions wait from here on
-            while g._readers:
-                g._cond.wait()
-
-    def __exit__(self, *exc: object) -> None:
-        with self.guard._cond:
-            self.guard._writing = False
-            self.guard._cond.notify_all()

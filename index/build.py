@@ -36,6 +36,7 @@ from index.lexical import TOKENS_VERSION, chunk_lexical_tokens
 from index.loaders import LoadOptions, SkipFile, indexed_suffixes, read_file, valid_text
 from index.onnx_export import OnnxExport, ensure_export
 from index.parsing import ParseJob, ParsePool, ParseSettings, parser_key, worker_count
+from index.progress import BuildProgress
 from index.skips import SKIPS, SkipMemory
 from quotebot.config import Config, ConfigError
 from quotebot.documents import Chunk, Document
@@ -265,16 +266,18 @@ def build_index(config: Config, *, full: bool = False, wait: bool = False,
         lock.acquire(wait)
     except OSError as exc:
         raise BuildError(write_failure(store, exc)) from exc
+    tracker = BuildProgress(store)
     try:
-        report = _build_locked(config, corpus, store, full, progress)
+        report = _build_locked(config, corpus, store, full, progress, tracker)
     finally:
+        tracker.finish()
         lock.release()
     report.seconds = round(time.monotonic() - started, 3)
     return report
 
 
 def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
-                  progress: bool) -> BuildReport:
+                  progress: bool, tracker: BuildProgress) -> BuildReport:
     report = BuildReport(store=str(store), full=full)
     check_backend(config.backend)
     embedder = Embedder(config.model.name, batch_size=config.model.batch_size,
@@ -303,6 +306,7 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
 
     suffixes = indexed_suffixes(config.loading.extensions)
     files, report.skipped, report.ignored = scan_corpus(corpus, suffixes)
+    tracker.update("reading", 0, len(files))
     settings = ParseSettings(
         tokenizer=embedder.resolved.location, **params,
         timeout_s=config.loading.file_timeout_s, memory_mb=config.loading.file_memory_mb,
@@ -333,9 +337,11 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
         report.index_type = previous.manifest.index_type
         return report
 
+    tracker.update("embedding", 0, sum(len(cs) for _, cs in new_docs))
     try:
         vectors = _embed(embedder, [c for _, cs in new_docs for c in cs], store, full, progress,
-                         report, _Runtime(export, precision, config.model.threads))
+                         report, _Runtime(export, precision, config.model.threads), tracker)
+        tracker.update("writing")
         _write_generation(config, store, embedder, params, previous, new_docs, gone, vectors,
                           report, precision)
     except (OSError, sqlite3.OperationalError) as exc:  # disk full, read-only, no permission
@@ -478,7 +484,8 @@ def model_window(embedder: Embedder) -> int:
 
 
 def _embed(embedder: Embedder, chunks: list[Chunk], store: Path, full: bool, progress: bool,
-           report: BuildReport, runtime: _Runtime) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+           report: BuildReport, runtime: _Runtime, tracker: BuildProgress | None = None,
+           ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Vectors for every chunk, from the cache or computed now (and cached as they come)."""
     by_hash = {c.text_hash: c for c in chunks}
     if not by_hash:
@@ -516,6 +523,8 @@ def _embed(embedder: Embedder, chunks: list[Chunk], store: Path, full: bool, pro
             cache.put_many(rows)
             found.update({h: (v, s) for h, v, s in rows})
             bar.update(len(group))
+            if tracker is not None:
+                tracker.update("embedding", i + len(group), len(todo))
         bar.close()
         report.embed_seconds = round(time.monotonic() - started, 3)
         return found

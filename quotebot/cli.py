@@ -19,6 +19,8 @@ examples:
   quotebot index                      index ./seeds (or the corpus in config.toml)
   quotebot index --corpus ~/notes     index another folder
   quotebot index --full --json        rebuild from scratch, report as JSON
+  quotebot index --watch              keep the index up to date as files change
+  quotebot status                     live index, skipped files, build running, changes
   quotebot ask "Who designed the tower?"
   quotebot chat                       ask in the terminal, as the bot would answer
   quotebot extract docs/guide.md      the text the index sees in a file
@@ -65,11 +67,52 @@ def cmd_index(args: argparse.Namespace) -> int:
     progress = None if args.progress is None else args.progress
     if not args.json:
         print(f"Indexing {config.corpus} into {config.store} ...", file=sys.stderr)
+    if args.watch:
+        return watch_index(config, args, progress)
     report = build_index(config, full=args.full, wait=args.wait, progress=progress)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
         print(report.summary())
+    return 0
+
+
+def watch_index(config: Config, args: argparse.Namespace, progress: bool | None) -> int:
+    """`quotebot index --watch`: build, then build again after each settled corpus change."""
+    import logging
+
+    from index.build import BuildReport, build_index
+    from index.watch import watch_corpus
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    first = [args.full]
+
+    def build(wait: bool) -> BuildReport:
+        full, first[0] = first[0], False  # --full applies to the first build only
+        return build_index(config, full=full, wait=wait or args.wait, progress=progress)
+
+    def show(report: BuildReport) -> None:
+        print(json.dumps(report.to_dict()) if args.json else report.summary(), flush=True)
+
+    import signal
+    import threading
+
+    stop = threading.Event()  # SIGTERM (a service manager) stops it as Ctrl-C does
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print(f"Watching {config.corpus} (Ctrl-C to stop) ...", file=sys.stderr)
+    watch_corpus(config, build, on_report=show, stop=stop)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from index.status import store_status
+
+    status = store_status(config_from_args(args))
+    if args.json:
+        print(json.dumps(status.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(status.lines()))
     return 0
 
 
@@ -188,6 +231,8 @@ def cmd_bot(args: argparse.Namespace) -> int:
 
     config = config_from_args(args)
     config.override("telegram.base_url", args.base_url)
+    if args.watch:
+        config.index.watch = True
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return run_bot(config)
@@ -291,7 +336,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the build report as JSON")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bars (default: on a terminal only)")
+    p.add_argument("--watch", action="store_true",
+                   help="keep running: update the index after files in the corpus are added, "
+                   "changed, removed or renamed (once index.watch_debounce_s seconds pass "
+                   "with no further change); a running bot or `quotebot chat` answers from "
+                   "each new index by itself")
     p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("status", help="the index: live generation, documents, skipped files, "
+                       "running build, changes not indexed yet, watch mode",
+                       description="Show the state of the store: the live index generation "
+                       "and when it was built, its documents and passages, the files skipped "
+                       "and why, whether a build is running (and how far it is), whether the "
+                       "corpus has changes not indexed yet (by file size and time, no file is "
+                       "read), and whether a watcher keeps it up to date.",
+                       epilog="examples:\n  quotebot status\n"
+                       "  quotebot status --json | jq .pending",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    _common(p)
+    p.add_argument("--json", action="store_true", help="the same as a JSON object")
+    p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("ask", help="answer a question from the index with quoted excerpts",
                        description="Print the passages that answer a question: the quoted "
@@ -384,6 +448,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base-url", metavar="URL",
                    help="Bot API server (telegram.base_url, $TELEGRAM_API_BASE_URL; "
                    "default: Telegram's)")
+    p.add_argument("--watch", action="store_true",
+                   help="watch the corpus folder and update the index after files change "
+                   "(index.watch in config.toml); admins get each build's report if "
+                   "telegram.notify_rebuilds is on")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     p.set_defaults(func=cmd_bot)
 

@@ -70,6 +70,8 @@ class IndexConfig:
     search_threads: int = 1
     build_threads: int = 0
     keep_generations: int = 2
+    watch: bool = False
+    watch_debounce_s: float = 2.0
 
 
 @dataclass
@@ -78,6 +80,7 @@ class RetrievalConfig:
     mode: str = "hybrid"
     min_confidence: float = 0.34
     show_closest: bool = True
+    reload_check_s: float = 1.0
 
 
 @dataclass
@@ -103,6 +106,9 @@ class TelegramConfig:
     send_per_second: float = 25.0
     group_per_minute: float = 20.0
     chat_per_second: float = 1.0
+    journal: str = ""
+    stale_after_s: float = 600.0
+    notify_rebuilds: bool = False
     # chat id -> folders (or document paths) of the corpus its questions are limited to.
     scopes: dict[int, list[str]] = field(default_factory=dict)
 

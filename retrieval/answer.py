@@ -74,6 +74,9 @@ class Answer:
     # A follow-up question written out from its conversation ("What is Chubby intended
     # for?" for "What is it intended for?"); None when the question was read as asked.
     interpreted_as: str | None = None
+    # The index generation every hit comes from (0: none was read). Not in to_dict: the
+    # JSON of an answer stays the same across rebuilds that change nothing it shows.
+    generation: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {

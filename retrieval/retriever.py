@@ -17,6 +17,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,13 +26,16 @@ from index.lexical import K1, tokenize
 from index.runtime import load_embedder
 from quotebot.config import Config, ConfigError, RetrievalConfig
 from quotebot.documents import Document
+from quotebot.errors import StoreError
 from retrieval.answer import Answer, Citation, Hit
 from retrieval.confidence import load_model, signals
 from retrieval.conversation import Turn, prefer_documents, resolve
 from retrieval.excerpts import best_excerpts, question_weights, quotable, score_sentences
+from retrieval.generations import Generations
 from retrieval.keyterms import key_terms
 from retrieval.search import MODES, Candidate, search
 from store.factory import open_reader
+from store.generations import CURRENT, current_generation, generation_number
 from store.protocol import Reader, StoredChunk
 
 MAX_QUESTION_CHARS = 2000  # the model reads ~256 word pieces; more text only slows search
@@ -112,8 +116,19 @@ def clean_question(question: str) -> str:
     return " ".join(_CONTROL.sub(" ", valid_text(question)).split())[:MAX_QUESTION_CHARS]
 
 
+def _close_reader(reader: Reader) -> None:
+    """Close a generation's reader once its last question has ended."""
+    reader.close()
+
+
 class Retriever:
-    """Answers questions from one store; safe to share between threads."""
+    """Answers questions from one store; safe to share between threads.
+
+    It follows the store's live generation by itself: before a question, a cheap check
+    (one stat of `CURRENT`, at most every `retrieval.reload_check_s` seconds) switches to a
+    generation a build has published since. A question that started on the old generation
+    finishes on it; the old reader is closed when its last question ends.
+    """
 
     def __init__(self, config: Config, settings: Settings | None = None) -> None:
         self.config = config
@@ -129,35 +144,44 @@ class Retriever:
             threads=config.model.query_threads, batch_size=config.model.batch_size,
             allow_download=config.model.allow_download)
         self._lock = threading.Lock()
-        self._docs: OrderedDict[str, Document] = OrderedDict()
+        self._docs: OrderedDict[tuple[str, str], Document] = OrderedDict()
         self._docs_bytes = 0
-        self._load()
+        store = Path(config.store)
+        if current_generation(store) is None:
+            raise StoreError(f"no index in {store}: build one with `quotebot index`")
+        self.generations: Generations[Reader] = Generations(
+            store / CURRENT, lambda: current_generation(store), self._open, _close_reader,
+            interval=config.retrieval.reload_check_s)
 
     @classmethod
     def open(cls, config: Config, settings: Settings | None = None) -> Retriever:
         """Open the live index of `config.store`; raises StoreError with advice if unusable."""
         return cls(config, settings)
 
-    def _load(self) -> None:
-        reader = open_reader(self.config)
+    def _open(self, folder: Path) -> Reader:
+        """Open one generation for answering (checked: files, model)."""
+        reader = open_reader(self.config, folder)
         try:
             reader.check_model(self.config.model.name, self.embedder.fingerprint)
         except BaseException:
             reader.close()
             raise
-        with self._lock:
-            self.reader: Reader = reader
-            self._docs.clear()
-            self._docs_bytes = 0
+        return reader
+
+    @property
+    def reader(self) -> Reader:
+        """The live generation's reader (for inspection; `ask` holds its own for each question)."""
+        return self.generations.current.reader
+
+    @property
+    def generation(self) -> int:
+        """Number of the generation new questions are answered from."""
+        return generation_number(self.generations.current.folder)
 
     def refresh(self) -> bool:
-        """Switch to a newer generation if a build published one; True when it did."""
-        if self.reader.is_live():
-            return False
-        old = self.reader
-        self._load()
-        old.close()
-        return True
+        """Switch now (no waiting for the next check) if a build published a newer
+        generation; True when it did. `ask` does this by itself at most once a second."""
+        return self.generations.check(force=True)
 
     def counts(self) -> dict[str, int]:
         return self.reader.counts()
@@ -177,8 +201,14 @@ class Retriever:
 
         `within`: only chunks of documents under these folders or paths (scoped questions).
         """
+        with self.generations.use() as generation:
+            return self._candidates(generation.reader, question, mode=mode, depth=depth,
+                                    within=within)
+
+    def _candidates(self, reader: Reader, question: str, *, mode: str | None = None,
+                    depth: int | None = None, within: Sequence[str] | None = None,
+                    ) -> tuple[np.ndarray, list[Candidate]]:
         mode = mode or self.settings.mode
-        reader = self.reader
         vector = (self.encode(question) if mode != "bm25"
                   else np.zeros(reader.dimension, np.float32))
         return vector, search(reader, vector, tokenize(question), mode=mode,
@@ -195,13 +225,15 @@ class Retriever:
         fewer than `depth` documents, a deeper search fills the tail (for Recall@100).
         """
         text = clean_question(question)
-        _, candidates = self.candidates(text, mode=mode)
-        paths = self.reader.chunk_paths([c.chunk_id for c in candidates])
-        ranked = dict.fromkeys(paths[c.chunk_id] for c in candidates)
-        if len(ranked) < depth:
-            _, deeper = self.candidates(text, mode=mode, depth=3 * depth)
-            more = self.reader.chunk_paths([c.chunk_id for c in deeper])
-            ranked.update(dict.fromkeys(more[c.chunk_id] for c in deeper))
+        with self.generations.use() as generation:
+            reader = generation.reader
+            _, candidates = self._candidates(reader, text, mode=mode)
+            paths = reader.chunk_paths([c.chunk_id for c in candidates])
+            ranked = dict.fromkeys(paths[c.chunk_id] for c in candidates)
+            if len(ranked) < depth:
+                _, deeper = self._candidates(reader, text, mode=mode, depth=3 * depth)
+                more = reader.chunk_paths([c.chunk_id for c in deeper])
+                ranked.update(dict.fromkeys(more[c.chunk_id] for c in deeper))
         return list(ranked)[:depth]
 
     def ask(self, question: str, k: int | None = None, *, mode: str | None = None,
@@ -232,11 +264,19 @@ class Retriever:
         text = clean_question(question)
         if not any(ch.isalnum() for ch in text):
             return Answer(question, False, reason="The question has no words to search for.")
-        reader = self.reader
         within = normalise_scope(within)
         if within == []:
             return Answer(question, False, reason="No folder to search in.")
-        vector, candidates = self.candidates(text, mode=mode, within=within)
+        with self.generations.use() as generation:  # the whole answer from one generation
+            answer = self._ask(generation.reader, question, text, k, mode, abstain, exclude,
+                               prefer, within)
+        answer.generation = generation_number(generation.folder)
+        return answer
+
+    def _ask(self, reader: Reader, question: str, text: str, k: int, mode: str | None,
+             abstain: bool, exclude: Callable[[str], bool] | None,
+             prefer: Sequence[str] = (), within: Sequence[str] | None = None) -> Answer:
+        vector, candidates = self._candidates(reader, text, mode=mode, within=within)
         if prefer:
             candidates = prefer_documents(candidates, reader.chunk_paths(
                 [c.chunk_id for c in candidates]), prefer, self.settings.followup_bias)
@@ -284,14 +324,15 @@ class Retriever:
 
     def _document(self, reader: Reader, doc_id: str) -> Document:
         """A stored document's text and line/page maps (a small LRU keeps hot ones)."""
+        key = (reader.folder.name, doc_id)  # each generation has its own documents
         with self._lock:
-            if doc_id in self._docs:
-                self._docs.move_to_end(doc_id)
-                return self._docs[doc_id]
+            if key in self._docs:
+                self._docs.move_to_end(key)
+                return self._docs[key]
         doc = reader.document(doc_id)
         with self._lock:
-            if doc_id not in self._docs:
-                self._docs[doc_id] = doc
+            if key not in self._docs:
+                self._docs[key] = doc
                 self._docs_bytes += _doc_bytes(doc)
             # Bounded by memory, not by count: 64 documents of 50 MB would be gigabytes.
             while len(self._docs) > 1 and self._docs_bytes > DOC_CACHE_BYTES:
@@ -368,7 +409,7 @@ class Retriever:
                         page=doc.page_at(start), heading_path=passage.chunks[0].heading_path)
 
     def close(self) -> None:
-        self.reader.close()
+        self.generations.close()
 
     def __enter__(self) -> Retriever:
         return self

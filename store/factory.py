@@ -19,16 +19,17 @@ def check_backend(name: str) -> str:
     return name
 
 
-def open_reader(config: Config) -> Reader:
-    """The live generation of `config.store`, opened with the configured backend."""
+def open_reader(config: Config, folder: Path | None = None) -> Reader:
+    """A generation of `config.store` (the live one unless `folder` names another), opened
+    with the configured backend."""
     backend = check_backend(config.backend)
     if backend == "qdrant":
         from store.qdrant import QdrantReader
 
-        return QdrantReader(Path(config.store), config.qdrant)
+        return QdrantReader(Path(config.store), config.qdrant, folder)
     from store.faiss import FaissReader
 
-    return FaissReader(Path(config.store), config.index)
+    return FaissReader(Path(config.store), config.index, folder=folder)
 
 
 def open_writer(config: Config, template: gen.Manifest, previous: Previous | None,

@@ -98,8 +98,8 @@ class FaissReader(GenerationReader):
     backend = "faiss"
 
     def __init__(self, store: Path, options: IndexConfig | None = None, *,
-                 mmap: bool = False) -> None:
-        super().__init__(store)
+                 mmap: bool = False, folder: Path | None = None) -> None:
+        super().__init__(store, folder)
         self.options = options or IndexConfig()
         try:
             self.index = read_vectors(self.folder / gen.VECTORS,
@@ -114,6 +114,13 @@ class FaissReader(GenerationReader):
         except BaseException:
             self.close()
             raise
+
+    def close(self) -> None:
+        """Close the database and let go of the memory-mapped indexes at once (not when
+        the garbage collector finds them: a store's volume may be unmounted next)."""
+        super().close()
+        self.index = None
+        self.lexical = None
 
     def vector_search(self, query: np.ndarray, k: int, *,
                       within: Sequence[str] | None = None) -> tuple[np.ndarray, np.ndarray]:

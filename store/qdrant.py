@@ -294,8 +294,8 @@ class QdrantReader(GenerationReader):
 
     backend = "qdrant"
 
-    def __init__(self, store: Path, options: QdrantConfig) -> None:
-        super().__init__(store)
+    def __init__(self, store: Path, options: QdrantConfig, folder: Path | None = None) -> None:
+        super().__init__(store, folder)
         try:
             self.client = connect(store, options)
             self.collection = self.manifest.extra.get("collection", "")

@@ -24,8 +24,9 @@ class GenerationReader:
 
     backend = ""
 
-    def __init__(self, store: Path) -> None:
-        folder = gen.current_generation(store)
+    def __init__(self, store: Path, folder: Path | None = None) -> None:
+        # `folder`: a given generation (a reader following CURRENT opens the one it saw).
+        folder = folder or gen.current_generation(store)
         if folder is None:
             raise StoreError(f"no index in {store}: build one with `quotebot index`")
         self.store, self.folder = store, folder

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -86,9 +88,14 @@ class BotRunner:
 
 
 def bot_config(base: Config, fake: FakeTelegram, **telegram: Any) -> Config:
-    """A copy of `base` that talks to `fake`, with telegram settings overridden."""
+    """A copy of `base` that talks to `fake`, with telegram settings overridden.
+
+    The update journal is a fresh file unless `journal=` names one: the fake server numbers
+    updates from 1, so a journal shared by two fakes would take new updates for old ones.
+    """
     config = copy.deepcopy(base)
     config.telegram.base_url = fake.base_url
+    config.telegram.journal = str(Path(tempfile.mkdtemp(prefix="qb-journal-")) / "journal.sqlite")
     config.telegram.rate_per_minute = 600
     config.telegram.rate_burst = 100
     # Tests that set no allowlist talk to an open bot, as the default was before the

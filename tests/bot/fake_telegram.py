@@ -189,8 +189,10 @@ class FakeTelegram:
     def user_message(self, user_id: int, text: str = "", *, chat_id: int | None = None,
                      chat_type: str | None = None, reply_to: dict[str, Any] | None = None,
                      document: dict[str, Any] | None = None,
-                     thread_id: int | None = None) -> dict[str, Any]:
-        """Inject a message from a user (private chat by default; group if chat_id < 0).
+                     thread_id: int | None = None,
+                     date: int | None = None) -> dict[str, Any]:
+        """Inject a message from a user (private chat by default; group if chat_id < 0),
+        sent now or at `date` (Unix time).
 
         `thread_id` makes it a message in that forum topic (message_thread_id).
         """
@@ -198,7 +200,7 @@ class FakeTelegram:
         chat_type = chat_type or ("private" if chat_id > 0 else "supergroup")
         with self.cond:
             message: dict[str, Any] = {
-                "message_id": next(self._ids), "date": int(time.time()),
+                "message_id": next(self._ids), "date": date or int(time.time()),
                 "chat": self._chat(chat_id, chat_type),
                 "from": {"id": user_id, "is_bot": False, "first_name": f"User{user_id}"},
             }

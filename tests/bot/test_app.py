@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import io
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -149,14 +150,14 @@ def test_webhook_mode_receives_updates_with_secret(fake: FakeTelegram, start_bot
     config.telegram.webhook_secret = "hook-secret"
     options = webhook_options(config)
     assert options["url_path"] == "quotebot/hook" and TOKEN not in str(options)
-    start_bot(webhook=options)
+    runner = start_bot(webhook=options)
     (registered,) = fake.calls_to("setWebhook")
     assert registered.params["url"] == config.telegram.webhook_url
     assert registered.params["secret_token"] == "hook-secret"
 
     def post(secret: str) -> int:
         update = {"update_id": 1, "message": {
-            "message_id": 1, "date": 0, "text": "How many moons does Mars have?",
+            "message_id": 1, "date": int(time.time()), "text": "How many moons does Mars have?",
             "chat": {"id": 77, "type": "private"}, "from": {"id": 77, "is_bot": False,
                                                             "first_name": "W"}}}
         request = urllib.request.Request(
@@ -171,6 +172,7 @@ def test_webhook_mode_receives_updates_with_secret(fake: FakeTelegram, start_bot
 
     assert post("wrong") == 403
     assert post("hook-secret") == 200
+    assert runner.services.journal.state(1) is not None  # recorded before the 200
     (reply,) = fake.wait_sent(77)
     assert "Phobos" in reply["text"]
     assert webhook_options(Config())["secret_token"]  # a random one when none is set

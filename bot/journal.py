@@ -1,0 +1,168 @@
+"""The bot's durable update journal: no question lost, none answered twice, across crashes.
+
+Every update is written to a small SQLite database (WAL, fsync on commit) *before*
+python-telegram-bot may acknowledge it to Telegram: the Updater confirms an update by
+asking for the next ones (getUpdates with a higher offset), and it only does so after
+putting the update into the Application's queue, which is a `JournalQueue` that records
+first. In webhook mode the same queue means the 200 goes back only once the update is
+recorded. Each update then moves through the states
+
+    received  ->  sending (its answer is being sent)  ->  done
+
+and at the next start every update still `received` is handled again (it was never
+answered), once. One left `sending` was killed while its answer was on its way: it may
+or may not have arrived, and Telegram offers no way to ask, so it is not sent again
+(never twice) and a warning names it. An update seen again (Telegram redelivers what was
+not confirmed before a crash) is recognised by its id and not handled twice.
+
+The table is plain (`updates`: id, JSON, state, times) so other parts of the bot can
+read it, e.g. to rebuild per-chat state after a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from telegram import Update
+
+logger = logging.getLogger(__name__)
+
+RECEIVED, SENDING, DONE = "received", "sending", "done"
+KEEP_DONE_S = 3 * 24 * 3600  # finished updates remembered this long (Telegram redelivers
+# unconfirmed updates for 24 h; ids restart at random after a week without updates)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS updates (
+    update_id INTEGER PRIMARY KEY, payload TEXT NOT NULL, state TEXT NOT NULL,
+    received REAL NOT NULL, finished REAL
+);
+CREATE INDEX IF NOT EXISTS updates_state ON updates(state);
+"""
+
+
+@dataclass
+class Pending:
+    """An update recorded but not finished when the bot last stopped."""
+
+    update_id: int
+    payload: dict[str, Any]
+    state: str
+    received: float
+
+
+class Journal:
+    """The journal file of one bot; thread-safe (one connection behind a lock)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")  # a record survives a crash of the machine
+        self.db.executescript(SCHEMA)
+        # State changes need only survive a crash of the bot (the OS has them at once): no
+        # fsync, so marking `sending` just before the answer leaves takes microseconds, and
+        # a kill cannot land between a slow mark and the send. (After a power cut, a lost
+        # mark means at worst an answer sent again.)
+        self.marks = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self.marks.execute("PRAGMA synchronous=NORMAL")
+
+    def record(self, update_id: int, payload: dict[str, Any]) -> bool:
+        """Write a new update durably; False if it was recorded before (a redelivery)."""
+        with self._lock:
+            cursor = self.db.execute(
+                "INSERT OR IGNORE INTO updates (update_id, payload, state, received) "
+                "VALUES (?, ?, ?, ?)",
+                (update_id, json.dumps(payload, ensure_ascii=False), RECEIVED, time.time()))
+            return cursor.rowcount == 1
+
+    def mark(self, update_id: int, state: str) -> None:
+        with self._lock:
+            self.marks.execute("UPDATE updates SET state=?, finished=? WHERE update_id=?",
+                            (state, time.time() if state == DONE else None, update_id))
+
+    def state(self, update_id: int) -> str | None:
+        with self._lock:
+            row = self.db.execute("SELECT state FROM updates WHERE update_id=?",
+                                  (update_id,)).fetchone()
+        return row[0] if row else None
+
+    def pending(self) -> list[Pending]:
+        """Updates not done, oldest first."""
+        with self._lock:
+            rows = self.db.execute("SELECT update_id, payload, state, received FROM updates "
+                                   "WHERE state != ? ORDER BY update_id", (DONE,)).fetchall()
+        return [Pending(u, json.loads(p), s, r) for u, p, s, r in rows]
+
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self.db.execute("SELECT state, count(*) FROM updates GROUP BY state"))
+
+    def forget_old(self, keep_s: float = KEEP_DONE_S) -> None:
+        with self._lock:
+            self.db.execute("DELETE FROM updates WHERE state=? AND finished < ?",
+                            (DONE, time.time() - keep_s))
+
+    def close(self) -> None:
+        with self._lock:
+            self.marks.close()
+            self.db.close()
+
+
+# The update whose answer the current task is sending (set around the send by the handler).
+ANSWERING: ContextVar[int | None] = ContextVar("quotebot_answering", default=None)
+
+
+def sending_hook(journal: Journal) -> Callable[[httpx.Request], Awaitable[None]]:
+    """An httpx request hook: mark the update being answered `sending` at the last moment
+    before its sendMessage leaves (connection made, headers written, body not yet: httpcore's
+    trace events), so that a crash before it left answers it again at the next start, and
+    a crash after it left (it may have been delivered) never sends it twice."""
+
+    async def hook(request: httpx.Request) -> None:
+        update_id = ANSWERING.get()
+        if update_id is None or not request.url.path.endswith("/sendMessage"):
+            return
+
+        async def trace(event: str, info: dict[str, Any]) -> None:
+            if event.endswith("send_request_body.started"):
+                journal.mark(update_id, SENDING)
+
+        request.extensions["trace"] = trace
+
+    return hook
+
+
+class JournalQueue(asyncio.Queue):
+    """The Application's update queue: an update is recorded before it is queued, so
+    before the Updater confirms it to Telegram (or the webhook answers 200)."""
+
+    def __init__(self, journal: Journal) -> None:
+        super().__init__()
+        self.journal = journal
+
+    async def put(self, item: object) -> None:
+        # Recorded in the event loop's thread, without yielding: an fsync (a few ms) holds
+        # the loop, but the Updater cannot be stopped between recording and queueing.
+        if isinstance(item, Update):
+            new = self.journal.record(item.update_id, item.to_dict())
+            if not new:
+                logger.info("update %s was received before: not handled again", item.update_id)
+                return
+        await super().put(item)
+
+    def replay(self, update: Update) -> None:
+        """Queue an update from the journal (already recorded) to be handled again."""
+        super().put_nowait(update)

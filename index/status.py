@@ -1,0 +1,133 @@
+"""What state a store is in, for people (`quotebot status`, the bot's /stats) and scripts.
+
+Cheap enough to run at any time: reads the live generation's manifest and its document
+list (paths, sizes, times), walks the corpus folder with `stat` only (no file is read),
+and reads the small progress files a running build and a watcher keep in the store.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from index import store as st
+from index.progress import read_progress, read_watching
+from quotebot.config import Config
+from store.meta import previous_state, stored_files
+
+EXAMPLES = 5  # changed paths listed by name (the rest are counted)
+
+
+@dataclass
+class Pending:
+    """Corpus files not indexed as they are now (by size and modification time)."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+
+@dataclass
+class StoreStatus:
+    store: str
+    corpus: str
+    generation: int | None = None  # None: nothing built yet (or CURRENT damaged: `problem`)
+    built: str = ""  # ISO time the live generation was built
+    documents: int = 0
+    passages: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    build: dict[str, Any] | None = None  # the running (or killed) build's progress
+    pending: Pending = field(default_factory=Pending)
+    watching: dict[str, Any] | None = None
+    problem: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["skipped"] = [{"path": p, "reason": r} for p, r in self.skipped]
+        data["pending"]["any"] = self.pending.any
+        return data
+
+    def lines(self) -> list[str]:
+        """The status in plain words, one fact per line."""
+        out = []
+        if self.generation is None:
+            out.append(f"Index: {self.problem or 'none yet'} (store {self.store})")
+        else:
+            out.append(f"Index: generation {self.generation}, built {self.built or '?'} "
+                       f"(store {self.store})")
+            out.append(f"Documents: {self.documents} ({self.passages} passages)")
+        out.append(f"Skipped files: {len(self.skipped)}")
+        out += [f"  {path}: {reason}" for path, reason in self.skipped[:10]]
+        if len(self.skipped) > 10:
+            out.append(f"  ... and {len(self.skipped) - 10} more")
+        b = self.build
+        if b and b.get("running"):
+            total = f" {b.get('done', 0)}/{b['total']}" if b.get("total") else ""
+            out.append(f"Build: running (pid {b.get('pid')}), {b.get('phase')}{total}")
+        elif b:
+            out.append(f"Build: none running (the last one, pid {b.get('pid')}, was "
+                       f"interrupted while {b.get('phase')})")
+        else:
+            out.append("Build: none running")
+        p = self.pending
+        if p.any:
+            parts = [f"{len(v)} {k}" for k, v in
+                     (("added", p.added), ("changed", p.changed), ("removed", p.removed)) if v]
+            names = p.added + p.changed + p.removed
+            more = ", ..." if len(names) > EXAMPLES else ""
+            out.append(f"Corpus: changes not indexed yet ({', '.join(parts)}: "
+                       f"{', '.join(names[:EXAMPLES])}{more})")
+        else:
+            out.append(f"Corpus: up to date ({self.corpus})")
+        w = self.watching
+        out.append(f"Watch mode: on (pid {w['pid']})" if w else "Watch mode: off")
+        return out
+
+
+def store_status(config: Config) -> StoreStatus:
+    """The store's status now (never raises for a missing or damaged store: `problem`)."""
+    from index.build import scan_corpus
+    from index.loaders import SUPPORTED_SUFFIXES
+
+    store, corpus = Path(config.store), Path(config.corpus)
+    status = StoreStatus(store=str(store), corpus=str(corpus), build=read_progress(store),
+                         watching=read_watching(store))
+    known: dict[str, tuple[int, float]] = {}
+    skipped_paths: set[str] = set()
+    try:
+        folder = st.current_generation(store)
+        if folder is not None:
+            manifest = st.Manifest.read(folder)
+            status.generation = st.generation_number(folder)
+            status.built = manifest.created
+            status.documents, status.passages = manifest.n_documents, manifest.n_chunks
+            known, _ = stored_files(folder / st.META)
+            status.skipped = previous_state(folder / st.META)[1]
+            skipped_paths = {p for p, _ in status.skipped}
+    except (st.StoreError, sqlite3.DatabaseError, OSError) as exc:
+        status.generation = None
+        status.problem = f"unusable ({exc})"
+    if corpus.is_dir():
+        suffixes = {s.lower() for s in config.loading.extensions} & set(SUPPORTED_SUFFIXES)
+        files, _, _ = scan_corpus(corpus, suffixes)
+        on_disk = set()
+        for rel, path in files:
+            on_disk.add(rel)
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            if rel in known:
+                size, mtime = known[rel]
+                if size != stat.st_size or abs(mtime - stat.st_mtime) > 1e-3:
+                    status.pending.changed.append(rel)
+            elif rel not in skipped_paths:
+                status.pending.added.append(rel)
+        status.pending.removed = sorted(set(known) - on_disk)
+    return status

@@ -1,0 +1,83 @@
+"""The update journal: after a crash (SIGKILL) every question is answered, exactly once."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from asking import answered, ask, wait_answered
+from conftest import TOKEN
+from fake_telegram import FakeTelegram
+
+from bot.handlers import RESTARTED
+from bot.journal import DONE, RECEIVED, Journal
+from quotebot.config import Config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def bot_process(fake: FakeTelegram, config: Config, journal: Path, log: Path) -> subprocess.Popen:
+    """`quotebot bot` in its own process on `fake`; returns once it polls."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), TELEGRAM_BOT_TOKEN=TOKEN,
+               QUOTEBOT_TELEGRAM_RATE_PER_MINUTE="0", QUOTEBOT_TELEGRAM_JOURNAL=str(journal),
+               QUOTEBOT_TELEGRAM_PUBLIC="true")
+    polls = len(fake.polls)
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "quotebot", "bot", "--corpus", str(config.corpus),
+             "--store", str(config.store), "--base-url", fake.base_url],
+            env=env, cwd=ROOT, stdout=out, stderr=out)
+    fake.wait_for(lambda: len(fake.polls) > polls or process.poll() is not None, timeout=120)
+    assert process.poll() is None, log.read_text()[-3000:]
+    return process
+
+
+def test_sigkill_with_questions_in_flight_10_times_answers_each_once(
+        fake: FakeTelegram, fresh_copy: Callable[[], Config], tmp_path: Path) -> None:
+    config = fresh_copy()
+    journal, log = tmp_path / "journal.sqlite", tmp_path / "bot.log"
+    rng = random.Random(13)
+    expected: set[tuple[int, str]] = set()
+    for round_ in range(10):
+        process = bot_process(fake, config, journal, log)
+        expected |= ask(fake, range(9400 + 10 * round_, 9405 + 10 * round_))
+        time.sleep(rng.uniform(0.0, 0.6))  # killed while fetching, asking or sending
+        process.send_signal(signal.SIGKILL)
+        process.wait(30)
+    process = bot_process(fake, config, journal, log)
+    try:
+        with contextlib.suppress(TimeoutError):  # a lost answer shows in the assert below
+            wait_answered(fake, expected, timeout=90)
+        counts = answered(fake)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(60)
+    assert counts == Counter({key: 1 for key in expected})
+    assert Journal(journal).counts() == {DONE: len(expected)}
+
+
+def test_an_update_seen_again_is_not_recorded_twice(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite")
+    assert journal.record(5, {"update_id": 5})
+    assert not journal.record(5, {"update_id": 5})  # redelivered after a crash
+    assert [p.update_id for p in journal.pending()] == [5]
+    assert journal.pending()[0].state == RECEIVED
+
+
+def test_a_question_older_than_stale_after_gets_an_apology(fake: FakeTelegram,
+                                                           start_bot: Any) -> None:
+    start_bot(stale_after_s=60)
+    # asked an hour ago, while the bot was down
+    fake.user_message(9501, "How tall is the Eiffel Tower?", date=int(time.time()) - 3600)
+    fresh = ask(fake, [9502])
+    wait_answered(fake, fresh)
+    assert [m["text"] for m in fake.sent(9501)] == [RESTARTED]
