@@ -79,6 +79,11 @@ class Settings:
     # before when it names the question's subject) is off: it is not yet measured by
     # benchmarks/quote_rules.py and it moved a page-2 quote's citation to page 1.
     quote_rules: tuple[str, ...] = ("announce", "remedy")
+    # Quote choice (retrieval/excerpts.py `score_sentences`): a sentence gains this x the
+    # previous sentence's word overlap, and loses `novelty_weight` when it holds no word
+    # the question lacks (benchmarks/quote_choice.py).
+    window_weight: float = 0.0
+    novelty_weight: float = 0.0
 
 
 @dataclass
@@ -367,7 +372,9 @@ class Retriever:
             spans, vectors = _sentences(passage)
             scores = score_sentences(doc.text, spans, vectors, vector, weights,
                                      self.settings.lexical_weight, numbers,
-                                     self.settings.key_weight)
+                                     self.settings.key_weight,
+                                     self.settings.window_weight,
+                                     self.settings.novelty_weight)
             limit = 2 if not hits else 1
             total = sum(weights.values()) or 1.0
             ceiling = (K1 + 1) * total  # BM25 can score at most this (every word saturated)
