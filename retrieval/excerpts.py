@@ -244,7 +244,8 @@ def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
         floor = scores[best].score - join_margin
         for j in sorted((first - 1, last + 1), key=lambda j: -_score_at(scores, j)):
             if (last - first + 1 < max_sentences and low <= j <= high
-                    and _score_at(scores, j) >= floor):
+                    and _score_at(scores, j) >= floor
+                    and not _blank_line_between(text, scores, min(j, first), max(j, last))):
                 first, last = min(first, j), max(last, j)
     if last - first + 1 > max_sentences:
         first, last = best, best
@@ -252,6 +253,16 @@ def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
                                max_sentences)
     return Excerpt(scores[first].start, scores[last].end, scores[best].score, (first, last),
                    scores[best].cosine, scores[best].overlap)
+
+
+def _blank_line_between(text: str, scores: Sequence[SentenceScore], i: int, j: int) -> bool:
+    """Whether a blank line (a paragraph or, in a PDF, a page break) separates sentence `i`
+    from sentence `j` > i: a neighbour joined for its score stays in the quote's paragraph
+    (and its page, so the citation's page is the answer's)."""
+    if not (0 <= i < j < len(scores)):
+        return False
+    return any("\n\n" in text[scores[k].end:scores[k + 1].start].replace(" ", "")
+               for k in range(i, j))
 
 
 def _opens_item(text: str, scores: Sequence[SentenceScore], i: int) -> bool:

@@ -66,10 +66,13 @@ class Settings:
     # Added to the fused score of a follow-up's passages from the documents the last
     # answer quoted (scores span 0-1): a soft preference, not a filter (BENCHMARKS.md).
     followup_bias: float = 0.1
-    excerpt_margin: float = 0.05  # a second quote from one passage must score this close
+    # A second quote from the first passage must score this close to its best; 0.1 (was
+    # 0.05) offers the passage's runner-up sentence more often (benchmarks/quote_choice.py).
+    excerpt_margin: float = 0.1
     # A neighbour of the quoted sentence that scores this close to it is quoted with it
-    # (the answer is often in the sentence after the one that names the subject).
-    join_margin: float = 0.1
+    # (the answer is often in the sentence after the one that names the subject); 0.2
+    # (was 0.1) by benchmarks/quote_choice.py, at most 3 sentences still.
+    join_margin: float = 0.2
     duplicate_jaccard: float = 0.8  # passages of different documents this alike are one
     # Exact matches on the question's numbers, years and names (retrieval/keyterms.py)
     # add this much to a passage's fused score and to a sentence's score, times the share
@@ -82,8 +85,8 @@ class Settings:
     # Quote choice (retrieval/excerpts.py `score_sentences`): a sentence gains this x the
     # previous sentence's word overlap, and loses `novelty_weight` when it holds no word
     # the question lacks (benchmarks/quote_choice.py).
-    window_weight: float = 0.0
-    novelty_weight: float = 0.0
+    window_weight: float = 0.1
+    novelty_weight: float = 0.0  # measured: changed nothing (BENCHMARKS.md)
 
 
 @dataclass

@@ -1,0 +1,83 @@
+"""Quote choice on real documents: the sentence after the one naming the subject can win,
+and a neighbour nearly as good is quoted with the best sentence (benchmarks/quote_choice.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from retrieval.excerpts import SentenceScore, best_excerpts, excerpt_around, score_sentences
+from retrieval.retriever import Settings
+
+TEXT = ("The Eiffel Tower is a landmark in Paris. It stands 330 metres tall today. "
+        "Tourists visit it every year.")
+
+
+def spans(text: str) -> list[tuple[int, int]]:
+    """Offsets of the sentences of `text` (each ends in '. ')."""
+    out, at = [], 0
+    for part in text.split(". "):
+        end = at + len(part) + (0 if part.endswith(".") else 1)
+        out.append((at, end))
+        at = end + 1
+    return out
+
+
+def scored(window_weight: float) -> list[SentenceScore]:
+    """The subject's sentence and the one giving the height hold as many of the question's
+    words and are about as close to it in meaning; the third is unrelated."""
+    query = np.array([1.0, 0.0], np.float32)
+    vectors = np.array([[0.6, 0.8], [0.57, np.sqrt(1 - 0.57**2)], [0.0, 1.0]], np.float32)
+    weights = {"tower": 1.0, "tall": 1.0}
+    return score_sentences(TEXT, spans(TEXT), vectors, query, weights,
+                           window_weight=window_weight)
+
+
+def test_window_adds_the_previous_sentences_overlap() -> None:
+    scores = scored(window_weight=0.5)
+    plain = scored(window_weight=0.0)
+    assert scores[1].score - plain[1].score == pytest.approx(0.5 * plain[0].overlap)
+
+
+def test_window_lets_the_sentence_after_the_subject_win() -> None:
+    assert max(scored(0.0), key=lambda s: s.score).index == 0
+    assert max(scored(Settings().window_weight), key=lambda s: s.score).index == 1
+
+
+def test_window_gives_the_first_sentence_nothing() -> None:
+    assert scored(0.5)[0].score == scored(0.0)[0].score
+
+
+MEETING = ("The committee met in the old town hall on Monday morning. "
+           "The committee approved the new budget of four million euros. "
+           "Members later went home to their families in the evening.")
+
+
+def test_default_join_margin_quotes_a_neighbour_nearly_as_good() -> None:
+    scores = [SentenceScore(i, s, e, score) for i, ((s, e), score)
+              in enumerate(zip(spans(MEETING), (0.62, 0.8, 0.1), strict=True))]
+    excerpt = excerpt_around(MEETING, scores, 1, join_margin=Settings().join_margin)
+    assert excerpt.sentences == (0, 1)
+
+
+def test_default_excerpt_margin_offers_the_passages_runner_up() -> None:
+    text = MEETING + " " + " ".join(f"Filler sentence number {n} says nothing at all here."
+                                    for n in range(3)) + (" The committee also approved "
+                                                          "the new budget for the schools.")
+    scores = [SentenceScore(i, s, e, score) for i, ((s, e), score)
+              in enumerate(zip(spans(text), (0.1, 0.8, 0.1, 0.1, 0.1, 0.1, 0.72), strict=True))]
+    excerpts = best_excerpts(text, scores, limit=2, margin=Settings().excerpt_margin)
+    assert [e.sentences for e in excerpts] == [(1, 1), (6, 6)]
+
+
+def test_neighbour_across_a_blank_line_is_not_joined_for_its_score() -> None:
+    text = MEETING.replace("morning. ", "morning.\n\n")
+    scores = [SentenceScore(i, s, e, score) for i, ((s, e), score)
+              in enumerate(zip(spans(text.replace("\n\n", " ")), (0.75, 0.8, 0.1),
+                               strict=True))]
+    scores[1].start += 1  # the blank line is one character longer than the space it replaced
+    scores[1].end += 1
+    scores[2].start += 1
+    scores[2].end += 1
+    excerpt = excerpt_around(text, scores, 1, join_margin=Settings().join_margin)
+    assert excerpt.sentences == (1, 1)
