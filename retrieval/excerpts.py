@@ -10,6 +10,7 @@ the stored document text, so a citation never points at text that is not there.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -219,10 +220,10 @@ def whole_answer(text: str, scores: Sequence[SentenceScore], first: int, last: i
 
 def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
                    max_sentences: int = 3, join_margin: float = 0.0, question: str = "",
-                   rules: Sequence[str] = RULES) -> Excerpt:
+                   rules: Sequence[str] = RULES, pages: Sequence[int] = ()) -> Excerpt:
     """The best sentence, widened by one neighbour when it cannot stand alone, by a
-    neighbour that answers nearly as well (within `join_margin`), and to a whole answer
-    (`whole_answer`)."""
+    neighbour that answers nearly as well (within `join_margin`, on the same page: `pages`
+    are the document's page starts), and to a whole answer (`whole_answer`)."""
     first = last = best
     want = needs_neighbour(text[scores[best].start:scores[best].end])
     if want == "before" and best > 0:
@@ -245,7 +246,7 @@ def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
         for j in sorted((first - 1, last + 1), key=lambda j: -_score_at(scores, j)):
             if (last - first + 1 < max_sentences and low <= j <= high
                     and _score_at(scores, j) >= floor
-                    and not _blank_line_between(text, scores, min(j, first), max(j, last))):
+                    and not _other_page(pages, scores, min(j, first), max(j, last))):
                 first, last = min(first, j), max(last, j)
     if last - first + 1 > max_sentences:
         first, last = best, best
@@ -255,14 +256,15 @@ def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
                    scores[best].cosine, scores[best].overlap)
 
 
-def _blank_line_between(text: str, scores: Sequence[SentenceScore], i: int, j: int) -> bool:
-    """Whether a blank line (a paragraph or, in a PDF, a page break) separates sentence `i`
-    from sentence `j` > i: a neighbour joined for its score stays in the quote's paragraph
-    (and its page, so the citation's page is the answer's)."""
-    if not (0 <= i < j < len(scores)):
+def _other_page(pages: Sequence[int], scores: Sequence[SentenceScore], i: int,
+                j: int) -> bool:
+    """Whether sentences `i` and `j` start on different pages (`pages`: the document
+    offsets where pages start, empty when it has none): a neighbour joined for its score
+    stays on the quote's page, so the citation's page is the answer's."""
+    if not pages or not (0 <= i < len(scores) and 0 <= j < len(scores)):
         return False
-    return any("\n\n" in text[scores[k].end:scores[k + 1].start].replace(" ", "")
-               for k in range(i, j))
+    return bisect.bisect_right(pages, scores[i].start) != bisect.bisect_right(
+        pages, scores[j].start)
 
 
 def _opens_item(text: str, scores: Sequence[SentenceScore], i: int) -> bool:
@@ -292,7 +294,7 @@ def _score_at(scores: Sequence[SentenceScore], i: int) -> float:
 def best_excerpts(text: str, scores: Sequence[SentenceScore], *, limit: int,
                   margin: float, join_margin: float = 0.0,
                   can_quote: Callable[[str], bool] | None = None, question: str = "",
-                  rules: Sequence[str] = RULES) -> list[Excerpt]:
+                  rules: Sequence[str] = RULES, pages: Sequence[int] = ()) -> list[Excerpt]:
     """The best excerpt, and up to `limit - 1` more non-touching ones that also answer.
 
     Only sentences `can_quote` accepts are chosen (their neighbours may still join them).
@@ -318,7 +320,7 @@ def best_excerpts(text: str, scores: Sequence[SentenceScore], *, limit: int,
         if not (close or also):
             continue
         excerpt = excerpt_around(text, scores, i, join_margin=join_margin,
-                                 question=question, rules=rules)
+                                 question=question, rules=rules, pages=pages)
         first, last = excerpt.sentences
         if all(last + 1 < c.sentences[0] or c.sentences[1] + 1 < first for c in chosen):
             chosen.append(excerpt)

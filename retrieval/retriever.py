@@ -392,7 +392,8 @@ class Retriever:
                                          can_quote=lambda s, strict=strict: quotable(
                                              s, strict=strict),
                                          question=question,
-                                         rules=self.settings.quote_rules):
+                                         rules=self.settings.quote_rules,
+                                         pages=doc.page_starts or ()):
                 if len(hits) >= k:
                     break
                 quote = doc.text[excerpt.start:excerpt.end]

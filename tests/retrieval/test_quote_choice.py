@@ -70,14 +70,10 @@ def test_default_excerpt_margin_offers_the_passages_runner_up() -> None:
     assert [e.sentences for e in excerpts] == [(1, 1), (6, 6)]
 
 
-def test_neighbour_across_a_blank_line_is_not_joined_for_its_score() -> None:
-    text = MEETING.replace("morning. ", "morning.\n\n")
+def test_neighbour_on_another_page_is_not_joined_for_its_score() -> None:
     scores = [SentenceScore(i, s, e, score) for i, ((s, e), score)
-              in enumerate(zip(spans(text.replace("\n\n", " ")), (0.75, 0.8, 0.1),
-                               strict=True))]
-    scores[1].start += 1  # the blank line is one character longer than the space it replaced
-    scores[1].end += 1
-    scores[2].start += 1
-    scores[2].end += 1
-    excerpt = excerpt_around(text, scores, 1, join_margin=Settings().join_margin)
+              in enumerate(zip(spans(MEETING), (0.75, 0.8, 0.1), strict=True))]
+    page_two = scores[1].start
+    excerpt = excerpt_around(MEETING, scores, 1, join_margin=Settings().join_margin,
+                             pages=[0, page_two])
     assert excerpt.sentences == (1, 1)
