@@ -44,7 +44,8 @@ SETS = {  # name: (question file, corpus folder, store under .quotebot/eval)
 }
 # The names of `Settings` fields a variant may set, by a short name.
 KNOBS = {"window": "window_weight", "novelty": "novelty_weight",
-         "lexical": "lexical_weight", "join": "join_margin", "margin": "excerpt_margin"}
+         "lexical": "lexical_weight", "join": "join_margin", "margin": "excerpt_margin",
+         "chunk": "ranked_chunk_weight"}
 
 
 def variant(spec: str, base: Settings) -> Settings:

@@ -125,6 +125,15 @@ def score_sentences(text: str, spans: Sequence[tuple[int, int]], vectors: np.nda
     return scores
 
 
+def favour_span(scores: Sequence[SentenceScore], start: int, end: int,
+                weight: float) -> None:
+    """Add `weight` to the sentences lying within document offsets [start, end): the
+    chunk of a merged passage that ranked, where the question's match is."""
+    for s in scores:
+        if start <= s.start and s.end <= end:
+            s.score += weight
+
+
 def needs_neighbour(sentence: str) -> str:
     """'before' when the sentence leans on the previous one, 'after' when it is a fragment."""
     if _ANAPHORA.match(sentence.strip()):

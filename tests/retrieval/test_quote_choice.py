@@ -6,7 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from retrieval.excerpts import SentenceScore, best_excerpts, excerpt_around, score_sentences
+from retrieval.excerpts import (
+    SentenceScore,
+    best_excerpts,
+    excerpt_around,
+    favour_span,
+    score_sentences,
+)
 from retrieval.retriever import Settings
 
 TEXT = ("The Eiffel Tower is a landmark in Paris. It stands 330 metres tall today. "
@@ -77,3 +83,9 @@ def test_neighbour_on_another_page_is_not_joined_for_its_score() -> None:
     excerpt = excerpt_around(MEETING, scores, 1, join_margin=Settings().join_margin,
                              pages=[0, page_two])
     assert excerpt.sentences == (1, 1)
+
+
+def test_sentences_of_the_ranked_chunk_are_favoured() -> None:
+    scores = [SentenceScore(i, s, e, 0.5) for i, (s, e) in enumerate(spans(MEETING))]
+    favour_span(scores, scores[1].start, scores[2].end, Settings().ranked_chunk_weight)
+    assert [s.score > 0.5 for s in scores] == [False, True, True]
