@@ -42,7 +42,7 @@ run: setup
 # The tests, then the layering contract (pyproject.toml [tool.importlinter]). The store
 # backend suite runs on FAISS and embedded Qdrant; set QDRANT_URL to add a Qdrant server.
 test: setup
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 	$(BIN)/lint-imports
 
 lint: setup

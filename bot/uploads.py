@@ -15,6 +15,8 @@ import time
 import unicodedata
 from pathlib import Path
 
+from store.generations import fsync_dir
+
 logger = logging.getLogger(__name__)
 
 MAX_NAME = 80  # characters of the stem
@@ -54,14 +56,6 @@ def suffix_of(name: str) -> str:
     return Path(name).suffix.lower()
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def save_upload(folder: Path, name: str, data: bytes) -> Path:
     """Write `data` into `folder` as `name`, or name-2, name-3... if taken; return the path.
 
@@ -88,7 +82,7 @@ def save_upload(folder: Path, name: str, data: bytes) -> Path:
             except FileExistsError:
                 continue
             temp.unlink(missing_ok=True)
-            _fsync_dir(folder)
+            fsync_dir(folder)
             return candidate
         raise FileExistsError(f"no free name for {name!r} in {folder}")
     finally:

@@ -93,7 +93,7 @@ class StoreStatus:
 def store_status(config: Config) -> StoreStatus:
     """The store's status now (never raises for a missing or damaged store: `problem`)."""
     from index.build import scan_corpus
-    from index.loaders import SUPPORTED_SUFFIXES
+    from index.loaders import indexed_suffixes
 
     store, corpus = Path(config.store), Path(config.corpus)
     status = StoreStatus(store=str(store), corpus=str(corpus), build=read_progress(store),
@@ -114,7 +114,7 @@ def store_status(config: Config) -> StoreStatus:
         status.generation = None
         status.problem = f"unusable ({exc})"
     if corpus.is_dir():
-        suffixes = {s.lower() for s in config.loading.extensions} & set(SUPPORTED_SUFFIXES)
+        suffixes = indexed_suffixes(config.loading.extensions)
         files, _, _ = scan_corpus(corpus, suffixes)
         on_disk = set()
         for rel, path in files:

@@ -77,10 +77,10 @@ def watch_corpus(config: Config, build: Callable[[bool], BuildReport], *,
     `build(wait)` runs one incremental build (`wait`: queue behind a running one). A build
     that fails is reported to `on_error` and the watch goes on.
     """
-    from index.loaders import SUPPORTED_SUFFIXES
+    from index.loaders import indexed_suffixes
 
     corpus, store = Path(config.corpus), Path(config.store)
-    suffixes = {s.lower() for s in config.loading.extensions} & set(SUPPORTED_SUFFIXES)
+    suffixes = indexed_suffixes(config.loading.extensions)
     quiet_ms = max(int(config.index.watch_debounce_s * 1000), 50)
     mark_watching(store, corpus)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from index.store import _generations, prune, publish
+from store.generations import _generations, prune, publish
 
 
 def publish_copy(store: Path, source: Path, *, keep: int = 2) -> Path:
