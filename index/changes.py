@@ -27,8 +27,13 @@ class CorpusChanges:
     removed: list[str] = field(default_factory=list)
     no_index: bool = False  # no usable live index at all
 
+    @property
+    def any(self) -> bool:
+        """Files differ from the index (with no index: the corpus has files)."""
+        return bool(self.added or self.changed or self.removed)
+
     def __bool__(self) -> bool:
-        return self.no_index or bool(self.added or self.changed or self.removed)
+        return self.no_index or self.any
 
     def summary(self) -> str:
         if self.no_index:
@@ -41,21 +46,20 @@ def corpus_changes(config: Config) -> CorpusChanges:
     """What differs between `config.corpus` on disk and the live generation's documents.
 
     Files the live build skipped count as known (they are retried by the next build that
-    runs for another reason).
+    runs for another reason). With no usable index every file is "added".
     """
+    stored: dict[str, tuple[int, float]] = {}
+    skipped: set[str] = set()
+    changes = CorpusChanges()
     try:
         live = st.current_generation(config.store)
+        if live is not None:
+            stored, skipped = stored_files(live / st.META)
     except StoreError:
         live = None
-    if live is None:
-        return CorpusChanges(no_index=True)
-    try:
-        stored, skipped = stored_files(live / st.META)
-    except StoreError:
-        return CorpusChanges(no_index=True)
+    changes.no_index = live is None
     suffixes = indexed_suffixes(config.loading.extensions)
     files, _, _ = scan_corpus(config.corpus, suffixes)
-    changes = CorpusChanges()
     seen = set()
     for rel, path in files:
         seen.add(rel)

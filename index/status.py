@@ -13,24 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from index import store as st
+from index.changes import CorpusChanges
 from index.progress import read_progress, read_watching
 from quotebot.config import Config
-from store.meta import previous_state, stored_files
+from store.meta import previous_state
 
 EXAMPLES = 5  # changed paths listed by name (the rest are counted)
-
-
-@dataclass
-class Pending:
-    """Corpus files not indexed as they are now (by size and modification time)."""
-
-    added: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-
-    @property
-    def any(self) -> bool:
-        return bool(self.added or self.changed or self.removed)
 
 
 @dataclass
@@ -43,7 +31,7 @@ class StoreStatus:
     passages: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     build: dict[str, Any] | None = None  # the running (or killed) build's progress
-    pending: Pending = field(default_factory=Pending)
+    pending: CorpusChanges = field(default_factory=CorpusChanges)
     watching: dict[str, Any] | None = None
     problem: str = ""
 
@@ -92,14 +80,11 @@ class StoreStatus:
 
 def store_status(config: Config) -> StoreStatus:
     """The store's status now (never raises for a missing or damaged store: `problem`)."""
-    from index.build import scan_corpus
-    from index.loaders import indexed_suffixes
+    from index.changes import corpus_changes
 
     store, corpus = Path(config.store), Path(config.corpus)
     status = StoreStatus(store=str(store), corpus=str(corpus), build=read_progress(store),
                          watching=read_watching(store))
-    known: dict[str, tuple[int, float]] = {}
-    skipped_paths: set[str] = set()
     try:
         folder = st.current_generation(store)
         if folder is not None:
@@ -107,27 +92,10 @@ def store_status(config: Config) -> StoreStatus:
             status.generation = st.generation_number(folder)
             status.built = manifest.created
             status.documents, status.passages = manifest.n_documents, manifest.n_chunks
-            known, _ = stored_files(folder / st.META)
             status.skipped = previous_state(folder / st.META)[1]
-            skipped_paths = {p for p, _ in status.skipped}
     except (st.StoreError, sqlite3.DatabaseError, OSError) as exc:
         status.generation = None
         status.problem = f"unusable ({exc})"
     if corpus.is_dir():
-        suffixes = indexed_suffixes(config.loading.extensions)
-        files, _, _ = scan_corpus(corpus, suffixes)
-        on_disk = set()
-        for rel, path in files:
-            on_disk.add(rel)
-            try:
-                stat = path.stat()
-            except OSError:
-                continue
-            if rel in known:
-                size, mtime = known[rel]
-                if size != stat.st_size or abs(mtime - stat.st_mtime) > 1e-3:
-                    status.pending.changed.append(rel)
-            elif rel not in skipped_paths:
-                status.pending.added.append(rel)
-        status.pending.removed = sorted(set(known) - on_disk)
+        status.pending = corpus_changes(config)
     return status
