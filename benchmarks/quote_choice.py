@@ -43,13 +43,13 @@ SETS = {  # name: (question file, corpus folder, store under .quotebot/eval)
     "bbc-trust": ("bbc-trust.jsonl", ROOT / EVAL_ROOT / "bbc" / "corpus", "bbc"),
 }
 # The names of `Settings` fields a variant may set, by a short name.
-KNOBS = {"window": "window_weight", "novelty": "novelty_weight",
+KNOBS = {"window": "window_weight",
          "lexical": "lexical_weight", "join": "join_margin", "margin": "excerpt_margin",
          "chunk": "ranked_chunk_weight"}
 
 
 def variant(spec: str, base: Settings) -> Settings:
-    """`base` with the knobs of `spec` ("base", or "window=0.2,novelty=0.1") changed."""
+    """`base` with the knobs of `spec` ("base", or "window=0.2,join=0.1") changed."""
     if spec == "base":
         return base
     changes = {}

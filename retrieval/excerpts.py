@@ -99,13 +99,11 @@ def score_sentences(text: str, spans: Sequence[tuple[int, int]], vectors: np.nda
                     query_vector: np.ndarray, weights: dict[str, float],
                     lexical_weight: float = 0.5, keys: Sequence[str] = (),
                     key_weight: float = 0.0, window_weight: float = 0.0,
-                    novelty_weight: float = 0.0) -> list[SentenceScore]:
+                    ) -> list[SentenceScore]:
     """Score each sentence span of `text` (document offsets) against the question; a
     sentence holding the question's numbers and names (`keys`) gains `key_weight` x
     the share it holds. `window_weight` x the previous sentence's word overlap is added
-    (the sentence after the one naming the subject often gives the answer);
-    `novelty_weight` is taken from a sentence with no content word the question lacks
-    (it restates the question rather than answering it)."""
+    (the sentence after the one naming the subject often gives the answer)."""
     cosine = vectors.astype(np.float32) @ query_vector if len(spans) else np.empty(0)
     total = sum(weights.values()) or 1.0
     scores = []
@@ -117,8 +115,6 @@ def score_sentences(text: str, spans: Sequence[tuple[int, int]], vectors: np.nda
         cos = float(cosine[i])
         bonus = key_weight * sum(k in words for k in keys) / len(keys) if keys else 0.0
         bonus += window_weight * previous
-        if novelty_weight and not words - weights.keys():
-            bonus -= novelty_weight
         scores.append(SentenceScore(i, s, e, cos + lexical_weight * overlap + bonus, cos,
                                     overlap))
         previous = overlap

@@ -89,10 +89,8 @@ class Settings:
     # benchmarks/quote_rules.py and it moved a page-2 quote's citation to page 1.
     quote_rules: tuple[str, ...] = ("announce", "remedy")
     # Quote choice (retrieval/excerpts.py `score_sentences`): a sentence gains this x the
-    # previous sentence's word overlap, and loses `novelty_weight` when it holds no word
-    # the question lacks (benchmarks/quote_choice.py).
+    # previous sentence's word overlap (benchmarks/quote_choice.py).
     window_weight: float = 0.1
-    novelty_weight: float = 0.0  # measured: changed nothing (BENCHMARKS.md)
     # Added to the score of sentences in the passage's best-ranked chunk (passages merge
     # overlapping chunks; the one that ranked is where the match is): 0.05 and 0.1
     # measured alike (benchmarks/quote_choice.py), the smaller kept.
@@ -206,9 +204,7 @@ class Retriever:
 
     def titles(self, limit: int = 3) -> list[str]:
         """A few document titles (file names for untitled ones), to say what the corpus holds."""
-        rows = self.reader.db.execute(
-            "SELECT title, path FROM documents ORDER BY path LIMIT ?", (limit,)).fetchall()
-        return [title or path for title, path in rows]
+        return self.reader.titles(limit)
 
     def encode(self, question: str) -> np.ndarray:
         return self.embedder.encode_queries([question])[0]
@@ -386,8 +382,7 @@ class Retriever:
             scores = score_sentences(doc.text, spans, vectors, vector, weights,
                                      self.settings.lexical_weight, numbers,
                                      self.settings.key_weight,
-                                     self.settings.window_weight,
-                                     self.settings.novelty_weight)
+                                     self.settings.window_weight)
             favour_span(scores, passage.chunks[0].start, passage.chunks[0].end,
                         self.settings.ranked_chunk_weight if len(passage.chunks) > 1 else 0.0)
             limit = 2 if not hits else 1

@@ -250,6 +250,12 @@ class MetaReader:
     def skipped(self) -> list[tuple[str, str]]:
         return list(self.db.execute("SELECT path, reason FROM skipped ORDER BY path"))
 
+    def titles(self, limit: int) -> list[str]:
+        """The first `limit` documents' titles by path (the path for an untitled one)."""
+        rows = self.db.execute("SELECT title, path FROM documents ORDER BY path LIMIT ?",
+                               (limit,)).fetchall()
+        return [title or path for title, path in rows]
+
     def close(self) -> None:
         self.db.close()
 

@@ -106,6 +106,9 @@ class Reader(Protocol):
     def skipped(self) -> list[tuple[str, str]]:
         """Files the build skipped, with why."""
 
+    def titles(self, limit: int) -> list[str]:
+        """The first `limit` documents' titles by path (the path for an untitled one)."""
+
     def is_live(self) -> bool:
         """False once a newer generation was published (time to reopen)."""
 

@@ -82,6 +82,9 @@ class GenerationReader:
     def skipped(self) -> list[tuple[str, str]]:
         return self.meta.skipped()
 
+    def titles(self, limit: int) -> list[str]:
+        return self.meta.titles(limit)
+
     def is_live(self) -> bool:
         try:
             live = gen.current_generation(self.store)
