@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from index.boilerplate import is_boilerplate
-from index.documents import Chunk, Document
 from index.sentences import split_sentences
+from quotebot.documents import Chunk, Document
 
 NEAR_DUPLICATE_JACCARD = 0.85  # word-set overlap above which a sentence is a repeat
 NEAR_DUPLICATE_MIN_WORDS = 6  # shorter sentences only count as repeats when identical

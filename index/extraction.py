@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from index.chunking import left_out_sentences
-from index.documents import Document
 from index.loaders import SUPPORTED_SUFFIXES, SkipFile, load_document, read_file
 from index.loaders.html import page_furniture
+from quotebot.documents import Document
 
 
 @dataclass

@@ -32,10 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from index.chunking import chunk_document, load_token_counter
-from index.documents import Chunk, Document
 from index.loaders import LoadOptions, SkipFile, load_document
 from index.loaders import ocr as ocr_module
 from index.loaders.common import short
+from quotebot.documents import Chunk, Document
 
 # A test-only hook: "module:function", called in the worker with each job before it is
 # parsed (the tests use it to make a worker segfault, hang or run out of memory on a marked

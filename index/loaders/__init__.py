@@ -14,7 +14,6 @@ import os
 from collections.abc import Callable
 from pathlib import PurePosixPath
 
-from index.documents import Block, Document, doc_id_for
 from index.loaders.common import (
     WHITESPACE,
     Loaded,
@@ -31,6 +30,7 @@ from index.loaders.markdown import load_md
 from index.loaders.options import LoadOptions
 from index.loaders.pdf import load_pdf
 from index.loaders.txt import load_txt
+from quotebot.documents import Block, Document, doc_id_for
 
 __all__ = ["SUPPORTED_SUFFIXES", "LoadOptions", "SkipFile", "decode_text", "indexed_suffixes",
            "load_document", "looks_wrapped", "normalise", "read_file", "valid_text"]

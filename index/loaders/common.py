@@ -22,7 +22,7 @@ from pathlib import Path
 
 from charset_normalizer import from_bytes
 
-from index.documents import Block
+from quotebot.documents import Block
 
 
 class SkipFile(Exception):

@@ -16,7 +16,6 @@ import docx
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from index.documents import Block
 from index.loaders.common import (
     TXT_ITEM,
     Loaded,
@@ -28,6 +27,7 @@ from index.loaders.common import (
     short,
     trim,
 )
+from quotebot.documents import Block
 
 _DOCX_HEADING = re.compile(r"heading\s*(\d)$", re.I)
 # Bounds on what a docx may unpack to. Real documents stay far below them: a 1,000-page

@@ -26,9 +26,9 @@ from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
-from index.documents import Block
 from index.loaders.common import Loaded, decode_text, normalise
 from index.loaders.textbuilder import CELL, LINE, PARAGRAPH, Piece, TextBuilder
+from quotebot.documents import Block
 
 MAX_NESTING = 20  # markdown-it's CommonMark default: deeper nesting is read as plain text
 _FRONT_MATTER_TITLE = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.M)

@@ -30,11 +30,11 @@ from dataclasses import dataclass
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from index.documents import Block
 from index.loaders import ocr
 from index.loaders.common import SENTENCE_END, Loaded, SkipFile, line_spans, paragraphs, short
 from index.loaders.normalise import Joiner, fold_line, normalise_lines
 from index.loaders.options import LoadOptions
+from quotebot.documents import Block
 
 PDF_SHORT_LINE = 0.6  # a PDF line this much shorter than the lines around it ends a block
 PDF_NEAR_LINES = 4  # lines on each side that say how long a line around here is

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from index.documents import Block
+from quotebot.documents import Block
 
 PARAGRAPH, LINE, CELL = "\n\n", "\n", " | "
 _STRENGTH = {"": 0, CELL: 1, LINE: 2, PARAGRAPH: 3}

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from reportlab.pdfgen import canvas
 
-from index.documents import Document, doc_id_for
 from index.loaders import SUPPORTED_SUFFIXES, SkipFile, load_document, read_file
+from quotebot.documents import Document, doc_id_for
 
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_88f3b2186c936a7a.txt"
 WRAPPED = (

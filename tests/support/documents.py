@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from index.documents import Document
 from index.loaders import load_document
+from quotebot.documents import Document
 
 
 def load_bytes(name: str, data: bytes | str) -> Document:
