@@ -1,14 +1,17 @@
 """Has the corpus changed since the live index was built? A cheap check: names, sizes, mtimes.
 
 The bot asks this at start: a file saved (or removed) while it was down is then indexed
-without waiting for an admin's /reindex. Nothing is read or hashed; a file whose size or
-modification time differs from the one stored is "changed", and the build itself then
-compares contents (an unchanged file is not parsed or embedded again).
+without waiting for an admin's /reindex. A file whose size differs from the one stored is
+"changed" without reading it; only a file with the same size and a new modification time
+(touched, copied, restored from a backup) is hashed, so a file whose bytes did not change
+is not reported as a pending change by `quotebot status` and does not start a build.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from index.build import scan_corpus
 from index.loaders import indexed_suffixes
@@ -72,8 +75,18 @@ def corpus_changes(config: Config) -> CorpusChanges:
             stat = path.stat()
         except OSError:
             continue  # gone since the scan: the build will see it
-        size, mtime = stored[rel]
-        if stat.st_size != size or abs(stat.st_mtime - mtime) > 1e-3:
+        size, mtime, digest = stored[rel]
+        if stat.st_size != size or (abs(stat.st_mtime - mtime) > 1e-3
+                                    and _content_hash(path) != digest):
             changes.changed.append(rel)
     changes.removed = sorted(set(stored) - seen)
     return changes
+
+
+def _content_hash(path: Path) -> str | None:
+    """The build's content hash of a file (sha256 of its bytes), None when unreadable."""
+    try:
+        with path.open("rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError:
+        return None
