@@ -88,6 +88,11 @@ class Signals:
     # as rare as a word can be in this corpus: in no chunk)
     unknown_mass: float = 0.0
     key_unknown: float = 0.0  # share of the question's numbers and names the corpus never uses
+    lexical_z: float = 0.0  # the passage's BM25 score as a z-score among the candidates'
+    # How far (in those z units) the passage stands above the best passage of any other
+    # document: a present source stands out, an absent one leaves several alike
+    dense_gap: float = 0.0
+    lexical_gap: float = 0.0
 
     def to_dict(self) -> dict[str, float]:
         return {k: round(v, 4) for k, v in asdict(self).items()}
@@ -117,7 +122,9 @@ def signals(*, question: str, quote: str, cosine: float, overlap: float,
             passage_overlap: float, content: Sequence[str], weights: dict[str, float],
             keys: Sequence[str], passage_tokens: set[str], agreement: float,
             margin: float, passage_cosine: float = 0.0, lexical: float = 0.0,
-            dense_z: float = 0.0, cosine_z: float = 0.0, n_chunks: int = 1) -> Signals:
+            dense_z: float = 0.0, cosine_z: float = 0.0, n_chunks: int = 1,
+            lexical_z: float = 0.0, dense_gap: float = 0.0,
+            lexical_gap: float = 0.0) -> Signals:
     """Gather the signals of the best quote (`content`: the question's content tokens;
     `weights`: the IDF of those the corpus has; `keys`: its numbers and names)."""
     kind = question_type(question)
@@ -140,4 +147,5 @@ def signals(*, question: str, quote: str, cosine: float, overlap: float,
                    type_missing=float(bool(kind) and not holds_type(quote, kind)),
                    key_missing=key_missing, rare_missing=rare_missing,
                    passage_cosine=passage_cosine, lexical=lexical, dense_z=dense_z,
-                   cosine_z=cosine_z, unknown_mass=unknown_mass, key_unknown=key_unknown)
+                   cosine_z=cosine_z, unknown_mass=unknown_mass, key_unknown=key_unknown,
+                   lexical_z=lexical_z, dense_gap=dense_gap, lexical_gap=lexical_gap)

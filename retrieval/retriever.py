@@ -110,6 +110,7 @@ class Passage:
     agreement: float = 0.0  # how high both dense and BM25 rank its first chunk (0-1]
     lexical: float = 0.0  # BM25 score of its first chunk
     dense_z: float = 0.0  # its first chunk's cosine as a z-score among all candidates'
+    lexical_z: float = 0.0  # its first chunk's BM25 score, likewise
 
 
 def valid_text(text: str) -> str:
@@ -322,7 +323,7 @@ class Retriever:
         chunks = reader.chunks([c.chunk_id for c in candidates])
         dense = np.sort(np.array([c.dense for c in pool], np.float64))
         lexical = np.sort(np.array([c.lexical for c in pool], np.float64))
-        z = pool_z(pool)
+        z, z_lexical = pool_z(pool), pool_z(pool, "lexical")
         passages: list[Passage] = []
         for cand in candidates:
             chunk = chunks.get(cand.chunk_id)
@@ -339,7 +340,8 @@ class Retriever:
                 passages.append(Passage(chunk.doc_id, chunk.start, chunk.end, cand.score,
                                         cand.dense, [chunk],
                                         (1 / (1 + above[0]) + 1 / (1 + above[1])) / 2,
-                                        cand.lexical, z(cand.dense)))
+                                        cand.lexical, z(cand.dense),
+                                        z_lexical(cand.lexical)))
         return passages
 
     def _document(self, reader: Reader, doc_id: str) -> Document:
@@ -435,6 +437,7 @@ class Retriever:
             passage_overlap = sum(w for t, w in weights.items() if t in held) / total
             margin = passage.score - max((p.score for p in passages if p is not passage),
                                          default=0.0)
+            others = [p for p in passages if p.doc_id != passage.doc_id]  # other documents
             strict = doc.format == "pdf"  # PDF layouts scatter figure and table labels
             for excerpt in best_excerpts(doc.text, scores, limit=limit,
                                          margin=self.settings.excerpt_margin,
@@ -454,6 +457,11 @@ class Retriever:
                               lexical=passage.lexical / ceiling,
                               agreement=passage.agreement, margin=margin,
                               dense_z=passage.dense_z, cosine_z=z(excerpt.cosine),
+                              lexical_z=passage.lexical_z,
+                              dense_gap=passage.dense_z - max(
+                                  (p.dense_z for p in others), default=passage.dense_z),
+                              lexical_gap=passage.lexical_z - max(
+                                  (p.lexical_z for p in others), default=passage.lexical_z),
                               n_chunks=n_chunks)
                 hits.append(Hit(
                     rank=len(hits) + 1, score=round(passage.score, 4), text=text,
@@ -487,10 +495,11 @@ MIN_SPREAD = 0.02
 Z_LIMIT = 6.0
 
 
-def pool_z(pool: Sequence[Candidate]) -> Callable[[float], float]:
-    """cosine -> its z-score among the candidates' cosines (how far above this question's
-    usual cosine it lies; the same scale on any corpus and for any question)."""
-    dense = np.array([c.dense for c in pool], np.float64)
+def pool_z(pool: Sequence[Candidate], score: str = "dense") -> Callable[[float], float]:
+    """cosine (or BM25 score, `score="lexical"`) -> its z-score among the candidates'
+    (how far above this question's usual score it lies: the same scale on any corpus and
+    for any question)."""
+    dense = np.array([getattr(c, score) for c in pool], np.float64)
     if not len(dense):
         return lambda cosine: 0.0
     mean, spread = float(dense.mean()), max(float(dense.std()), MIN_SPREAD)
