@@ -1,19 +1,27 @@
 """Fit the answer confidence (retrieval/confidence.py) and report it on held-out sets.
 
 Every question is asked twice through the product's `Retriever.ask`: with its corpus
-whole (its answer is there: it should be answered) and with its source removed (its answer
-is absent: it should be declined). The signals of the first quote are cached per question
-under .quotebot/eval/confidence/ (`--fresh` asks again, after a change to retrieval).
+whole (its answer is there: it should be answered) and with its source hidden (its answer
+is absent: it should be declined). Hiding (`ask(exclude=...)`) drops the source's chunks
+and takes its words out of the IDF the confidence uses, as if it were not indexed
+(`--words-seen`: the old way, chunks only). The signals of the first quote are cached per
+question under .quotebot/eval/confidence/ (`--fresh` asks again, after a change to
+retrieval).
 
-Training sets (fit only): SQuAD dev questions of even-numbered articles, SciFact train
-claims (their cited abstracts removed for the negatives). Held-out sets (report only):
-SQuAD dev questions of odd-numbered articles, SciFact test claims, and the BBC questions
-written for this in benchmarks/questions/bbc-trust.jsonl (their article removed for the
-negatives). The threshold is chosen on the training sets only. SciFact and BBC are
-fixed subsets (benchmarks/trust_data.py) so that they index in minutes.
+Training sets (fit only): 3,000 SQuAD dev questions of even-numbered articles and SciFact
+train claims (their cited abstracts hidden for the negatives), SciFact weighing
+SCIFACT_SHARE of the whole. Held-out sets (report only): 1,000 SQuAD dev questions of
+odd-numbered articles, SciFact test claims, and the BBC questions written for this in
+benchmarks/questions/bbc-trust.jsonl (their article hidden for the negatives). Features,
+training positives and SciFact's share are chosen by grouped cross-validation on the
+training sets (`--cv`); the threshold declines at most 3% of answerable SQuAD training
+questions. SciFact and BBC are fixed subsets (benchmarks/trust_data.py) so that they
+index in minutes.
 
+    python benchmarks/fit_confidence.py --cv         # compare choices on training data only
     python benchmarks/fit_confidence.py --fit        # ask, fit, write the model, report
     python benchmarks/fit_confidence.py              # report the shipped model
+    python benchmarks/fit_confidence.py --show-accepted bbc   # absent questions it answers
 
 Needs scikit-learn (fitting only; the product reads the JSON coefficients).
 """

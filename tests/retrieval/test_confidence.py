@@ -106,3 +106,17 @@ def test_hidden_document_words_become_unknown_to_the_corpus(retriever: Retriever
                            exclude=lambda path: path.endswith("cycling.txt"))
     assert whole.hits[0].signals["unknown_mass"] == 0.0
     assert hidden.hits[0].signals["unknown_mass"] > 0.0
+
+
+def test_threshold_decides_answering_without_reordering_hits(session_config: Config) -> None:
+    question = "When did the first coffeehouse in London open?"
+    orders = []
+    for threshold in ("0", "0.99"):
+        config = copy.deepcopy(session_config)
+        config.override("retrieval.min_confidence", threshold)
+        with Retriever.open(config) as opened:
+            answer = opened.ask(question)
+        orders.append((answer.found, [(h.citation.path, h.excerpt) for h in answer.hits]))
+    (found_at_0, hits_at_0), (found_at_99, hits_at_99) = orders
+    assert found_at_0 and not found_at_99
+    assert hits_at_0 == hits_at_99
