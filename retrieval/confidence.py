@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from index.lexical import tokenize
+
 MODEL_FILE = Path(__file__).with_name("confidence_model.json")
 
 # What kind of answer a question asks for, from its first words.
@@ -33,6 +35,9 @@ _DATE = re.compile(r"\b(1\d{3}|20\d{2}|\d{1,2}(st|nd|rd|th)?|january|february|ma
                    r"may|june|july|august|september|october|november|december|century|"
                    r"decade|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b",
                    re.I)
+# Words that only ask ("why does", "how many"), as index tokens.
+_ASKING = frozenset(tokenize("why does did do how many much what which when where who whom "
+                             "whose"))
 # A capitalised word that is not the first word of a sentence: a name.
 _NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][a-z]+")
 
@@ -77,6 +82,17 @@ class Signals:
     key_missing: float = 0.0  # share of the question's numbers and names the passage lacks
     rare_missing: float = 0.0  # IDF of the rarest question word the passage lacks / the max
     # (1 when the corpus never uses one of the question's words)
+    dense_z: float = 0.0  # the passage's cosine as a z-score among this question's candidates
+    cosine_z: float = 0.0  # the quoted sentence's cosine on the same scale
+    # Share of the question's IDF mass in words the corpus never uses (such a word counts
+    # as rare as a word can be in this corpus: in no chunk)
+    unknown_mass: float = 0.0
+    key_unknown: float = 0.0  # share of the question's numbers and names the corpus never uses
+    lexical_z: float = 0.0  # the passage's BM25 score as a z-score among the candidates'
+    # How far (in those z units) the passage stands above the best passage of any other
+    # document: a present source stands out, an absent one leaves several alike
+    dense_gap: float = 0.0
+    lexical_gap: float = 0.0
 
     def to_dict(self) -> dict[str, float]:
         return {k: round(v, 4) for k, v in asdict(self).items()}
@@ -105,7 +121,10 @@ def load_model(path: Path = MODEL_FILE) -> ConfidenceModel:
 def signals(*, question: str, quote: str, cosine: float, overlap: float,
             passage_overlap: float, content: Sequence[str], weights: dict[str, float],
             keys: Sequence[str], passage_tokens: set[str], agreement: float,
-            margin: float, passage_cosine: float = 0.0, lexical: float = 0.0) -> Signals:
+            margin: float, passage_cosine: float = 0.0, lexical: float = 0.0,
+            dense_z: float = 0.0, cosine_z: float = 0.0, n_chunks: int = 1,
+            lexical_z: float = 0.0, dense_gap: float = 0.0,
+            lexical_gap: float = 0.0) -> Signals:
     """Gather the signals of the best quote (`content`: the question's content tokens;
     `weights`: the IDF of those the corpus has; `keys`: its numbers and names)."""
     kind = question_type(question)
@@ -116,9 +135,17 @@ def signals(*, question: str, quote: str, cosine: float, overlap: float,
     # A word the corpus never uses is the rarest of all, and the passage lacks it.
     rare_missing = 1.0 if unknown > 0 else absent / top if top > 0 else 0.0
     known = 1 - unknown  # words the corpus never uses are words the quote lacks
+    # Lucene's IDF of a word in no chunk: ln(1 + (n + 0.5) / 0.5). The question's own
+    # asking words ("why", "does") say nothing of the corpus (a small one may lack them).
+    never = math.log(1 + (max(n_chunks, 1) + 0.5) / 0.5)
+    missing = len(set(content) - set(weights) - _ASKING) * never
+    unknown_mass = missing / (missing + sum(weights.values())) if missing else 0.0
+    key_unknown = (sum(k not in weights for k in keys) / len(keys)) if keys else 0.0
     return Signals(cosine=cosine, overlap=overlap * known,
                    passage_overlap=passage_overlap * known, unknown=unknown,
                    agreement=agreement, margin=margin,
                    type_missing=float(bool(kind) and not holds_type(quote, kind)),
                    key_missing=key_missing, rare_missing=rare_missing,
-                   passage_cosine=passage_cosine, lexical=lexical)
+                   passage_cosine=passage_cosine, lexical=lexical, dense_z=dense_z,
+                   cosine_z=cosine_z, unknown_mass=unknown_mass, key_unknown=key_unknown,
+                   lexical_z=lexical_z, dense_gap=dense_gap, lexical_gap=lexical_gap)

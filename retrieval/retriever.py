@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from index.lexical import K1, tokenize
+from index.lexical import K1, chunk_lexical_tokens, tokenize
 from index.runtime import load_embedder
 from quotebot.config import Config, ConfigError, RetrievalConfig
 from quotebot.documents import Document
@@ -109,6 +109,8 @@ class Passage:
     chunks: list[StoredChunk] = field(default_factory=list)
     agreement: float = 0.0  # how high both dense and BM25 rank its first chunk (0-1]
     lexical: float = 0.0  # BM25 score of its first chunk
+    dense_z: float = 0.0  # its first chunk's cosine as a z-score among all candidates'
+    lexical_z: float = 0.0  # its first chunk's BM25 score, likewise
 
 
 def valid_text(text: str) -> str:
@@ -162,6 +164,9 @@ class Retriever:
         self._lock = threading.Lock()
         self._docs: OrderedDict[tuple[str, str], Document] = OrderedDict()
         self._docs_bytes = 0
+        # Evaluation only (`ask(exclude=...)`): chunk ids by path, and hidden word counts.
+        self._paths: dict[str, dict[str, list[int]]] = {}
+        self._hidden: dict[tuple[str, tuple[str, ...]], tuple[int, dict[str, int]]] = {}
         store = Path(config.store)
         if current_generation(store) is None:
             raise StoreError(f"no index in {store}: build one with `quotebot index`")
@@ -300,7 +305,8 @@ class Retriever:
         if not candidates:
             return Answer(question, False, reason="The index is empty.")
         passages = self._passages(reader, candidates[: 3 * k + 2], candidates)
-        hits = self._hits(reader, text, vector, passages, k)
+        hidden = self._hidden_counts(reader, exclude) if exclude is not None else None
+        hits = self._hits(reader, text, vector, passages, k, pool_z(candidates), hidden)
         if not hits:
             return Answer(question, False, reason="No passage has a sentence to quote.")
         confidence = hits[0].confidence  # the first quote: the one a reader sees
@@ -317,6 +323,7 @@ class Retriever:
         chunks = reader.chunks([c.chunk_id for c in candidates])
         dense = np.sort(np.array([c.dense for c in pool], np.float64))
         lexical = np.sort(np.array([c.lexical for c in pool], np.float64))
+        z, z_lexical = pool_z(pool), pool_z(pool, "lexical")
         passages: list[Passage] = []
         for cand in candidates:
             chunk = chunks.get(cand.chunk_id)
@@ -333,7 +340,8 @@ class Retriever:
                 passages.append(Passage(chunk.doc_id, chunk.start, chunk.end, cand.score,
                                         cand.dense, [chunk],
                                         (1 / (1 + above[0]) + 1 / (1 + above[1])) / 2,
-                                        cand.lexical))
+                                        cand.lexical, z(cand.dense),
+                                        z_lexical(cand.lexical)))
         return passages
 
     def _document(self, reader: Reader, doc_id: str) -> Document:
@@ -354,10 +362,47 @@ class Retriever:
                 self._docs_bytes -= _doc_bytes(old)
         return doc
 
+    def _hidden_counts(self, reader: Reader, exclude: Callable[[str], bool],
+                       ) -> tuple[int, dict[str, int]]:
+        """(chunks, chunks holding each token) of the documents `exclude` accepts, so that
+        word statistics too are as if those documents were not indexed (evaluation)."""
+        key = reader.folder.name
+        with self._lock:
+            by_path = self._paths.get(key)
+        if by_path is None:
+            by_path = {}
+            for chunk_id, path in reader.chunk_paths(list(reader.chunk_ids())).items():
+                by_path.setdefault(path, []).append(int(chunk_id))
+            with self._lock:
+                self._paths = {key: by_path}  # one generation's map is enough
+        hidden = sorted(p for p in by_path if exclude(p))
+        memo = (key, tuple(hidden))
+        with self._lock:
+            if memo in self._hidden:
+                return self._hidden[memo]
+        ids = [i for p in hidden for i in by_path[p]]
+        df: dict[str, int] = {}
+        for chunk in reader.chunks(ids).values():
+            title = self._document(reader, chunk.doc_id).title
+            for token in set(chunk_lexical_tokens(title, chunk.heading_path, chunk.text)):
+                df[token] = df.get(token, 0) + 1
+        with self._lock:
+            if len(self._hidden) > 64:
+                self._hidden.clear()
+            self._hidden[memo] = (len(ids), df)
+        return len(ids), df
+
     def _hits(self, reader: Reader, question: str,
-              vector: np.ndarray, passages: list[Passage], k: int) -> list[Hit]:
+              vector: np.ndarray, passages: list[Passage], k: int,
+              z: Callable[[float], float] = lambda cosine: 0.0,
+              hidden: tuple[int, dict[str, int]] | None = None) -> list[Hit]:
         content = tokenize(question)
-        weights = question_weights(question, reader.idf(content))
+        idf = reader.idf(content)
+        n_chunks = reader.counts()["chunks"]
+        if hidden is not None:
+            idf = idf_without(idf, n_chunks, *hidden)
+            n_chunks -= hidden[0]
+        weights = question_weights(question, idf)
         model = load_model()
         keys = key_terms(question)
         # Quote choice weighs exact numbers only: a name is usually the subject, said in
@@ -392,6 +437,7 @@ class Retriever:
             passage_overlap = sum(w for t, w in weights.items() if t in held) / total
             margin = passage.score - max((p.score for p in passages if p is not passage),
                                          default=0.0)
+            others = [p for p in passages if p.doc_id != passage.doc_id]  # other documents
             strict = doc.format == "pdf"  # PDF layouts scatter figure and table labels
             for excerpt in best_excerpts(doc.text, scores, limit=limit,
                                          margin=self.settings.excerpt_margin,
@@ -409,7 +455,14 @@ class Retriever:
                               content=content, weights=weights, keys=keys,
                               passage_tokens=held, passage_cosine=passage.dense,
                               lexical=passage.lexical / ceiling,
-                              agreement=passage.agreement, margin=margin)
+                              agreement=passage.agreement, margin=margin,
+                              dense_z=passage.dense_z, cosine_z=z(excerpt.cosine),
+                              lexical_z=passage.lexical_z,
+                              dense_gap=passage.dense_z - max(
+                                  (p.dense_z for p in others), default=passage.dense_z),
+                              lexical_gap=passage.lexical_z - max(
+                                  (p.lexical_z for p in others), default=passage.lexical_z),
+                              n_chunks=n_chunks)
                 hits.append(Hit(
                     rank=len(hits) + 1, score=round(passage.score, 4), text=text,
                     excerpt=doc.text[excerpt.start:excerpt.end], excerpt_start=excerpt.start,
@@ -434,6 +487,36 @@ class Retriever:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# Cosines of one question's candidates spread by a few hundredths: a floor on their
+# standard deviation keeps a tiny corpus (a handful of chunks) from giving huge z-scores.
+MIN_SPREAD = 0.02
+Z_LIMIT = 6.0
+
+
+def pool_z(pool: Sequence[Candidate], score: str = "dense") -> Callable[[float], float]:
+    """cosine (or BM25 score, `score="lexical"`) -> its z-score among the candidates'
+    (how far above this question's usual score it lies: the same scale on any corpus and
+    for any question)."""
+    dense = np.array([getattr(c, score) for c in pool], np.float64)
+    if not len(dense):
+        return lambda cosine: 0.0
+    mean, spread = float(dense.mean()), max(float(dense.std()), MIN_SPREAD)
+    return lambda cosine: max(-Z_LIMIT, min(Z_LIMIT, (cosine - mean) / spread))
+
+
+def idf_without(idf: dict[str, float], n: int, hidden_n: int,
+                hidden_df: dict[str, int]) -> dict[str, float]:
+    """`idf` (Lucene's, over `n` chunks) recomputed as if `hidden_n` chunks, holding the
+    tokens counted in `hidden_df`, were not indexed; tokens only they hold are dropped."""
+    kept = max(n - hidden_n, 1)
+    out = {}
+    for token, value in idf.items():
+        df = round((n + 1) / float(np.exp(value)) - 0.5) - hidden_df.get(token, 0)
+        if df > 0:
+            out[token] = float(np.log(1 + (kept - df + 0.5) / (df + 0.5)))
+    return out
 
 
 def normalise_scope(within: Sequence[str] | None) -> list[str] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import pytest
 from quotebot.config import Config
 from retrieval import Retriever
 from retrieval.confidence import Signals, holds_type, load_model, question_type
+from retrieval.retriever import idf_without, pool_z
+from retrieval.search import Candidate
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
@@ -79,3 +82,41 @@ def test_seed_who_is_question_is_answered(seed_retriever: Retriever) -> None:
 def test_seed_question_about_something_absent_is_declined(seed_retriever: Retriever) -> None:
     answer = seed_retriever.ask("Who won the 1998 football World Cup?")
     assert not answer.found and answer.hits  # declined, closest passage still given
+
+
+def test_idf_without_hidden_chunks_is_the_idf_of_the_rest() -> None:
+    # Lucene's IDF: ln(1 + (n - df + 0.5) / (df + 0.5)); "tour" in 3 of 10 chunks, one hidden
+    idf = {"tour": math.log(1 + (10 - 3 + 0.5) / 3.5), "yellow": math.log(1 + 9.5 / 1.5)}
+    rest = idf_without(idf, 10, 1, {"tour": 1, "yellow": 1})
+    assert rest["tour"] == pytest.approx(math.log(1 + (9 - 2 + 0.5) / 2.5))
+    assert "yellow" not in rest  # only the hidden chunk held it: the rest never uses it
+
+
+def test_pool_z_scores_a_cosine_against_the_questions_candidates() -> None:
+    pool = [Candidate(i, cosine, 0.0) for i, cosine in enumerate([0.2, 0.3, 0.4])]
+    z = pool_z(pool)
+    assert z(0.3) == pytest.approx(0.0)
+    assert z(0.5) > 2.0 > z(0.4) > 0.0
+
+
+def test_hidden_document_words_become_unknown_to_the_corpus(retriever: Retriever) -> None:
+    question = "Why does the Tour de France leader wear a yellow jersey?"
+    whole = retriever.ask(question, abstain=False)
+    hidden = retriever.ask(question, abstain=False,
+                           exclude=lambda path: path.endswith("cycling.txt"))
+    assert whole.hits[0].signals["unknown_mass"] == 0.0
+    assert hidden.hits[0].signals["unknown_mass"] > 0.0
+
+
+def test_threshold_decides_answering_without_reordering_hits(session_config: Config) -> None:
+    question = "When did the first coffeehouse in London open?"
+    orders = []
+    for threshold in ("0", "0.99"):
+        config = copy.deepcopy(session_config)
+        config.override("retrieval.min_confidence", threshold)
+        with Retriever.open(config) as opened:
+            answer = opened.ask(question)
+        orders.append((answer.found, [(h.citation.path, h.excerpt) for h in answer.hits]))
+    (found_at_0, hits_at_0), (found_at_99, hits_at_99) = orders
+    assert found_at_0 and not found_at_99
+    assert hits_at_0 == hits_at_99
