@@ -99,15 +99,18 @@ class Settings:
     # Passages to quote are re-ordered by (1 - w) x their fused score + w x the score of
     # their best quotable sentence (each min-max scaled over the passages): a passage
     # whose single sentence answers outranks one that only shares many words with the
-    # question (benchmarks/quote_choice.py). 0: the fused order.
-    sentence_rank_weight: float = 0.0
+    # question. 0.5 (equal shares, as the fusion's own blend) held on every question set
+    # and SQuAD; 0.25 gained less, 0.75 lost on Markdown (benchmarks/quote_choice.py).
+    sentence_rank_weight: float = 0.5
     # A sentence holding what the question's answer type expects (a number for "How
     # many...", a time for "When...": retrieval/excerpts.py `answer_type`) gains this.
+    # Off: 0.05 and 0.1 lost on the real PDFs (benchmarks/quote_choice.py).
     answer_type_weight: float = 0.0
     # A sentence opening a list item that defines a term the question names ("• html -
     # Run in HTML mode." for "What does the html option do?") gains this x the share of
-    # the term's words the question holds (retrieval/excerpts.py `defined_term`).
-    item_weight: float = 0.0
+    # the term's words the question holds (retrieval/excerpts.py `defined_term`): 0.1 and
+    # 0.2 measured alike (benchmarks/quote_choice.py), the smaller kept.
+    item_weight: float = 0.1
 
 
 @dataclass
