@@ -31,6 +31,7 @@ from retrieval.answer import Answer, Citation, Hit
 from retrieval.confidence import load_model, signals
 from retrieval.conversation import Turn, prefer_documents, resolve
 from retrieval.excerpts import (
+    SentenceScore,
     answer_type,
     best_excerpts,
     favour_span,
@@ -318,9 +319,10 @@ class Retriever:
         if not candidates:
             return Answer(question, False, reason="The index is empty.")
         passages = self._passages(reader, candidates[: 3 * k + 2], candidates)
+        scored: dict[int, list[SentenceScore]] = {}
         if self.settings.sentence_rank_weight:
-            passages = self._by_best_sentence(reader, text, vector, passages)
-        hits = self._hits(reader, text, vector, passages, k)
+            passages = self._by_best_sentence(reader, text, vector, passages, scored)
+        hits = self._hits(reader, text, vector, passages, k, scored)
         if not hits:
             return Answer(question, False, reason="No passage has a sentence to quote.")
         confidence = hits[0].confidence  # the first quote: the one a reader sees
@@ -375,9 +377,11 @@ class Retriever:
         return doc
 
     def _by_best_sentence(self, reader: Reader, question: str, vector: np.ndarray,
-                          passages: list[Passage]) -> list[Passage]:
+                          passages: list[Passage],
+                          scored: dict[int, list[SentenceScore]]) -> list[Passage]:
         """`passages` re-ordered by their fused score blended with their best quotable
-        sentence's score (`Settings.sentence_rank_weight`)."""
+        sentence's score (`Settings.sentence_rank_weight`); each passage's sentence
+        scores are left in `scored` (by `id(passage)`) for `_hits`."""
         if len(passages) < 2:
             return passages
         weights = question_weights(question, reader.idf(tokenize(question)))
@@ -387,21 +391,22 @@ class Retriever:
         for passage in passages:
             doc = self._document(reader, passage.doc_id)
             spans, vectors = _sentences(passage)
-            scores = score_sentences(doc.text, spans, vectors, vector, weights,
-                                     self.settings.lexical_weight, numbers,
-                                     self.settings.key_weight, self.settings.window_weight,
-                                     expects, self.settings.answer_type_weight,
-                                     self.settings.item_weight)
+            scores = score_sentences(
+                doc.text, spans, vectors, vector, weights, self.settings.lexical_weight,
+                numbers, self.settings.key_weight, self.settings.window_weight, expects,
+                self.settings.answer_type_weight, self.settings.item_weight)
+            scored[id(passage)] = scores
             strict = doc.format == "pdf"
-            best.append(max((s.score for s in scores
-                             if quotable(doc.text[s.start:s.end], strict=strict)), default=0.0))
+            best.append(next((s.score for s in sorted(scores, key=lambda s: -s.score)
+                              if quotable(doc.text[s.start:s.end], strict=strict)), 0.0))
         w = self.settings.sentence_rank_weight
         blended = ((1 - w) * minmax(np.array([p.score for p in passages], np.float64))
                    + w * minmax(np.array(best, np.float64)))
         return [passages[i] for i in np.argsort(-blended, kind="stable")]
 
-    def _hits(self, reader: Reader, question: str,
-              vector: np.ndarray, passages: list[Passage], k: int) -> list[Hit]:
+    def _hits(self, reader: Reader, question: str, vector: np.ndarray,
+              passages: list[Passage], k: int,
+              scored: dict[int, list[SentenceScore]] | None = None) -> list[Hit]:
         content = tokenize(question)
         weights = question_weights(question, reader.idf(content))
         model = load_model()
@@ -426,12 +431,10 @@ class Retriever:
                 hits[duplicate].also_in.append(citation)
                 continue
             spans, vectors = _sentences(passage)
-            scores = score_sentences(doc.text, spans, vectors, vector, weights,
-                                     self.settings.lexical_weight, numbers,
-                                     self.settings.key_weight,
-                                     self.settings.window_weight, expects,
-                                     self.settings.answer_type_weight,
-                                     self.settings.item_weight)
+            scores = (scored or {}).get(id(passage)) or score_sentences(
+                doc.text, spans, vectors, vector, weights, self.settings.lexical_weight,
+                numbers, self.settings.key_weight, self.settings.window_weight, expects,
+                self.settings.answer_type_weight, self.settings.item_weight)
             favour_span(scores, passage.chunks[0].start, passage.chunks[0].end,
                         self.settings.ranked_chunk_weight if len(passage.chunks) > 1 else 0.0)
             limit = 2 if not hits else 1
