@@ -8,6 +8,10 @@ subset (`--limit` questions spread evenly, as `quotebot eval --squad --limit` ta
 Only quote choice differs between variants, so a difference is the variant's.
 
     python benchmarks/quote_choice.py --limit 2000 --variant base --variant window=0.2
+
+`--context own` (or all) builds and uses indexes with that `model.context` (what chunks
+are embedded with, index/embedding.py) under .quotebot/eval/ctx-<mode>/ instead: run it
+once per mode for a paired comparison of embedding inputs (same corpora and questions).
 """
 
 from __future__ import annotations
@@ -45,7 +49,8 @@ SETS = {  # name: (question file, corpus folder, store under .quotebot/eval)
 # The names of `Settings` fields a variant may set, by a short name.
 KNOBS = {"window": "window_weight",
          "lexical": "lexical_weight", "join": "join_margin", "margin": "excerpt_margin",
-         "chunk": "ranked_chunk_weight"}
+         "chunk": "ranked_chunk_weight", "sentrank": "sentence_rank_weight",
+         "type": "answer_type_weight", "item": "item_weight"}
 
 
 def variant(spec: str, base: Settings) -> Settings:
@@ -80,16 +85,23 @@ def main() -> int:
                         help="base, or knob=value[,knob=value] with knobs " + ", ".join(KNOBS))
     parser.add_argument("--limit", type=int, default=2000, help="SQuAD questions (0: skip)")
     parser.add_argument("--sets", default=",".join(SETS), help="question sets to run")
+    parser.add_argument("--context", default=None,
+                        help="model.context to build the indexes with (none, own, all)")
     args = parser.parse_args()
     specs = args.variant or ["base"]
     base = load_config(None)
+    stores = EVAL_ROOT
+    if args.context:
+        base.model.context = args.context
+        if args.context != "none":  # beside the plain stores, so both stay built
+            stores = EVAL_ROOT / f"ctx-{args.context}"
     rows: dict[str, dict[str, float]] = {s: {} for s in specs}
     for name in args.sets.split(","):
         file, corpus, store = SETS[name]
         if not corpus.is_dir():
             print(f"skip {name}: {corpus} missing", file=sys.stderr)
             continue
-        config = prepare_folder(corpus, base, store=EVAL_ROOT / store / "store")
+        config = prepare_folder(corpus, base, store=stores / store / "store")
         questions = load_questions(QUESTIONS / file)
         with Retriever.open(config) as retriever:
             default = retriever.settings
@@ -100,8 +112,8 @@ def main() -> int:
                 rows[spec][f"{name} @3"] = m["excerpt_hit@3"]
                 print(spec, name, m, file=sys.stderr, flush=True)
     if args.limit:
-        config = prepare(load_squad(DATA / "squad-v1.1" / "dev-v1.1.json"),
-                         copy.deepcopy(base))
+        squad = load_squad(DATA / "squad-v1.1" / "dev-v1.1.json")
+        config = prepare(squad, copy.deepcopy(base), store=stores / squad.name / "store")
         with Retriever.open(config) as retriever:
             default = retriever.settings
             for spec in specs:

@@ -31,7 +31,7 @@ import numpy as np
 from tqdm import tqdm
 
 from index.cache import EmbeddingCache
-from index.embedding import Embedder, show_progress
+from index.embedding import CONTEXT_MODES, Embedder, context_key, embedding_context, show_progress
 from index.lexical import TOKENS_VERSION, chunk_lexical_tokens
 from index.loaders import LoadOptions, SkipFile, indexed_suffixes, read_file, valid_text
 from index.onnx_export import OnnxExport, ensure_export
@@ -283,6 +283,10 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
     embedder = Embedder(config.model.name, batch_size=config.model.batch_size,
                         allow_download=config.model.allow_download)
     export, precision = _model_export(config, store, embedder, report)
+    context = config.model.context
+    if context not in CONTEXT_MODES:
+        raise ConfigError(f"model.context must be one of {', '.join(CONTEXT_MODES)}, "
+                          f"not {context!r}")
     window = export.window if export else model_window(embedder)
     params = {"max_tokens": min(config.chunking.max_tokens, window - 2),
               "overlap_sentences": config.chunking.overlap_sentences, "window": window}
@@ -298,6 +302,9 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
         if m.embedding_precision != precision:
             return (f"embedding precision changed ({m.embedding_precision} -> {precision}): "
                     "re-embedding everything")
+        built_with = m.extra.get("embedding_context", "none")
+        if built_with != context:
+            return f"embedding context changed ({built_with} -> {context}): re-embedding everything"
         return ""
 
     previous, why = (None, "full rebuild requested") if full else _previous(store, compatible)
@@ -339,11 +346,13 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
 
     tracker.update("embedding", 0, sum(len(cs) for _, cs in new_docs))
     try:
-        vectors = _embed(embedder, [c for _, cs in new_docs for c in cs], store, full, progress,
-                         report, _Runtime(export, precision, config.model.threads), tracker)
+        inputs = embedding_inputs(new_docs, context)
+        vectors = _embed(embedder, list(inputs.values()), store, full, progress,
+                         report, _Runtime(export, precision, config.model.threads), tracker,
+                         context)
         tracker.update("writing")
-        _write_generation(config, store, embedder, params, previous, new_docs, gone, vectors,
-                          report, precision)
+        _write_generation(config, store, embedder, params, previous, new_docs, gone,
+                          {key: vectors[key] for key in inputs}, report, precision, context)
     except (OSError, sqlite3.OperationalError) as exc:  # disk full, read-only, no permission
         live = _live(store)
         st.discard_unpublished(store, live)  # give back the space the new generation took
@@ -435,6 +444,35 @@ def _model_export(config: Config, store: Path, embedder: Embedder,
     return export, precision
 
 
+@dataclass(frozen=True)
+class EmbeddingInput:
+    """A chunk as the model reads it: its text after `context` (index/embedding.py)."""
+
+    key: str  # the embedding cache key (`context_key`)
+    chunk: Chunk
+    context: str
+
+
+def embedding_inputs(docs: list[tuple[Document, list[Chunk]]],
+                     mode: str) -> dict[str, EmbeddingInput]:
+    """What to embed for these documents' chunks, by embedding cache key (a chunk text seen
+    twice in the same context is embedded once)."""
+    out: dict[str, EmbeddingInput] = {}
+    for doc, chunks in docs:
+        for chunk in chunks:
+            context = (embedding_context(doc.title, chunk.heading_path, chunk.text)
+                       if mode != "none" else "")
+            key = context_key(chunk.text_hash, context, mode)
+            out.setdefault(key, EmbeddingInput(key, chunk, context))
+    return out
+
+
+def chunk_key(doc: Document, chunk: Chunk, mode: str) -> str:
+    """The embedding cache key of one chunk of `doc` (see `embedding_inputs`)."""
+    context = embedding_context(doc.title, chunk.heading_path, chunk.text) if mode != "none" else ""
+    return context_key(chunk.text_hash, context, mode)
+
+
 def cache_key(fingerprint: str, precision: str) -> str:
     """The embedding cache's key for vectors of this model made at this precision."""
     return fingerprint if precision == "fp32" else f"{fingerprint}_{precision}"
@@ -483,11 +521,13 @@ def model_window(embedder: Embedder) -> int:
     return embedder.window
 
 
-def _embed(embedder: Embedder, chunks: list[Chunk], store: Path, full: bool, progress: bool,
-           report: BuildReport, runtime: _Runtime, tracker: BuildProgress | None = None,
+def _embed(embedder: Embedder, items: list[EmbeddingInput], store: Path, full: bool,
+           progress: bool, report: BuildReport, runtime: _Runtime,
+           tracker: BuildProgress | None = None, context: str = "none",
            ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Vectors for every chunk, from the cache or computed now (and cached as they come)."""
-    by_hash = {c.text_hash: c for c in chunks}
+    """Vectors for every input, by key, from the cache or computed now (and cached as they
+    come)."""
+    by_hash = {item.key: item for item in items}
     if not by_hash:
         return {}
     dimension = runtime.export.dimension if runtime.export else _dimension(embedder, store)
@@ -495,8 +535,9 @@ def _embed(embedder: Embedder, chunks: list[Chunk], store: Path, full: bool, pro
                                dimension, full, list(by_hash), report)
     try:
         # Sorted by length, so each batch pads little (padding is wasted model time).
-        todo = sorted((c for h, c in by_hash.items() if h not in found), key=lambda c: len(c.text))
-        report.chunks_from_cache = sum(1 for c in chunks if c.text_hash in found)
+        todo = sorted((c for h, c in by_hash.items() if h not in found),
+                      key=lambda c: len(c.context) + len(c.chunk.text))
+        report.chunks_from_cache = sum(1 for c in items if c.key in found)
         report.chunks_embedded = len(todo)
         started = time.monotonic()
         if todo and runtime.export is not None:
@@ -517,9 +558,11 @@ def _embed(embedder: Embedder, chunks: list[Chunk], store: Path, full: bool, pro
         bar = tqdm(total=len(todo), desc="embedding", unit="chunk", disable=not progress)
         for i in range(0, len(todo), EMBED_GROUP):
             group = todo[i:i + EMBED_GROUP]
-            spans = [[(s - c.start, e - c.start) for s, e in c.sentences] for c in group]
-            rows = [(c.text_hash, v, s) for c, (v, s) in
-                    zip(group, embedder.embed_chunks([c.text for c in group], spans), strict=True)]
+            spans = [[(s - c.chunk.start, e - c.chunk.start) for s, e in c.chunk.sentences]
+                     for c in group]
+            embedded = embedder.embed_chunks([c.chunk.text for c in group], spans,
+                                             [c.context for c in group], pool=context)
+            rows = [(c.key, v, s) for c, (v, s) in zip(group, embedded, strict=True)]
             cache.put_many(rows)
             found.update({h: (v, s) for h, v, s in rows})
             bar.update(len(group))
@@ -582,15 +625,15 @@ def _dimension(embedder: Embedder, store: Path) -> int:
 def _write_generation(config: Config, store: Path, embedder: Embedder, params: dict[str, int],
                       previous: _Previous | None, new_docs: list[tuple[Document, list[Chunk]]],
                       gone: list[str], vectors: dict[str, tuple[np.ndarray, np.ndarray]],
-                      report: BuildReport, precision: str) -> None:
+                      report: BuildReport, precision: str, context: str = "none") -> None:
     """Write the next generation with the configured store backend and make it live."""
-    first = next((vectors[c.text_hash][0] for _, cs in new_docs for c in cs), None)
+    first = next(iter(vectors.values()), (None,))[0]
     dimension = previous.manifest.dimension if previous else (
         len(first) if first is not None else embedder.dimension)
     template = st.Manifest(
         generation=0, model_name=config.model.name, model_fingerprint=embedder.fingerprint,
         dimension=dimension, chunker_version=CHUNKER_VERSION, embedding_precision=precision,
-        **params)
+        extra={"embedding_context": context}, **params)
     writer = open_writer(config, template,
                          Previous(previous.folder, previous.manifest) if previous else None,
                          Tokenizer(chunk_lexical_tokens, TOKENS_VERSION))
@@ -598,8 +641,9 @@ def _write_generation(config: Config, store: Path, embedder: Embedder, params: d
         writer.remove_documents([previous.hashes[p][0] for p in report.changed + gone]
                                 if previous else [])
         for doc, chunks in new_docs:
-            writer.add_document(doc, chunks, [vectors[c.text_hash][0] for c in chunks],
-                                [vectors[c.text_hash][1] for c in chunks])
+            keys = [chunk_key(doc, c, context) for c in chunks]
+            writer.add_document(doc, chunks, [vectors[k][0] for k in keys],
+                                [vectors[k][1] for k in keys])
         writer.set_skipped(report.skipped)
         published = writer.publish()
     except BaseException:

@@ -24,6 +24,13 @@ from typing import Any
 import numpy as np
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+# What a chunk is embedded with besides its own text (`model.context`): "none"; "own": its
+# document's title and heading path before it, the chunk vector pooled over the chunk's
+# own tokens; "all": the same input, the chunk vector pooled over every token.
+CONTEXT_MODES = ("none", "own", "all")
+MAX_CONTEXT_WORDS = 24  # the context is short: title and headings, a few words each
+MAX_CONTEXT_HEADINGS = 2  # the innermost headings (the most specific) after the title
+CONTEXT_SEPARATOR = " > "
 _BUNDLED_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 
 
@@ -152,27 +159,40 @@ class Embedder:
 
     def embed_chunks(self, texts: Sequence[str],
                      sentence_spans: Sequence[Sequence[tuple[int, int]]],
+                     contexts: Sequence[str] | None = None, pool: str = "all",
                      ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield (chunk vector, sentence vectors) per text, in order.
 
         `sentence_spans[i]` are character spans relative to `texts[i]`. Callers feed
         batches of a few hundred texts and store each result as it comes, so a build
-        that is stopped keeps what it embedded.
+        that is stopped keeps what it embedded. `contexts[i]` (see `embedding_context`)
+        is read before `texts[i]`, cut to what fits the window beside the whole text;
+        the sentence vectors pool the sentences' own tokens, and the chunk vector pools
+        the text's own tokens (`pool="own"`) or all of them (`"all"`).
         """
         if self.onnx is not None:
-            yield from self.onnx.embed_chunks(list(texts), sentence_spans, self.batch_size)
+            yield from self.onnx.embed_chunks(list(texts), sentence_spans, self.batch_size,
+                                              contexts, pool)
             return
-        outputs = self.model.encode(list(texts), batch_size=self.batch_size,
+        tokenizer = self.model.tokenizer
+
+        def offsets(batch: Sequence[str]) -> list[list[tuple[int, int]]]:
+            return tokenizer(list(batch), add_special_tokens=False,
+                             return_offsets_mapping=True)["offset_mapping"]
+
+        inputs, shifts = contextual_inputs(texts, contexts, offsets, self.window)
+        outputs = self.model.encode(inputs, batch_size=self.batch_size,
                                     output_value=None, show_progress_bar=False)
-        encodings = self.model.tokenizer(list(texts), truncation=True,
-                                         max_length=self.window, return_offsets_mapping=True)
+        encodings = tokenizer(inputs, truncation=True,
+                              max_length=self.window, return_offsets_mapping=True)
         for i, out in enumerate(outputs):
             chunk = out["sentence_embedding"].float().cpu().numpy()
             chunk = chunk / max(float(np.linalg.norm(chunk)), 1e-12)
-            offsets = encodings["offset_mapping"][i]
+            offsets_i = encodings["offset_mapping"][i]
             # Batches are right-padded: keep the rows of this text's own tokens.
-            tokens = out["token_embeddings"][: len(offsets)].float().cpu().numpy()
-            yield chunk.astype(np.float32), pool_spans(tokens, offsets, sentence_spans[i], chunk)
+            tokens = out["token_embeddings"][: len(offsets_i)].float().cpu().numpy()
+            yield pool_contextual(tokens, offsets_i, sentence_spans[i], chunk, shifts[i],
+                                  len(inputs[i]), pool)
 
 
 def pool_spans(tokens: np.ndarray, offsets: Sequence[tuple[int, int]],
@@ -191,3 +211,72 @@ def pool_spans(tokens: np.ndarray, offsets: Sequence[tuple[int, int]],
         vector = tokens[mask].mean(axis=0) if mask.any() else fallback
         result[j] = vector / max(float(np.linalg.norm(vector)), 1e-12)
     return result
+
+
+def embedding_context(title: str, heading_path: Sequence[str], text: str) -> str:
+    """What a chunk is embedded with before its text: its document's title and innermost
+    headings ("Timeouts" tells "This defaults to 5 seconds." what it is about).
+
+    A part the chunk's text already opens with (a first chunk starting with its title,
+    a section starting with its heading) or that repeats an earlier part is left out;
+    at most MAX_CONTEXT_WORDS words in all. Empty when nothing is left.
+    """
+    opening = " ".join(text[:400].split()).casefold()
+    parts: list[str] = []
+    for part in [title, *list(heading_path)[-MAX_CONTEXT_HEADINGS:]]:
+        part = " ".join(part.split())
+        folded = part.casefold()
+        if not part or opening.startswith(folded) or folded in (p.casefold() for p in parts):
+            continue
+        parts.append(part)
+    words = CONTEXT_SEPARATOR.join(parts).split()
+    return " ".join(words[:MAX_CONTEXT_WORDS])
+
+
+def context_key(text_hash: str, context: str, mode: str) -> str:
+    """The embedding cache key of a chunk embedded with `context` in `mode`: the chunk's
+    own `text_hash` when it is embedded alone, so caches of plain vectors stay valid."""
+    if mode == "none" or not context:
+        return text_hash
+    return hashlib.sha256(f"{mode}\x00{context}\x00{text_hash}".encode()).hexdigest()
+
+
+def contextual_inputs(texts: Sequence[str], contexts: Sequence[str] | None,
+                      offsets: Any, window: int) -> tuple[list[str], list[int]]:
+    """The model inputs (context, a line break, the text) and where each text starts in
+    its input. A context is cut, at a word piece, to what fits the window (`window` word
+    pieces with the 2 special ones) beside the whole text, and dropped when nothing fits.
+    `offsets(batch)` gives the word pieces' character offsets, without special tokens."""
+    texts = list(texts)
+    if not contexts or not any(contexts):
+        return texts, [0] * len(texts)
+    text_pieces = offsets(texts)
+    context_pieces = offsets([c or " " for c in contexts])
+    inputs, shifts = [], []
+    for text, context, own, pieces in zip(texts, contexts, text_pieces, context_pieces,
+                                          strict=True):
+        own = [p for p in own if p[1] > p[0]]  # padding has empty offsets
+        pieces = [p for p in pieces if p[1] > p[0]]
+        room = window - 2 - len(own)
+        if context and room > 0:
+            kept = context[: pieces[min(room, len(pieces)) - 1][1]].rstrip() if pieces else ""
+            if kept:
+                inputs.append(f"{kept}\n{text}")
+                shifts.append(len(kept) + 1)
+                continue
+        inputs.append(text)
+        shifts.append(0)
+    return inputs, shifts
+
+
+def pool_contextual(tokens: np.ndarray, offsets: Sequence[tuple[int, int]],
+                    spans: Sequence[tuple[int, int]], chunk: np.ndarray, shift: int,
+                    end: int, pool: str) -> tuple[np.ndarray, np.ndarray]:
+    """(chunk vector, sentence vectors) of one input whose text starts at `shift`: the
+    sentence spans (relative to the text) pool their own tokens; the chunk vector is the
+    model's pooled `chunk`, or with `pool="own"` and a context the mean of the text's
+    own tokens."""
+    if shift and pool == "own":
+        chunk = pool_spans(tokens, offsets, [(shift, end)], chunk)[0]
+    shifted = [(s + shift, e + shift) for s, e in spans]
+    return chunk.astype(np.float32), pool_spans(tokens, offsets, shifted, chunk)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from index.embedding import pool_spans
+from index.embedding import contextual_inputs, pool_contextual
 
 if TYPE_CHECKING:  # only a type here: index.onnx_export itself runs this encoder
     from index.onnx_export import OnnxExport
@@ -73,12 +73,21 @@ class OnnxEncoder:
 
     def embed_chunks(self, texts: Sequence[str],
                      sentence_spans: Sequence[Sequence[tuple[int, int]]], batch_size: int = 16,
+                     contexts: Sequence[str] | None = None, pool: str = "all",
                      ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield (chunk vector, sentence vectors) per text, as `Embedder.embed_chunks`."""
-        for i in range(0, len(texts), batch_size):
-            tokens, mask, encodings = self._forward(texts[i:i + batch_size])
+        inputs, shifts = contextual_inputs(texts, contexts, self._offsets,
+                                           self.export.window)
+        for i in range(0, len(inputs), batch_size):
+            tokens, mask, encodings = self._forward(inputs[i:i + batch_size])
             chunks = self._pooled(tokens, mask)
             for j, encoding in enumerate(encodings):
                 length = int(mask[j].sum())
-                yield chunks[j], pool_spans(tokens[j, :length], encoding.offsets[:length],
-                                            sentence_spans[i + j], chunks[j])
+                yield pool_contextual(tokens[j, :length], encoding.offsets[:length],
+                                      sentence_spans[i + j], chunks[j], shifts[i + j],
+                                      len(inputs[i + j]), pool)
+
+    def _offsets(self, texts: Sequence[str]) -> list[list[tuple[int, int]]]:
+        """Character offsets of each text's word pieces, without special tokens."""
+        return [e.offsets for e in self.tokenizer.encode_batch(list(texts),
+                                                              add_special_tokens=False)]

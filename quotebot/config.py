@@ -34,6 +34,10 @@ class ModelConfig:
     allow_download: bool = False
     runtime: str = "onnx"
     index_precision: str = "fp32"
+    # What chunks are embedded with besides their text (index/embedding.py CONTEXT_MODES):
+    # "none", or their document's title and headings read first ("own": the chunk vector
+    # pools the chunk's own tokens; "all": every token). Changing it re-embeds the corpus.
+    context: str = "none"
     threads: int = 1
     query_threads: int = 1
 

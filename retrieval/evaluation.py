@@ -359,6 +359,7 @@ def evaluate_questions(retriever: Retriever, questions: Sequence[Question], *,
         details.append({
             "question": q.question, "answers": q.answers, "path": q.path,
             "excerpt_rank": excerpt_ok.index(True) + 1 if any(excerpt_ok) else None,
+            "passage_rank": passage_ok.index(True) + 1 if any(passage_ok) else None,
             "top": [{"excerpt": h.excerpt, "path": h.citation.path, "page": h.citation.page}
                     for h in hits]})
     metrics = {name: round(mean(v), 4) for name, v in rows.items()}

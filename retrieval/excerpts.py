@@ -90,6 +90,48 @@ class Excerpt:
     overlap: float = 0.0
 
 
+# Answer types: a question asking for a quantity ("How many...", "How long...") is answered
+# by a sentence that holds a number; one asking "When..." by one that holds a time.
+_QUANTITY_Q = re.compile(
+    r"\bhow (many|much|long|big|large|old|far|often|tall|high|wide|deep|fast|heavy|small|"
+    r"frequently)\b|\bwhat (size|number|percentage|proportion|fraction|amount|share)\b",
+    re.IGNORECASE)
+_TIME_Q = re.compile(r"^\W*(when|in what year|what year|since when)\b", re.IGNORECASE)
+_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+    r"forty|fifty|hundred|hundreds|thousand|thousands|million|millions|billion|billions|"
+    r"dozen|dozens|half|twice|single|once)\b", re.IGNORECASE)
+_TIME = re.compile(
+    r"\b\d{3,4}s?\b|\b(after|before|once|until|when|whenever|while|during|since|"
+    r"then|first|last|later|earlier|every|each time|january|february|march|april|may|june|"
+    r"july|august|september|october|november|december|century|year|years|day|days|"
+    r"week|weeks|month|months)\b", re.IGNORECASE)
+
+
+# A list item that defines a term: "• html - Run in HTML mode.", "2. timeout: seconds to wait"
+# (the parameter lists of API documentation, glossaries).
+_DEFINES = re.compile(r"[ \t]*(?:[-*+•]|\d{1,9}[.)])[ \t]+[`'\"]?([^\W_][\w.]*(?:[ _][\w.]+){0,2})"
+                      r"[`'\"]?[ \t]*(?:-|–|—|:)[ \t]")
+
+
+def defined_term(text: str, start: int) -> str:
+    """The term a list item defines when the sentence at `start` opens that item
+    ("html" for "• html - Run in HTML mode."), else ""."""
+    line = text.rfind("\n", 0, start) + 1
+    match = _DEFINES.match(text, line)
+    return match.group(1) if match and match.start(1) <= start < match.end() + 1 else ""
+
+
+def answer_type(question: str) -> re.Pattern[str] | None:
+    """What a sentence answering `question` must hold, when the question says: a number
+    for a quantity, a time for "When...". None for other questions."""
+    if _QUANTITY_Q.search(question):
+        return _NUMBER
+    if _TIME_Q.search(question):
+        return _TIME
+    return None
+
+
 def question_weights(question: str, idf: dict[str, float]) -> dict[str, float]:
     """The question's stemmed content words with their IDF (unknown words weigh nothing)."""
     return {t: idf[t] for t in dict.fromkeys(tokenize(question)) if t in idf}
@@ -99,11 +141,15 @@ def score_sentences(text: str, spans: Sequence[tuple[int, int]], vectors: np.nda
                     query_vector: np.ndarray, weights: dict[str, float],
                     lexical_weight: float = 0.5, keys: Sequence[str] = (),
                     key_weight: float = 0.0, window_weight: float = 0.0,
-                    ) -> list[SentenceScore]:
+                    expects: re.Pattern[str] | None = None, type_weight: float = 0.0,
+                    item_weight: float = 0.0) -> list[SentenceScore]:
     """Score each sentence span of `text` (document offsets) against the question; a
     sentence holding the question's numbers and names (`keys`) gains `key_weight` x
     the share it holds. `window_weight` x the previous sentence's word overlap is added
-    (the sentence after the one naming the subject often gives the answer)."""
+    (the sentence after the one naming the subject often gives the answer). A sentence
+    holding what the question's answer type `expects` (`answer_type`) gains `type_weight`;
+    one opening a list item that defines a term the question names gains `item_weight` x
+    the share of the term's words the question holds."""
     cosine = vectors.astype(np.float32) @ query_vector if len(spans) else np.empty(0)
     total = sum(weights.values()) or 1.0
     scores = []
@@ -115,6 +161,10 @@ def score_sentences(text: str, spans: Sequence[tuple[int, int]], vectors: np.nda
         cos = float(cosine[i])
         bonus = key_weight * sum(k in words for k in keys) / len(keys) if keys else 0.0
         bonus += window_weight * previous
+        if expects is not None and type_weight and expects.search(text, s, e):
+            bonus += type_weight
+        if item_weight and (term := tokenize(defined_term(text, s))):
+            bonus += item_weight * sum(t in weights for t in term) / len(term)
         scores.append(SentenceScore(i, s, e, cos + lexical_weight * overlap + bonus, cos,
                                     overlap))
         previous = overlap

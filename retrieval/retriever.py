@@ -31,6 +31,8 @@ from retrieval.answer import Answer, Citation, Hit
 from retrieval.confidence import load_model, signals
 from retrieval.conversation import Turn, prefer_documents, resolve
 from retrieval.excerpts import (
+    SentenceScore,
+    answer_type,
     best_excerpts,
     favour_span,
     question_weights,
@@ -39,7 +41,7 @@ from retrieval.excerpts import (
 )
 from retrieval.generations import Generations
 from retrieval.keyterms import key_terms
-from retrieval.search import MODES, Candidate, search
+from retrieval.search import MODES, Candidate, minmax, search
 from store.factory import open_reader
 from store.generations import CURRENT, current_generation, generation_number
 from store.protocol import Reader, StoredChunk
@@ -95,6 +97,21 @@ class Settings:
     # overlapping chunks; the one that ranked is where the match is): 0.05 and 0.1
     # measured alike (benchmarks/quote_choice.py), the smaller kept.
     ranked_chunk_weight: float = 0.05
+    # Passages to quote are re-ordered by (1 - w) x their fused score + w x the score of
+    # their best quotable sentence (each min-max scaled over the passages): a passage
+    # whose single sentence answers outranks one that only shares many words with the
+    # question. 0.5 (equal shares, as the fusion's own blend) held on every question set
+    # and SQuAD; 0.25 gained less, 0.75 lost on Markdown (benchmarks/quote_choice.py).
+    sentence_rank_weight: float = 0.5
+    # A sentence holding what the question's answer type expects (a number for "How
+    # many...", a time for "When...": retrieval/excerpts.py `answer_type`) gains this.
+    # Off: 0.05 and 0.1 lost on the real PDFs (benchmarks/quote_choice.py).
+    answer_type_weight: float = 0.0
+    # A sentence opening a list item that defines a term the question names ("• html -
+    # Run in HTML mode." for "What does the html option do?") gains this x the share of
+    # the term's words the question holds (retrieval/excerpts.py `defined_term`): 0.1 and
+    # 0.2 measured alike (benchmarks/quote_choice.py), the smaller kept.
+    item_weight: float = 0.1
 
 
 @dataclass
@@ -240,8 +257,10 @@ class Retriever:
                          depth: int = 100) -> list[str]:
         """Up to `depth` document paths, best first, each ranked by its best chunk.
 
-        The order is the one `ask` uses (same candidates, same fusion); when those hold
-        fewer than `depth` documents, a deeper search fills the tail (for Recall@100).
+        The order is the fused one `ask` starts from (same candidates, same fusion; `ask`
+        may then re-order its first few passages by their best sentence,
+        `Settings.sentence_rank_weight`); when those hold fewer than `depth` documents, a
+        deeper search fills the tail (for Recall@100).
         """
         text = clean_question(question)
         with self.generations.use() as generation:
@@ -306,7 +325,12 @@ class Retriever:
             return Answer(question, False, reason="The index is empty.")
         passages = self._passages(reader, candidates[: 3 * k + 2], candidates)
         hidden = self._hidden_counts(reader, exclude) if exclude is not None else None
-        hits = self._hits(reader, text, vector, passages, k, pool_z(candidates), hidden)
+        scored: dict[int, list[SentenceScore]] = {}
+        if self.settings.sentence_rank_weight:
+            passages = self._by_best_sentence(reader, text, vector, passages, scored,
+                                              hidden)
+        hits = self._hits(reader, text, vector, passages, k, pool_z(candidates), hidden,
+                          scored)
         if not hits:
             return Answer(question, False, reason="No passage has a sentence to quote.")
         confidence = hits[0].confidence  # the first quote: the one a reader sees
@@ -392,10 +416,43 @@ class Retriever:
             self._hidden[memo] = (len(ids), df)
         return len(ids), df
 
+    def _by_best_sentence(self, reader: Reader, question: str, vector: np.ndarray,
+                          passages: list[Passage],
+                          scored: dict[int, list[SentenceScore]],
+                          hidden: tuple[int, dict[str, int]] | None = None) -> list[Passage]:
+        """`passages` re-ordered by their fused score blended with their best quotable
+        sentence's score (`Settings.sentence_rank_weight`); each passage's sentence
+        scores are left in `scored` (by `id(passage)`) for `_hits`."""
+        if len(passages) < 2:
+            return passages
+        idf = reader.idf(tokenize(question))
+        if hidden is not None:  # evaluation: as if the hidden documents were not indexed
+            idf = idf_without(idf, reader.counts()["chunks"], *hidden)
+        weights = question_weights(question, idf)
+        numbers = [k for k in key_terms(question) if k[:1].isdigit()]
+        expects = answer_type(question)
+        best = []
+        for passage in passages:
+            doc = self._document(reader, passage.doc_id)
+            spans, vectors = _sentences(passage)
+            scores = score_sentences(
+                doc.text, spans, vectors, vector, weights, self.settings.lexical_weight,
+                numbers, self.settings.key_weight, self.settings.window_weight, expects,
+                self.settings.answer_type_weight, self.settings.item_weight)
+            scored[id(passage)] = scores
+            strict = doc.format == "pdf"
+            best.append(next((s.score for s in sorted(scores, key=lambda s: -s.score)
+                              if quotable(doc.text[s.start:s.end], strict=strict)), 0.0))
+        w = self.settings.sentence_rank_weight
+        blended = ((1 - w) * minmax(np.array([p.score for p in passages], np.float64))
+                   + w * minmax(np.array(best, np.float64)))
+        return [passages[i] for i in np.argsort(-blended, kind="stable")]
+
     def _hits(self, reader: Reader, question: str,
               vector: np.ndarray, passages: list[Passage], k: int,
               z: Callable[[float], float] = lambda cosine: 0.0,
-              hidden: tuple[int, dict[str, int]] | None = None) -> list[Hit]:
+              hidden: tuple[int, dict[str, int]] | None = None,
+              scored: dict[int, list[SentenceScore]] | None = None) -> list[Hit]:
         content = tokenize(question)
         idf = reader.idf(content)
         n_chunks = reader.counts()["chunks"]
@@ -408,6 +465,7 @@ class Retriever:
         # Quote choice weighs exact numbers only: a name is usually the subject, said in
         # the sentence before the one that answers ("The tower is 330 metres tall.").
         numbers = [k for k in keys if k[:1].isdigit()]
+        expects = answer_type(question)
         hits: list[Hit] = []
         kept_words: list[set[str]] = []
         for passage in passages:
@@ -424,10 +482,10 @@ class Retriever:
                 hits[duplicate].also_in.append(citation)
                 continue
             spans, vectors = _sentences(passage)
-            scores = score_sentences(doc.text, spans, vectors, vector, weights,
-                                     self.settings.lexical_weight, numbers,
-                                     self.settings.key_weight,
-                                     self.settings.window_weight)
+            scores = (scored or {}).get(id(passage)) or score_sentences(
+                doc.text, spans, vectors, vector, weights, self.settings.lexical_weight,
+                numbers, self.settings.key_weight, self.settings.window_weight, expects,
+                self.settings.answer_type_weight, self.settings.item_weight)
             favour_span(scores, passage.chunks[0].start, passage.chunks[0].end,
                         self.settings.ranked_chunk_weight if len(passage.chunks) > 1 else 0.0)
             limit = 2 if not hits else 1

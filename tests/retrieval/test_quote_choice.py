@@ -3,12 +3,18 @@ and a neighbour nearly as good is quoted with the best sentence (benchmarks/quot
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import numpy as np
 import pytest
 
+from retrieval import Retriever
 from retrieval.excerpts import (
     SentenceScore,
+    answer_type,
     best_excerpts,
+    defined_term,
     excerpt_around,
     favour_span,
     score_sentences,
@@ -89,3 +95,75 @@ def test_sentences_of_the_ranked_chunk_are_favoured() -> None:
     scores = [SentenceScore(i, s, e, 0.5) for i, (s, e) in enumerate(spans(MEETING))]
     favour_span(scores, scores[1].start, scores[2].end, Settings().ranked_chunk_weight)
     assert [s.score > 0.5 for s in scores] == [False, True, True]
+
+
+# --- answer types and defined terms (benchmarks/quote_choice.py, "type" and "item") ---
+
+PARAMETERS = ("The following arguments are supported:\n"
+              "• minimum_size - Do not compress responses smaller than this. Defaults to 500.\n"
+              "• html - Run in HTML mode. Automatically loads index.html for directories.\n")
+
+
+def test_quantity_question_expects_a_number() -> None:
+    expects = answer_type("How big is the default thread pool?")
+    assert expects is not None
+    assert expects.search("The default pool size is only 40 tokens.")
+    assert not expects.search("Starlette runs your code in a thread pool.")
+
+
+def test_when_question_expects_a_time() -> None:
+    expects = answer_type("When is the response hook called?")
+    assert expects is not None and expects.search("Called after the response is fetched.")
+
+
+def test_other_questions_expect_nothing() -> None:
+    assert answer_type("What does the html option do?") is None
+
+
+def test_list_item_names_the_term_it_defines() -> None:
+    assert defined_term(PARAMETERS, PARAMETERS.index("html -")) == "html"
+    assert defined_term(PARAMETERS, PARAMETERS.index("minimum_size")) == "minimum_size"
+    assert defined_term(PARAMETERS, PARAMETERS.index("Automatically")) == ""
+    assert defined_term(PARAMETERS, 0) == ""
+
+
+def test_item_defining_the_asked_term_gains_its_weight() -> None:
+    starts = [0, PARAMETERS.index("minimum_size"), PARAMETERS.index("html -")]
+    ends = [PARAMETERS.index(":") + 1, PARAMETERS.index("500.") + 4,
+            PARAMETERS.index("HTML mode.") + 10]
+    vectors = np.zeros((3, 2), np.float32)
+    weights = {"html": 1.0, "option": 1.0}
+    sentence_spans = list(zip(starts, ends, strict=True))
+    query = np.array([1.0, 0.0], np.float32)
+    plain = score_sentences(PARAMETERS, sentence_spans, vectors, query, weights)
+    scored = score_sentences(PARAMETERS, sentence_spans, vectors, query, weights,
+                             item_weight=0.2)
+    gains = [s.score - p.score for s, p in zip(scored, plain, strict=True)]
+    assert gains == pytest.approx([0, 0, 0.2])
+
+
+def first_quote_per_passage(answer: Any) -> list[Any]:
+    """The first hit of each passage, in order (a passage may give two quotes)."""
+    seen: set[tuple[str, int]] = set()
+    out = []
+    for hit in answer.hits:
+        key = (hit.citation.path, hit.passage_start)
+        if key not in seen:
+            seen.add(key)
+            out.append(hit)
+    return out
+
+
+def test_full_sentence_rank_weight_orders_passages_by_their_best_sentence(
+        retriever: Retriever) -> None:
+    default = retriever.settings
+    retriever.settings = replace(default, sentence_rank_weight=1.0)
+    try:
+        answer = retriever.ask("Which planet has two small moons?", k=6, abstain=False)
+    finally:
+        retriever.settings = default
+    scores = [h.excerpt_score for h in first_quote_per_passage(answer)]
+    assert len(scores) > 2
+    # Ordered by the best sentence; a quote's score may also hold the ranked chunk's bonus.
+    assert all(a >= b - default.ranked_chunk_weight - 1e-6
+               for a, b in zip(scores, scores[1:], strict=False))
