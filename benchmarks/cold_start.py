@@ -54,7 +54,7 @@ def first_answer(store: Path, question: str, env: dict[str, str]) -> dict[str, A
 def verify_seconds(store: Path) -> float:
     """Seconds the store's checksum check at open takes (files in the OS cache): the part of
     the cold start that grows with the store's size on disk."""
-    from index import store as st
+    from store import generations as st
 
     folder = st.current_generation(store)
     started = time.perf_counter()

@@ -33,7 +33,7 @@ K = Settings.depth  # candidates `ask` takes from the dense index
 def _time_searches(index: Any, queries: np.ndarray, threads: int, result: dict[str, Any],
                    label: str) -> list[np.ndarray]:
     """Search one question at a time; median and p95 ms into `result`; the ids found."""
-    from index.vectors import use_threads
+    from store.vectors import use_threads
 
     use_threads(threads)
     for q in queries[:20]:
@@ -63,7 +63,9 @@ def main() -> None:
     import faiss
     from scaled_store import scaled_store
 
-    from index.vectors import (
+    from quotebot.config import load_config
+    from retrieval import Retriever
+    from store.vectors import (
         IndexPlan,
         add_vectors,
         auto_nlist,
@@ -72,8 +74,6 @@ def main() -> None:
         training_sample,
         use_threads,
     )
-    from quotebot.config import load_config
-    from retrieval import Retriever
 
     sizes = [10_000, 25_000] if args.quick else [int(s) for s in args.sizes.split(",")]
     n_questions = 50 if args.quick else args.questions

@@ -55,10 +55,10 @@ def measure(store: Path, squad: Path, n_questions: int) -> dict[str, Any]:
     """Open `store` in this (fresh) process and time `ask`; returns the figures."""
     import faiss
 
-    from index.store import current_generation
-    from index.vectors import use_threads
     from quotebot.config import load_config
     from retrieval import Retriever
+    from store.generations import current_generation
+    from store.vectors import use_threads
 
     warm = _read_files(current_generation(store))
     before = memory_mb()
@@ -139,7 +139,7 @@ def _exact(reader: Any, store: Path, queries: np.ndarray, depth: int) -> np.ndar
     """The ids exact search ranks first for each query, over the store's float vectors."""
     import faiss
 
-    from index.vectors import all_vectors, use_threads
+    from store.vectors import all_vectors, use_threads
 
     use_threads(0)
     if (store / "bench-vectors.npy").is_file():
@@ -159,7 +159,7 @@ def _recall(reader: Any, truth: np.ndarray, queries: np.ndarray, depth: int,
     other nprobe values, with the mean search time per question."""
     import faiss
 
-    from index.vectors import use_threads
+    from store.vectors import use_threads
 
     def overlap(k: int) -> float:
         _, got = reader.index.search(queries, depth)

@@ -7,7 +7,7 @@ are the real ones plus Gaussian noise (`sigma` per dimension), normalised again.
 around real vectors keeps the cluster structure of real embeddings, which decides how
 IVF behaves (uniform random vectors do not); copied texts keep BM25's posting lists
 as long as a real corpus of that size would have them. FAISS and BM25 indexes are
-then built by the product's own code (`index.vectors`, `index.lexical`).
+then built by the product's own code (`store.vectors`, `index.lexical`).
 
 The exact float vectors are kept beside the store (`bench-vectors.npy`) so that
 approximate search can be compared with exact search. Run it to prebuild a store:
@@ -57,7 +57,8 @@ def _up_to_date(target: Path, base: Path) -> bool:
     A store made from an older base (rebuilt since: new chunker, new format) or written
     in an older store format is made again.
     """
-    from index import store as st
+    from quotebot.errors import StoreError
+    from store import generations as st
 
     done = target / "bench-done.json"
     if not done.is_file():
@@ -70,12 +71,12 @@ def _up_to_date(target: Path, base: Path) -> bool:
         st.Manifest.read(folder)
         stamp = json.loads(done.read_text(encoding="utf-8")).get("base_generation")
         return stamp == _base_stamp(base_folder)
-    except (st.StoreError, OSError, ValueError):
+    except (StoreError, OSError, ValueError):
         return False
 
 
 def _base_stamp(folder: Path) -> dict[str, Any]:
-    from index import store as st
+    from store import generations as st
 
     manifest = st.Manifest.read(folder)
     return {"folder": folder.name, "created": manifest.created,
@@ -91,9 +92,10 @@ def _index_config(sq8: bool) -> Any:
 
 
 def _build(base: Path, target: Path, size: int, sigma: float, seed: int) -> None:
-    from index import store as st
     from index.lexical import build_lexical_tokens, lexical_text, tokenize
-    from index.vectors import all_vectors, use_threads
+    from store import generations as st
+    from store import meta
+    from store.vectors import all_vectors, read_vectors, use_threads
 
     started = time.monotonic()
     use_threads(0)
@@ -108,7 +110,7 @@ def _build(base: Path, target: Path, size: int, sigma: float, seed: int) -> None
     by_doc: dict[str, list[tuple]] = {}
     for row in chunk_rows:
         by_doc.setdefault(row[1], []).append(row)
-    ids0, vectors0 = all_vectors(st.read_vectors(source / st.VECTORS))
+    ids0, vectors0 = all_vectors(read_vectors(source / st.VECTORS))
     vector_of = {int(i): v for i, v in zip(ids0, vectors0, strict=True)}
     titles = {d[0]: d[2] for d in docs}
     tokens_of = {r[0]: tokenize(lexical_text(titles[r[1]], json.loads(r[11]), r[5]))
@@ -133,7 +135,7 @@ def _build(base: Path, target: Path, size: int, sigma: float, seed: int) -> None
 
     folder = target / "gen-000001.partial"
     folder.mkdir()
-    db = st.open_meta(folder / st.META)
+    db = meta.open_meta(folder / st.META)
     db.execute("PRAGMA journal_mode=OFF")
     db.execute("PRAGMA synchronous=OFF")
     # Rows are copied whole, whatever columns this version of the schema has; a filler
@@ -167,7 +169,7 @@ def _build(base: Path, target: Path, size: int, sigma: float, seed: int) -> None
         doc_row = [doc_id, f"filler/{i:07d}.txt", *doc[2:]]
         if doc_vector_column is not None:
             doc_row[doc_vector_column] = np.asarray(
-                st.document_vector(all_vectors_[first:row]), np.float16).tobytes()
+                meta.document_vector(all_vectors_[first:row]), np.float16).tobytes()
         doc_batch.append(tuple(doc_row))
         if len(chunk_batch) >= BATCH or i == len(picks) - 1:
             db.executemany(insert_doc, doc_batch)
@@ -213,8 +215,8 @@ def _write_vectors(folder: Path, ids: np.ndarray, vectors: np.ndarray,
     """The product's FAISS index for these vectors (type chosen by size, trained here)."""
     import faiss
 
-    from index import store as st
-    from index.vectors import add_vectors, new_index, plan_index, training_sample
+    from store import generations as st
+    from store.vectors import add_vectors, new_index, plan_index, training_sample
 
     plan = plan_index(len(ids), config)
     t = time.monotonic()
@@ -233,7 +235,7 @@ def _finish(target: Path, folder: Path, manifest: Any, size: int, n_docs: int,
             files: dict[str, list[Any]] | None = None) -> None:
     """Publish the generation, its manifest listing every file's checksum as a build does
     (`files`: the checksums when already known)."""
-    from index import store as st
+    from store import generations as st
 
     plan = index_info["plan"]
     new = dataclasses.replace(
@@ -251,7 +253,7 @@ def _finish(target: Path, folder: Path, manifest: Any, size: int, n_docs: int,
 
 def _variant_sq8(source_store: Path, target: Path) -> None:
     """The same scaled store with an SQ8 index: metadata and BM25 hard-linked, not copied."""
-    from index import store as st
+    from store import generations as st
 
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)

@@ -54,9 +54,11 @@ from bot.app import build_application  # noqa: E402
 from bot.handlers import EXPIRED, FAILED, REFUSAL  # noqa: E402
 from bot.render import render_page  # noqa: E402
 from index.build import build_index  # noqa: E402
-from index.store import CACHE, CURRENT, StoreError, StoreReader, current_generation  # noqa: E402
 from quotebot.config import Config  # noqa: E402
+from quotebot.errors import StoreError  # noqa: E402
 from retrieval import Retriever  # noqa: E402
+from store.faiss import FaissReader  # noqa: E402
+from store.generations import CACHE, CURRENT, current_generation  # noqa: E402
 
 SCENARIOS = ["kill", "diskfull", "corrupt", "hostile", "questions", "load", "faults",
              "rebuild", "security"]
@@ -172,7 +174,7 @@ def run_index(corpus: Path, store: Path, *flags: str, env: dict[str, str] | None
 
 
 def chunks_of(store: Path) -> dict[int, tuple[str, str]]:
-    reader = StoreReader(store)
+    reader = FaissReader(store)
     try:
         return {cid: (path, text) for cid, path, text in reader.db.execute(
             "SELECT chunk_id, path, c.text FROM chunks c JOIN documents USING (doc_id)")}
@@ -714,7 +716,7 @@ def scenario_hostile(ctx: Ctx) -> Result:
     skipped = {s["path"]: s["reason"] for s in report["skipped"]}
     indexed = set()
     if done.returncode == 0:
-        reader = StoreReader(store)
+        reader = FaissReader(store)
         indexed = {p for (p,) in reader.db.execute("SELECT path FROM documents")}
         reader.close()
     for path in set(hostile.GOOD) | {"latin-1.txt", "long line.txt", "one megabyte line.txt",

@@ -6,11 +6,11 @@ memory budget (index/parsing.py): a file that fails in any way is skipped with i
 reason, and remembered by its hash (index/skips.py) so it is not parsed again until it
 changes. Chunks are embedded only when their text is not in the embedding cache.
 The new generation is written beside the live one and switched in atomically
-(see index/store.py), under a lock so that two builds never interleave.
+(see store/generations.py), under a lock so that two builds never interleave.
 
 The model runs from the store's ONNX export (made by the first build, see
 index/onnx_export.py) unless `model.runtime = "torch"`; the FAISS index type follows
-the corpus size (index/vectors.py) and is retrained when the corpus outgrows it.
+the corpus size (store/vectors.py) and is retrained when the corpus outgrows it.
 """
 
 from __future__ import annotations

@@ -85,7 +85,7 @@ class OnnxExport:
     def damage(self, precision: str = "fp32", *, full: bool = False) -> str:
         """Why this precision's model or the tokenizer is not as written ('' if whole).
 
-        Like the store's files (`index.store.verify_files`): a file whose size and mtime are
+        Like the store's files (`store.generations.verify_files`): a file whose size and mtime are
         still those recorded is trusted without hashing it, unless `full` (builds hash)."""
         for path in (self.model_path(precision), self.tokenizer_path):
             why = _file_damage(path, self.files.get(path.name), full)

@@ -12,10 +12,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from index import store as st
 from index.changes import CorpusChanges
 from index.progress import read_progress, read_watching
 from quotebot.config import Config
+from quotebot.errors import StoreError
+from store import generations as st
 from store.meta import previous_state
 
 EXAMPLES = 5  # changed paths listed by name (the rest are counted)
@@ -93,7 +94,7 @@ def store_status(config: Config) -> StoreStatus:
             status.built = manifest.created
             status.documents, status.passages = manifest.n_documents, manifest.n_chunks
             status.skipped = previous_state(folder / st.META)[1]
-    except (st.StoreError, sqlite3.DatabaseError, OSError) as exc:
+    except (StoreError, sqlite3.DatabaseError, OSError) as exc:
         status.generation = None
         status.problem = f"unusable ({exc})"
     if corpus.is_dir():

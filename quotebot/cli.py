@@ -259,13 +259,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
                      progress=args.progress)
     retriever = Retriever.open(config)
     modes = ["bm25", "dense", "hybrid"] if args.mode == "all" else [args.mode]
-    results = []
+    results, details = [], []
     for mode in modes:
-        result = {**run(retriever, evalset, mode=mode, limit=args.limit),
+        result = {**run(retriever, evalset, mode=mode, limit=args.limit, details=details),
                   "backend": config.backend}
         results.append(result)
         if args.json:
             print(json.dumps(result), flush=True)
+    if args.details:
+        args.details.write_text("".join(json.dumps({**row, "backend": config.backend}) + "\n"
+                                        for row in details), encoding="utf-8")
     if not args.json:
         names = list(results[0]["metrics"])
         print(f"{'mode':<8} " + " ".join(f"{n:>17}" for n in names))
@@ -491,6 +494,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ranking to measure; all = bm25, dense and hybrid side by side")
     p.add_argument("--limit", type=int, metavar="N", help="use only N questions (spread evenly)")
     p.add_argument("--json", action="store_true", help="one JSON object per mode")
+    p.add_argument("--details", type=Path, metavar="FILE",
+                   help="BEIR and SQuAD: also write each question's own figures to FILE, one JSON "
+                   "object per line (for paired comparisons: benchmarks/backend_parity.py)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bars while indexing (default: on a terminal only)")
     p.set_defaults(func=cmd_eval)

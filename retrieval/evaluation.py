@@ -185,7 +185,12 @@ def doc_key(path: str) -> str:
 # ---- runs ---------------------------------------------------------------------------
 
 def evaluate_beir(retriever: Retriever, evalset: EvalSet, *, mode: str,
-                  limit: int | None = None) -> dict[str, float]:
+                  limit: int | None = None,
+                  details: list[dict[str, Any]] | None = None) -> dict[str, float]:
+    """nDCG@10, Recall@10/100 and MRR@10 over the first `limit` queries (all by default).
+
+    Pass `details` to receive each query's own figures (one dict per query, in order).
+    """
     ids = list(evalset.queries)[:limit]
     rows: dict[str, list[float]] = {"nDCG@10": [], "Recall@10": [], "Recall@100": [],
                                     "MRR@10": []}
@@ -197,18 +202,23 @@ def evaluate_beir(retriever: Retriever, evalset: EvalSet, *, mode: str,
         rows["Recall@10"].append(recall_at(docs, rel, 10))
         rows["Recall@100"].append(recall_at(docs, rel, 100))
         rows["MRR@10"].append(mrr_at(docs, rel, 10))
+        if details is not None:
+            details.append({"id": qid, "mode": mode,
+                            **{name: v[-1] for name, v in rows.items()}})
     return {name: round(mean(v), 4) for name, v in rows.items()}
 
 
 def evaluate_squad(retriever: Retriever, evalset: EvalSet, *, mode: str,
                    limit: int | None = None,
-                   confidences: dict[str, list[float]] | None = None) -> dict[str, float]:
+                   confidences: dict[str, list[float]] | None = None,
+                   details: list[dict[str, Any]] | None = None) -> dict[str, float]:
     """Passage hit@k, excerpt hit@1 and abstention on a SQuAD-layout set.
 
     hit@k counts distinct passages (two quotes from one passage are one passage).
     Abstention: each question is asked again as if its own article were not indexed;
     the product should then say nothing answers. Pass `confidences` to receive the raw
-    confidence of every answerable and hidden-article question (for calibration).
+    confidence of every answerable and hidden-article question (for calibration), and
+    `details` to receive each question's own figures (one dict per question, in order).
     """
     ids = list(evalset.queries)
     if limit:
@@ -235,6 +245,12 @@ def evaluate_squad(retriever: Retriever, evalset: EvalSet, *, mode: str,
                                    path, own=own: evalset.groups.get(doc_key(path)) == own)
             seen["answerable"].append(answer.confidence)
             seen["hidden"].append(hidden.confidence)
+        if details is not None:
+            row = {"id": qid, "mode": mode, **{f"hit@{k}": v[-1] for k, v in hit.items()},
+                   "excerpt_hit@1": excerpt_hit[-1], "confidence": answer.confidence}
+            if mode != "bm25":
+                row["hidden_confidence"] = hidden.confidence
+            details.append(row)
     metrics = {f"hit@{k}": round(mean(v), 4) for k, v in hit.items()}
     metrics["excerpt_hit@1"] = round(mean(excerpt_hit), 4)
     threshold = retriever.settings.min_confidence
@@ -263,13 +279,14 @@ def abstention(answerable: Sequence[float], hidden: Sequence[float],
     return round(right / max(right + wrong, 1), 4), round(right / max(len(hidden), 1), 4)
 
 
-def run(retriever: Retriever, evalset: EvalSet, *, mode: str,
-        limit: int | None = None) -> dict[str, Any]:
+def run(retriever: Retriever, evalset: EvalSet, *, mode: str, limit: int | None = None,
+        details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """One mode's metrics on `evalset`; `details` receives each question's own figures."""
     started = time.monotonic()
     if evalset.kind == "beir":
-        metrics = evaluate_beir(retriever, evalset, mode=mode, limit=limit)
+        metrics = evaluate_beir(retriever, evalset, mode=mode, limit=limit, details=details)
     else:
-        metrics = evaluate_squad(retriever, evalset, mode=mode, limit=limit)
+        metrics = evaluate_squad(retriever, evalset, mode=mode, limit=limit, details=details)
     n = min(limit or len(evalset.queries), len(evalset.queries))
     result = {"dataset": evalset.name, "mode": mode, "questions": n, "metrics": metrics,
             "seconds": round(time.monotonic() - started, 1)}

@@ -1,6 +1,6 @@
 """Follow the live generation of a store: switch readers when a build publishes a new one.
 
-A build publishes a generation by replacing the store's `CURRENT` file (index/store.py).
+A build publishes a generation by replacing the store's `CURRENT` file (store/generations.py).
 `Generations` notices that with one `stat` of `CURRENT`, at most once per `interval`, opens
 a reader for the new generation and makes it the one new questions use. Readers are
 reference-counted: a question that started on the old generation finishes on it, and the

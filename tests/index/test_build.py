@@ -16,22 +16,17 @@ import pytest
 
 from index.build import BuildBusy, BuildLock, build_index
 from index.embedding import Embedder
-from index.store import (
-    CACHE,
-    LOCK,
-    StoreError,
-    StoreReader,
-    current_generation,
-    generation_number,
-)
 from quotebot.config import Config
+from quotebot.errors import StoreError
+from store.faiss import FaissReader
+from store.generations import CACHE, LOCK, current_generation, generation_number
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def stored_chunks(store: Path) -> dict[int, tuple[str, str]]:
     """chunk_id -> (path, text) of the live generation."""
-    reader = StoreReader(store)
+    reader = FaissReader(store)
     try:
         return {cid: (path, text) for cid, path, text in reader.db.execute(
             "SELECT chunk_id, path, c.text FROM chunks c JOIN documents USING (doc_id)")}
@@ -40,7 +35,7 @@ def stored_chunks(store: Path) -> dict[int, tuple[str, str]]:
 
 
 def top_ids(store: Path, question: str, k: int = 5) -> list[int]:
-    reader = StoreReader(store)
+    reader = FaissReader(store)
     vector = Embedder().encode_queries([question])
     _, ids = reader.index.search(vector, k)
     reader.close()
@@ -54,7 +49,7 @@ def test_every_supported_format_is_indexed(session_config: Config) -> None:
 
 
 def test_bad_files_are_skipped_with_a_reason(session_config: Config) -> None:
-    reader = StoreReader(session_config.store)
+    reader = FaissReader(session_config.store)
     skipped = dict(reader.skipped())
     reader.close()
     assert set(skipped) == {"broken/empty.txt", "broken/garbage.pdf"}
@@ -62,7 +57,7 @@ def test_bad_files_are_skipped_with_a_reason(session_config: Config) -> None:
 
 
 def test_stored_offsets_round_trip(session_config: Config) -> None:
-    reader = StoreReader(session_config.store)
+    reader = FaissReader(session_config.store)
     rows = reader.db.execute("SELECT doc_id, start, end, text, sentences FROM chunks").fetchall()
     for doc_id, start, end, text, sentences in rows:
         doc_text = reader.document_text(doc_id)
@@ -74,7 +69,7 @@ def test_stored_offsets_round_trip(session_config: Config) -> None:
 
 
 def test_pdf_chunks_carry_page_numbers(session_config: Config) -> None:
-    reader = StoreReader(session_config.store)
+    reader = FaissReader(session_config.store)
     pages = {row[0] for row in reader.db.execute(
         "SELECT c.page_start FROM chunks c JOIN documents d USING (doc_id) "
         "WHERE d.path = 'landmarks/eiffel.pdf'")}
@@ -83,7 +78,7 @@ def test_pdf_chunks_carry_page_numbers(session_config: Config) -> None:
 
 
 def test_vectors_are_normalised_and_match_the_model(session_config: Config) -> None:
-    reader = StoreReader(session_config.store)
+    reader = FaissReader(session_config.store)
     cid, text = reader.db.execute("SELECT chunk_id, text FROM chunks LIMIT 1").fetchone()
     stored = reader.index.reconstruct(int(cid))
     reader.close()
@@ -127,7 +122,7 @@ def test_removed_document_leaves_the_index(fresh_copy) -> None:
     assert report.removed == ["sport/cycling.txt"]
     after = stored_chunks(config.store)
     assert all(path != "sport/cycling.txt" for path, _ in after.values())
-    reader = StoreReader(config.store)
+    reader = FaissReader(config.store)
     assert reader.index.ntotal == len(after) == reader.manifest.n_chunks
     reader.close()
 
@@ -143,7 +138,7 @@ def test_full_rebuild_matches_incremental_chunks(fresh_copy) -> None:
 
 
 def test_querying_with_another_model_is_refused(session_config: Config) -> None:
-    reader = StoreReader(session_config.store)
+    reader = FaissReader(session_config.store)
     with pytest.raises(StoreError, match="rebuild"):
         reader.check_model("some/other-model", "0123456789abcdef")
     reader.check_model("all-MiniLM-L6-v2", Embedder().fingerprint)
@@ -152,7 +147,7 @@ def test_querying_with_another_model_is_refused(session_config: Config) -> None:
 
 def test_missing_store_says_how_to_build(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="quotebot index"):
-        StoreReader(tmp_path / "nothing")
+        FaissReader(tmp_path / "nothing")
 
 
 def test_second_build_at_once_is_refused(fresh_copy) -> None:
@@ -311,7 +306,7 @@ def test_killed_build_leaves_a_whole_index_and_next_build_completes(fresh_copy, 
 
 
 def test_documents_carry_the_mean_of_their_chunk_vectors(session_config: Config) -> None:
-    reader = StoreReader(session_config.store)
+    reader = FaissReader(session_config.store)
     doc_id, n = reader.db.execute(
         "SELECT doc_id, n_chunks FROM documents ORDER BY n_chunks DESC LIMIT 1").fetchone()
     ids = [r[0] for r in reader.db.execute("SELECT chunk_id FROM chunks WHERE doc_id=?",

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from index.loaders import SkipFile, read_file
-from index.store import CACHE, StoreReader
+from store.faiss import FaissReader
+from store.generations import CACHE
 from tests.support import hostile_files as hf
 from tests.support import parse_hooks
 
@@ -184,7 +185,7 @@ def hostile_build(session_dirs: tuple[Path, Path], tmp_path_factory: pytest.Temp
     report = json.loads(done.stdout) if done.returncode == 0 else None
     paths = set()
     if report is not None:
-        reader = StoreReader(store)
+        reader = FaissReader(store)
         paths = {p for (p,) in reader.db.execute("SELECT path FROM documents")}
         reader.close()
     again = index_as_a_user(corpus, store)  # nothing changed: the next build

@@ -18,8 +18,8 @@ from index.lexical import (
     lexical_text,
     tokenize,
 )
-from index.store import META, current_generation
 from quotebot.config import Config
+from store.generations import META, current_generation
 
 QUESTIONS = [
     "Which volcano buried Pompeii?", "When did the first coffeehouse in London open?",

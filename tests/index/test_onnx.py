@@ -16,16 +16,16 @@ from index.embedding import Embedder
 from index.onnx_encoder import OnnxEncoder
 from index.onnx_export import EXPORT_JSON, MODELS, find_export
 from index.runtime import load_embedder
-from index.store import StoreReader
 from quotebot.config import Config
 from retrieval import Retriever
+from store.faiss import FaissReader
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def texts_to_compare(config: Config) -> list[str]:
     """Every chunk of the tiny corpus, questions, and edge cases (long, odd characters)."""
-    reader = StoreReader(config.store)
+    reader = FaissReader(config.store)
     chunks = [t for (t,) in reader.db.execute("SELECT text FROM chunks ORDER BY chunk_id")]
     reader.close()
     return chunks + [
@@ -59,7 +59,7 @@ def test_onnx_and_torch_vectors_agree(session_config: Config, torch_embedder: Em
 
 def test_onnx_sentence_vectors_agree_with_torch(session_config: Config,
                                                 torch_embedder: Embedder) -> None:
-    reader = StoreReader(session_config.store)
+    reader = FaissReader(session_config.store)
     rows = reader.db.execute("SELECT text, start, sentences FROM chunks").fetchall()
     reader.close()
     texts = [t for t, _, _ in rows]
@@ -213,7 +213,7 @@ def test_int8_indexing_is_opt_in_and_close_to_fp32(fresh_copy) -> None:
     assert report.runtime == "onnx-int8" and report.chunks_embedded > 0
     export = find_export(config.store, Embedder().fingerprint)
     assert "model-int8.onnx" in export.files and not export.damage("int8")
-    reader = StoreReader(config.store)
+    reader = FaissReader(config.store)
     assert reader.manifest.embedding_precision == "int8"
     reader.close()
     int8 = _vectors(config.store)
@@ -228,7 +228,7 @@ def test_int8_indexing_is_opt_in_and_close_to_fp32(fresh_copy) -> None:
 
 
 def _vectors(store: Path) -> dict[int, np.ndarray]:
-    reader = StoreReader(store)
+    reader = FaissReader(store)
     ids = [cid for (cid,) in reader.db.execute("SELECT chunk_id FROM chunks")]
     vectors = {i: reader.index.reconstruct(i) for i in ids}
     reader.close()

@@ -74,7 +74,7 @@ def test_the_pool_parses_like_the_build_process_does() -> None:
 def test_a_skip_reason_quoting_invalid_text_is_stored_valid(fresh_copy, monkeypatch) -> None:  # noqa: ANN001
     from index.build import build_index
     from index.parsing import TEST_HOOK_ENV
-    from index.store import StoreReader
+    from store.faiss import FaissReader
 
     monkeypatch.setenv(TEST_HOOK_ENV, parse_hooks.SPEC)
     config = fresh_copy()
@@ -82,7 +82,7 @@ def test_a_skip_reason_quoting_invalid_text_is_stored_valid(fresh_copy, monkeypa
     report = build_index(config, progress=False)  # SQLite refused the reason before
     (reason,) = [r for p, r in report.skipped if p == "bad.txt"]
     assert reason == "could not be parsed: ValueError: no glyph for \ufffd"
-    reader = StoreReader(config.store)
+    reader = FaissReader(config.store)
     try:
         assert ("bad.txt", reason) in reader.skipped()
     finally:

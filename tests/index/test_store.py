@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from index.build import build_index
-from index.store import CACHE, CURRENT, FORMAT_VERSION, META, VECTORS, StoreError
 from quotebot.config import Config
+from quotebot.errors import StoreError
+from store.generations import CACHE, CURRENT, FORMAT_VERSION, META, VECTORS
 
 QUESTION = "When did the first coffeehouse in London open?"
 

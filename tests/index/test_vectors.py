@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 from index.build import build_index
-from index.store import StoreReader, read_vectors
-from index.vectors import (
+from quotebot.config import Config, ConfigError, IndexConfig
+from retrieval import Retriever
+from store.faiss import FaissReader
+from store.vectors import (
     IndexPlan,
     add_vectors,
     all_vectors,
@@ -18,10 +20,9 @@ from index.vectors import (
     configure_search,
     new_index,
     plan_index,
+    read_vectors,
     retrain_reason,
 )
-from quotebot.config import Config, ConfigError, IndexConfig
-from retrieval import Retriever
 
 
 def clustered(n: int, dimension: int = 32, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -122,7 +123,7 @@ def test_ivf_recall_against_exact_search_on_clustered_data() -> None:
 
 
 def manifest(config: Config):
-    reader = StoreReader(config.store)
+    reader = FaissReader(config.store)
     try:
         return reader.manifest
     finally:
@@ -179,7 +180,7 @@ def test_sq8_index_answers_like_the_flat_one(fresh_copy, retriever: Retriever) -
 
 
 def test_automatic_nprobe_is_16_then_grows_with_the_square_root_of_the_lists() -> None:
-    from index.vectors import auto_nprobe
+    from store.vectors import auto_nprobe
 
     assert [auto_nprobe(n) for n in (4, 64, 256, 1024, 4096)] == [4, 16, 16, 32, 64]
 

@@ -11,9 +11,9 @@ import pytest
 
 from index.build import BuildLock, BuildReport, build_index
 from index.progress import read_watching
-from index.store import LOCK
 from index.watch import build_after_others, is_relevant, watch_corpus
 from quotebot.config import Config
+from store.generations import LOCK
 
 SUFFIXES = {".txt", ".md", ".pdf"}
 

@@ -162,3 +162,35 @@ def test_eval_questions_reports_excerpt_hits_over_a_folder(fresh_copy, tmp_path:
     assert code == 0
     assert result["metrics"]["excerpt_hit@1"] == 0.5  # the second names the wrong file
     assert result["details"][0]["excerpt_rank"] == 1
+
+
+def test_eval_details_give_each_question_whose_mean_is_the_metric(tmp_path: Path,
+                                                                 capsys) -> None:
+    from quotebot.cli import main
+
+    beir = tmp_path / "beir"
+    (beir / "qrels").mkdir(parents=True)
+    docs = {"1": "The Eiffel Tower is 330 metres tall.",
+            "2": "The first London coffeehouse opened in 1652.",
+            "3": "Sourdough bread rises with a culture of wild yeast."}
+    (beir / "corpus.jsonl").write_text("".join(
+        json.dumps({"_id": i, "title": "", "text": t}) + "\n" for i, t in docs.items()))
+    (beir / "queries.jsonl").write_text(
+        json.dumps({"_id": "q1", "text": "How tall is the Eiffel Tower?"}) + "\n"
+        + json.dumps({"_id": "q2", "text": "What makes sourdough rise?"}) + "\n"
+        + json.dumps({"_id": "q3", "text": "When did a coffeehouse open in London?"}) + "\n")
+    # q3's judged document is the wrong one, so the per-question figures differ.
+    (beir / "qrels" / "test.tsv").write_text(
+        "query-id\tcorpus-id\tscore\nq1\t1\t1\nq2\t3\t1\nq3\t3\t1\n")
+    details = tmp_path / "details.jsonl"
+    code = main(["eval", "--beir", str(beir), "--corpus", str(tmp_path / "corpus"),
+                 "--store", str(tmp_path / "store"), "--json", "--details", str(details)])
+    result = json.loads(capsys.readouterr().out)
+    rows = [json.loads(line) for line in details.read_text().splitlines()]
+    assert code == 0
+    assert [r["id"] for r in rows] == ["q1", "q2", "q3"]
+    assert rows[0]["backend"] == result["backend"] and rows[0]["mode"] == "hybrid"
+    assert rows[0]["MRR@10"] == 1.0 and rows[2]["MRR@10"] < 1.0
+    for name in ("nDCG@10", "Recall@10", "MRR@10"):
+        mean = sum(r[name] for r in rows) / len(rows)
+        assert result["metrics"][name] == pytest.approx(mean, abs=1e-4)

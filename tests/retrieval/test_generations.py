@@ -12,9 +12,9 @@ import pytest
 from support.generations import publish_copy
 
 from index.build import build_index
-from index.store import current_generation
 from quotebot.config import Config
 from retrieval import Retriever
+from store.generations import current_generation
 
 QUESTION = "What is the vault code of the museum?"
 CODES = {"a": "ALPHA-ONE", "b": "BRAVO-TWO"}

@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.store import StoreReader
 from quotebot.config import Config
 from retrieval import Retriever
+from store.faiss import FaissReader
 
 
 def doc_text(config: Config, doc_id: str) -> str:
-    reader = StoreReader(config.store)
+    reader = FaissReader(config.store)
     try:
         return reader.document_text(doc_id)
     finally:

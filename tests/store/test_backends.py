@@ -20,6 +20,8 @@ from store import generations
 from store.factory import open_reader
 from tests.support.backends import BACKENDS, release, use_backend
 
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
+
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def shared(request: pytest.FixtureRequest, session_dirs: tuple[Path, Path],
@@ -168,3 +170,30 @@ def test_every_backend_gives_the_same_answers(session_config: Config,
                 assert a["confidence"] == pytest.approx(b["confidence"], abs=1e-3)
     finally:
         release(qdrant)
+
+
+def test_the_seeds_answer_the_same_on_both_backends(tmp_path: Path) -> None:
+    """`make run` indexes seeds/: its answers, and its refusal, do not depend on the backend."""
+    questions = ["How many civilians are trapped in Raqqa?",
+                 "Who is the coalition spokesman?",
+                 "How many militants are holed up in Raqqa?",
+                 "Where did the suicide bombers strike?",
+                 "How many airstrikes were there near Raqqa on Tuesday?",
+                 "How do I bake sourdough bread?"]
+    faiss = Config(corpus=SEEDS, store=tmp_path / "faiss")
+    build_index(faiss, progress=False)
+    (tmp_path / "qdrant").mkdir()
+    shutil.copy(tmp_path / "faiss" / generations.CACHE, tmp_path / "qdrant")  # no re-embedding
+    qdrant = use_backend(Config(corpus=SEEDS, store=tmp_path / "qdrant"), "qdrant")
+    assert build_index(qdrant, progress=False).chunks_embedded == 0
+    try:
+        with Retriever.open(faiss) as one, Retriever.open(qdrant) as other:
+            answers = [(one.ask(q).to_dict(), other.ask(q).to_dict()) for q in questions]
+    finally:
+        release(qdrant)
+    assert [a["found"] for a, _ in answers] == [True] * 5 + [False]
+    for a, b in answers:
+        assert a["found"] == b["found"] and a["reason"] == b["reason"], a["question"]
+        assert [(h["excerpt"], where(h)) for h in a["hits"]] == \
+            [(h["excerpt"], where(h)) for h in b["hits"]], a["question"]
+        assert a["confidence"] == pytest.approx(b["confidence"], abs=1e-3), a["question"]
