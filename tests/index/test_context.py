@@ -16,7 +16,7 @@ from index.embedding import (
     embedding_context,
 )
 from index.runtime import load_embedder
-from index.store import StoreReader
+from store.faiss import FaissReader
 from quotebot.config import Config
 from store.generations import Manifest, current_generation
 
@@ -104,7 +104,7 @@ def test_onnx_and_torch_agree_with_context(session_config: Config, embedder: Emb
 
 def test_switching_context_reembeds_and_keeps_chunk_text(fresh_copy) -> None:
     config = fresh_copy()
-    reader = StoreReader(config.store)
+    reader = FaissReader(config.store)
     before = reader.db.execute("SELECT chunk_id, text FROM chunks ORDER BY chunk_id").fetchall()
     reader.close()
     config.model.context = "own"
@@ -112,7 +112,7 @@ def test_switching_context_reembeds_and_keeps_chunk_text(fresh_copy) -> None:
     assert report.chunks_embedded > 0
     manifest = Manifest.read(current_generation(config.store))
     assert manifest.extra["embedding_context"] == "own"
-    reader = StoreReader(config.store)
+    reader = FaissReader(config.store)
     after = reader.db.execute("SELECT chunk_id, text FROM chunks ORDER BY chunk_id").fetchall()
     reader.close()
     assert after == before
@@ -123,7 +123,7 @@ def test_stored_text_still_matches_document_offsets_with_context(fresh_copy) -> 
     config = fresh_copy()
     config.model.context = "own"
     build_index(config, progress=False)
-    reader = StoreReader(config.store)
+    reader = FaissReader(config.store)
     rows = reader.db.execute("SELECT doc_id, start, end, text, sentences FROM chunks").fetchall()
     for doc_id, start, end, text, sentences in rows:
         doc = reader.document(doc_id)
