@@ -85,7 +85,9 @@ class Journal:
             cursor = self.db.execute(
                 "INSERT OR IGNORE INTO updates (update_id, payload, state, received) "
                 "VALUES (?, ?, ?, ?)",
-                (update_id, json.dumps(payload, ensure_ascii=False), RECEIVED, time.time()))
+                # ASCII JSON: a lone surrogate in a message (valid JSON escape, invalid
+                # UTF-8) is kept as its escape instead of failing the insert.
+                (update_id, json.dumps(payload), RECEIVED, time.time()))
             return cursor.rowcount == 1
 
     def mark(self, update_id: int, state: str) -> None:
@@ -157,7 +159,12 @@ class JournalQueue(asyncio.Queue):
         # Recorded in the event loop's thread, without yielding: an fsync (a few ms) holds
         # the loop, but the Updater cannot be stopped between recording and queueing.
         if isinstance(item, Update):
-            new = self.journal.record(item.update_id, item.to_dict())
+            try:
+                new = self.journal.record(item.update_id, item.to_dict())
+            except Exception:  # noqa: BLE001 - an unrecordable update must not stop polling
+                logger.exception("update %s could not be journaled: handled without a record",
+                                 item.update_id)
+                new = True
             if not new:
                 logger.info("update %s was received before: not handled again", item.update_id)
                 return

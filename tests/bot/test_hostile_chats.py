@@ -49,6 +49,15 @@ def test_a_flood_of_commands_and_long_questions_gets_a_dozen_messages_at_most(
     assert sum("slow down" in m["text"] for m in sent) == 1
 
 
+def test_a_message_with_a_lone_surrogate_does_not_stop_the_bot(fake: FakeTelegram,
+                                                                start_bot: Any) -> None:
+    start_bot()
+    fake.user_message(USER, "who \udd9d won?")  # valid JSON escape, not valid UTF-8
+    fake.user_message(OTHER, COFFEE)
+    (answer,) = fake.wait_sent(OTHER, timeout=20)
+    assert "1652" in answer["text"]
+
+
 def test_button_presses_take_from_the_same_budget(fake: FakeTelegram, start_bot: Any) -> None:
     start_bot(rate_per_minute=10, rate_burst=5)
     fake.user_message(USER, COFFEE)

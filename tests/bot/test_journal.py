@@ -73,6 +73,13 @@ def test_an_update_seen_again_is_not_recorded_twice(tmp_path: Path) -> None:
     assert journal.pending()[0].state == RECEIVED
 
 
+def test_an_update_holding_a_lone_surrogate_is_recorded_and_read_back(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite")
+    payload = {"update_id": 6, "message": {"text": "who \udd9d won?"}}
+    assert journal.record(6, payload)
+    assert journal.pending()[0].payload == payload
+
+
 def test_a_question_older_than_stale_after_gets_an_apology(fake: FakeTelegram,
                                                            start_bot: Any) -> None:
     start_bot(stale_after_s=60)
