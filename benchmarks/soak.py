@@ -815,6 +815,7 @@ class Traffic:
         self.expected = expected  # question -> first quote
         self.by_quote = {quote: q for q, quote in expected.items()}
         self.asked: dict[tuple[int, str], float] = {}
+        self.other_samples: list[str] = []  # the first few replies matching no question
 
     def ask(self, chat: int, question: str) -> None:
         self.asked[chat, question] = time.monotonic()
@@ -837,6 +838,8 @@ class Traffic:
             key = (message["chat"]["id"], question)
             if question is None or key not in self.asked:
                 other += 1
+                if len(self.other_samples) < 5 and message["html"] not in self.other_samples:
+                    self.other_samples.append(message["html"][:300])
                 continue
             counts[key] += 1
             first_at.setdefault(key, call.at)
@@ -876,7 +879,7 @@ class Traffic:
                 "answered_once": sum(1 for k in self.asked if counts.get(k) == 1),
                 "lost": sum(1 for k in self.asked if not counts.get(k)),
                 "answered_twice_or_more": sum(1 for k in self.asked if counts.get(k, 0) > 1),
-                "other_messages": other}
+                "other_messages": other, "other_samples": list(self.other_samples)}
 
 
 @contextlib.contextmanager
