@@ -305,6 +305,13 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
         built_with = m.extra.get("embedding_context", "none")
         if built_with != context:
             return f"embedding context changed ({built_with} -> {context}): re-embedding everything"
+        # Stores from before the version was recorded hold version-2 tokens.
+        tokens = m.extra.get("tokens_version", 2)
+        if tokens != TOKENS_VERSION:
+            # Questions are tokenized by the code that runs: documents' BM25 words must be
+            # too, or the two stop matching (nothing is embedded again: the cache has it).
+            return (f"BM25 tokenizer changed (version {tokens} -> {TOKENS_VERSION}): "
+                    "re-reading every document")
         return ""
 
     previous, why = (None, "full rebuild requested") if full else _previous(store, compatible)
@@ -633,7 +640,7 @@ def _write_generation(config: Config, store: Path, embedder: Embedder, params: d
     template = st.Manifest(
         generation=0, model_name=config.model.name, model_fingerprint=embedder.fingerprint,
         dimension=dimension, chunker_version=CHUNKER_VERSION, embedding_precision=precision,
-        extra={"embedding_context": context}, **params)
+        extra={"embedding_context": context, "tokens_version": TOKENS_VERSION}, **params)
     writer = open_writer(config, template,
                          Previous(previous.folder, previous.manifest) if previous else None,
                          Tokenizer(chunk_lexical_tokens, TOKENS_VERSION))

@@ -97,6 +97,18 @@ def test_second_build_embeds_nothing(fresh_copy) -> None:
     assert current_generation(config.store) == before
 
 
+def test_a_new_bm25_tokenizer_version_rereads_every_document_but_embeds_nothing(
+        fresh_copy, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = fresh_copy()
+    before = current_generation(config.store)
+    monkeypatch.setattr("index.build.TOKENS_VERSION", 99)
+    report = build_index(config, progress=False)
+    assert any("BM25 tokenizer changed" in note for note in report.notes)
+    assert report.chunks_embedded == 0
+    assert current_generation(config.store) != before
+    assert build_index(config, progress=False).generation == report.generation  # once
+
+
 def test_changed_document_reembeds_only_its_new_chunks(fresh_copy) -> None:
     config = fresh_copy()
     before = stored_chunks(config.store)

@@ -16,8 +16,8 @@ from index.embedding import (
     embedding_context,
 )
 from index.runtime import load_embedder
-from store.faiss import FaissReader
 from quotebot.config import Config
+from store.faiss import FaissReader
 from store.generations import Manifest, current_generation
 
 CHUNK = "This defaults to 5 seconds. Set it to None to wait forever."
