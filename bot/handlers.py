@@ -171,6 +171,13 @@ async def send_html(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str,
             for later in futures[n + 1:]:
                 later.cancel()  # a message in pieces is not sent with a piece missing
             raise
+    journal = _services(context).journal
+    if sent is None and answering is not None and journal is not None:
+        # Still queued after the bounded wait (a per-chat backlog, flood control): the
+        # update is done when its last part has left, not now, or a crash before then
+        # would lose an answer the journal calls done. The caller sees None: not done yet.
+        journal.defer(answering)
+        futures[-1].add_done_callback(lambda _f, u=answering: journal.done_later(u))
     return sent
 
 
@@ -443,16 +450,16 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE,
     answering = ANSWERING.set(update.update_id)  # the journal marks the send as it leaves
     try:
         if not answer.found:  # the closest quote, marked "not sure" (retrieval.show_closest)
-            await send_html(context, chat.id, render_page(
+            sent = await send_html(context, chat.id, render_page(
                 answer, closest=services.config.retrieval.show_closest), reply_to=quote,
                 thread_id=thread)
         else:
             key = services.answers.add(Conversation(answer, chat.id))
-            await send_html(context, chat.id, render_page(answer, 0), reply_to=quote,
-                            markup=keyboard(answer, key, 0), thread_id=thread)
+            sent = await send_html(context, chat.id, render_page(answer, 0), reply_to=quote,
+                                   markup=keyboard(answer, key, 0), thread_id=thread)
     finally:
         ANSWERING.reset(answering)
-    if services.journal is not None:
+    if services.journal is not None and sent is not None:  # None: send_html marks it later
         services.journal.mark(update.update_id, DONE)  # at once: the crash window is small
 
 
@@ -811,7 +818,11 @@ async def _journal(services: Services, update_id: int, state: str) -> None:
 
 
 async def finish_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """After every handler (group 1): the update is answered; never handle it again."""
+    """After every handler (group 1): the update is answered; never handle it again (an
+    answer still waiting in the send queue is marked when it leaves: `send_html`)."""
+    journal = _services(context).journal
+    if journal is not None and journal.deferred(update.update_id):
+        return
     await _journal(_services(context), update.update_id, DONE)
 
 

@@ -68,6 +68,7 @@ class Journal:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._deferred: set[int] = set()  # answers still in the send queue (bot.handlers)
         self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")  # a record survives a crash of the machine
@@ -89,6 +90,21 @@ class Journal:
                 # UTF-8) is kept as its escape instead of failing the insert.
                 (update_id, json.dumps(payload), RECEIVED, time.time()))
             return cursor.rowcount == 1
+
+    def defer(self, update_id: int) -> None:
+        """The update's answer is still queued: not done until `done_later` is called."""
+        with self._lock:
+            self._deferred.add(update_id)
+
+    def deferred(self, update_id: int) -> bool:
+        with self._lock:
+            return update_id in self._deferred
+
+    def done_later(self, update_id: int) -> None:
+        """The deferred answer has left (or failed for good): the update is done."""
+        with self._lock:
+            self._deferred.discard(update_id)
+        self.mark(update_id, DONE)
 
     def mark(self, update_id: int, state: str) -> None:
         with self._lock:

@@ -80,6 +80,15 @@ def test_an_update_holding_a_lone_surrogate_is_recorded_and_read_back(tmp_path: 
     assert journal.pending()[0].payload == payload
 
 
+def test_a_deferred_update_stays_pending_until_its_answer_leaves(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.sqlite")
+    journal.record(7, {"update_id": 7})
+    journal.defer(7)  # its answer waits in the send queue
+    assert journal.deferred(7) and [p.update_id for p in journal.pending()] == [7]
+    journal.done_later(7)
+    assert not journal.deferred(7) and journal.pending() == []
+
+
 def test_a_question_older_than_stale_after_gets_an_apology(fake: FakeTelegram,
                                                            start_bot: Any) -> None:
     start_bot(stale_after_s=60)
