@@ -325,11 +325,11 @@ class Retriever:
             return Answer(question, False, reason="The index is empty.")
         passages = self._passages(reader, candidates[: 3 * k + 2], candidates)
         hidden = self._hidden_counts(reader, exclude) if exclude is not None else None
+        terms = _terms(reader, text, hidden)
         scored: dict[int, list[SentenceScore]] = {}
         if self.settings.sentence_rank_weight:
-            passages = self._by_best_sentence(reader, text, vector, passages, scored,
-                                              hidden)
-        hits = self._hits(reader, text, vector, passages, k, pool_z(candidates), hidden,
+            passages = self._by_best_sentence(reader, vector, passages, terms, scored)
+        hits = self._hits(reader, text, vector, passages, k, terms, pool_z(candidates),
                           scored)
         if not hits:
             return Answer(question, False, reason="No passage has a sentence to quote.")
@@ -416,30 +416,27 @@ class Retriever:
             self._hidden[memo] = (len(ids), df)
         return len(ids), df
 
-    def _by_best_sentence(self, reader: Reader, question: str, vector: np.ndarray,
-                          passages: list[Passage],
-                          scored: dict[int, list[SentenceScore]],
-                          hidden: tuple[int, dict[str, int]] | None = None) -> list[Passage]:
+    def _score_sentences(self, doc: Document, passage: Passage, vector: np.ndarray,
+                         terms: _Terms) -> list[SentenceScore]:
+        """The question's score of each sentence of `passage` (quote choice's weights)."""
+        spans, vectors = _sentences(passage)
+        return score_sentences(
+            doc.text, spans, vectors, vector, terms.weights, self.settings.lexical_weight,
+            terms.numbers, self.settings.key_weight, self.settings.window_weight,
+            terms.expects, self.settings.answer_type_weight, self.settings.item_weight)
+
+    def _by_best_sentence(self, reader: Reader, vector: np.ndarray,
+                          passages: list[Passage], terms: _Terms,
+                          scored: dict[int, list[SentenceScore]]) -> list[Passage]:
         """`passages` re-ordered by their fused score blended with their best quotable
         sentence's score (`Settings.sentence_rank_weight`); each passage's sentence
         scores are left in `scored` (by `id(passage)`) for `_hits`."""
         if len(passages) < 2:
             return passages
-        idf = reader.idf(tokenize(question))
-        if hidden is not None:  # evaluation: as if the hidden documents were not indexed
-            idf = idf_without(idf, reader.counts()["chunks"], *hidden)
-        weights = question_weights(question, idf)
-        numbers = [k for k in key_terms(question) if k[:1].isdigit()]
-        expects = answer_type(question)
         best = []
         for passage in passages:
             doc = self._document(reader, passage.doc_id)
-            spans, vectors = _sentences(passage)
-            scores = score_sentences(
-                doc.text, spans, vectors, vector, weights, self.settings.lexical_weight,
-                numbers, self.settings.key_weight, self.settings.window_weight, expects,
-                self.settings.answer_type_weight, self.settings.item_weight)
-            scored[id(passage)] = scores
+            scores = scored[id(passage)] = self._score_sentences(doc, passage, vector, terms)
             strict = doc.format == "pdf"
             best.append(next((s.score for s in sorted(scores, key=lambda s: -s.score)
                               if quotable(doc.text[s.start:s.end], strict=strict)), 0.0))
@@ -449,23 +446,11 @@ class Retriever:
         return [passages[i] for i in np.argsort(-blended, kind="stable")]
 
     def _hits(self, reader: Reader, question: str,
-              vector: np.ndarray, passages: list[Passage], k: int,
+              vector: np.ndarray, passages: list[Passage], k: int, terms: _Terms,
               z: Callable[[float], float] = lambda cosine: 0.0,
-              hidden: tuple[int, dict[str, int]] | None = None,
               scored: dict[int, list[SentenceScore]] | None = None) -> list[Hit]:
-        content = tokenize(question)
-        idf = reader.idf(content)
-        n_chunks = reader.counts()["chunks"]
-        if hidden is not None:
-            idf = idf_without(idf, n_chunks, *hidden)
-            n_chunks -= hidden[0]
-        weights = question_weights(question, idf)
+        content, weights, keys = terms.content, terms.weights, terms.keys
         model = load_model()
-        keys = key_terms(question)
-        # Quote choice weighs exact numbers only: a name is usually the subject, said in
-        # the sentence before the one that answers ("The tower is 330 metres tall.").
-        numbers = [k for k in keys if k[:1].isdigit()]
-        expects = answer_type(question)
         hits: list[Hit] = []
         kept_words: list[set[str]] = []
         for passage in passages:
@@ -481,11 +466,8 @@ class Retriever:
                 citation = self._citation(doc, passage.start, passage.end, passage)
                 hits[duplicate].also_in.append(citation)
                 continue
-            spans, vectors = _sentences(passage)
-            scores = (scored or {}).get(id(passage)) or score_sentences(
-                doc.text, spans, vectors, vector, weights, self.settings.lexical_weight,
-                numbers, self.settings.key_weight, self.settings.window_weight, expects,
-                self.settings.answer_type_weight, self.settings.item_weight)
+            scores = (scored or {}).get(id(passage)) or self._score_sentences(
+                doc, passage, vector, terms)
             favour_span(scores, passage.chunks[0].start, passage.chunks[0].end,
                         self.settings.ranked_chunk_weight if len(passage.chunks) > 1 else 0.0)
             limit = 2 if not hits else 1
@@ -520,7 +502,7 @@ class Retriever:
                                   (p.dense_z for p in others), default=passage.dense_z),
                               lexical_gap=passage.lexical_z - max(
                                   (p.lexical_z for p in others), default=passage.lexical_z),
-                              n_chunks=n_chunks)
+                              n_chunks=terms.n_chunks)
                 hits.append(Hit(
                     rank=len(hits) + 1, score=round(passage.score, 4), text=text,
                     excerpt=doc.text[excerpt.start:excerpt.end], excerpt_start=excerpt.start,
@@ -545,6 +527,34 @@ class Retriever:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@dataclass
+class _Terms:
+    """A question's words as ranking and quoting weigh them, worked out once per `ask`."""
+
+    content: list[str]  # its content tokens
+    weights: dict[str, float]  # their IDF, for those the corpus holds
+    keys: list[str]  # its numbers and names
+    numbers: list[str]  # of those, the numbers: quote choice weighs exact numbers only (a
+    # name is usually the subject, said in the sentence before the one that answers)
+    expects: re.Pattern[str] | None  # what its answer type asks a sentence to hold
+    n_chunks: int  # chunks of the corpus the weights are over
+
+
+def _terms(reader: Reader, question: str, hidden: tuple[int, dict[str, int]] | None,
+           ) -> _Terms:
+    """The question's `_Terms`; with `hidden` (evaluation), as if those chunks were not
+    indexed."""
+    content = tokenize(question)
+    idf = reader.idf(content)
+    n_chunks = reader.counts()["chunks"]
+    if hidden is not None:
+        idf = idf_without(idf, n_chunks, *hidden)
+        n_chunks -= hidden[0]
+    keys = key_terms(question)
+    return _Terms(content, question_weights(question, idf), keys,
+                  [key for key in keys if key[:1].isdigit()], answer_type(question), n_chunks)
 
 
 # Cosines of one question's candidates spread by a few hundredths: a floor on their
