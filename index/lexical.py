@@ -17,7 +17,7 @@ from store.bm25 import BM25_DIR, BM25_IDS, K1, B, LexicalIndex, bm25_matrix, bui
 
 __all__ = ["BM25_DIR", "BM25_IDS", "K1", "B", "LexicalIndex", "bm25_matrix",
            "build_lexical_tokens", "tokenize", "lexical_text", "chunk_lexical_tokens",
-           "chunk_tokens", "build_lexical"]
+           "chunk_tokens", "build_lexical", "QUESTION_WORDS", "is_question_word", "question_tokens"]
 # Bump when `tokenize` or `lexical_text` change: tokens kept in the store are then redone.
 TOKENS_VERSION = 2
 
@@ -40,6 +40,31 @@ def tokenize(text: str) -> list[str]:
     stemmer, stopwords = _stemmer_and_stopwords()
     words = [w for w in _WORD.findall(text.lower()) if w not in stopwords]
     return stemmer.stemWords(words)  # type: ignore[attr-defined]
+
+
+# Words that only ask ("What...", "How..."): they name no content. In documents that
+# rarely ask questions they are rare, so BM25 weighs them much, and "in what follows"
+# would match "What kind of servers...". Auxiliaries ("does", "can") are kept: in how-to
+# prose they match ("How can I..." / "You can..."), measured (BENCHMARKS.md).
+QUESTION_WORDS = "what who whom whose when where why how"
+
+
+@lru_cache(maxsize=1)
+def _question_words() -> frozenset[str]:
+    return frozenset(tokenize(QUESTION_WORDS))
+
+
+def is_question_word(token: str) -> bool:
+    """Whether an index token is one of `QUESTION_WORDS`."""
+    return token in _question_words()
+
+
+def question_tokens(question: str) -> list[str]:
+    """A question's BM25 tokens without `QUESTION_WORDS`; all of them when that would
+    leave none."""
+    tokens = tokenize(question)
+    content = [t for t in tokens if not is_question_word(t)]
+    return content or tokens
 
 
 def lexical_text(title: str, heading_path: Sequence[str], text: str) -> str:

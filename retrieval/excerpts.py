@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.lexical import tokenize
+from index.lexical import is_question_word, tokenize
 
 # Words that make a sentence lean on the one before it.
 _ANAPHORA = re.compile(
@@ -114,12 +114,27 @@ _DEFINES = re.compile(r"[ \t]*(?:[-*+•]|\d{1,9}[.)])[ \t]+[`'\"]?([^\W_][\w.]*
                       r"[`'\"]?[ \t]*(?:-|–|—|:)[ \t]")
 
 
+_JOINERS = re.compile(r"[\W_]+")  # what separates the words of an identifier
+
+
 def defined_term(text: str, start: int) -> str:
     """The term a list item defines when the sentence at `start` opens that item
     ("html" for "• html - Run in HTML mode."), else ""."""
     line = text.rfind("\n", 0, start) + 1
     match = _DEFINES.match(text, line)
     return match.group(1) if match and match.start(1) <= start < match.end() + 1 else ""
+
+
+def term_share(term: str, weights: dict[str, float]) -> float:
+    """Share of a defined term's words that the question (its `weights`) holds; 1 when
+    the question writes the term as one word (`same_site` asked as "SameSite")."""
+    words = tokenize(term)
+    if not words:
+        return 0.0
+    whole = tokenize(_JOINERS.sub("", term))
+    if len(words) > 1 and len(whole) == 1 and whole[0] in weights:
+        return 1.0
+    return sum(t in weights for t in words) / len(words)
 
 
 def answer_type(question: str) -> re.Pattern[str] | None:
@@ -151,7 +166,11 @@ def score_sentences(text: str, spans: Sequence[tuple[int, int]], vectors: np.nda
     one opening a list item that defines a term the question names gains `item_weight` x
     the share of the term's words the question holds."""
     cosine = vectors.astype(np.float32) @ query_vector if len(spans) else np.empty(0)
+    # The question's own asking words ("what", "how") count in the whole but never match:
+    # a sentence saying "in what follows" holds none of what is asked, and the share's
+    # scale stays the one the weights here were tuned on.
     total = sum(weights.values()) or 1.0
+    weights = {t: w for t, w in weights.items() if not is_question_word(t)}
     scores = []
     previous = 0.0
     for i, (s, e) in enumerate(spans):
@@ -163,8 +182,8 @@ def score_sentences(text: str, spans: Sequence[tuple[int, int]], vectors: np.nda
         bonus += window_weight * previous
         if expects is not None and type_weight and expects.search(text, s, e):
             bonus += type_weight
-        if item_weight and (term := tokenize(defined_term(text, s))):
-            bonus += item_weight * sum(t in weights for t in term) / len(term)
+        if item_weight and (term := defined_term(text, s)):
+            bonus += item_weight * term_share(term, weights)
         scores.append(SentenceScore(i, s, e, cos + lexical_weight * overlap + bonus, cos,
                                     overlap))
         previous = overlap

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from index.lexical import K1, chunk_lexical_tokens, tokenize
+from index.lexical import K1, chunk_lexical_tokens, question_tokens, tokenize
 from index.runtime import load_embedder
 from quotebot.config import Config, ConfigError, RetrievalConfig
 from quotebot.documents import Document
@@ -247,7 +247,7 @@ class Retriever:
         mode = mode or self.settings.mode
         vector = (self.encode(question) if mode != "bm25"
                   else np.zeros(reader.dimension, np.float32))
-        return vector, search(reader, vector, tokenize(question), mode=mode,
+        return vector, search(reader, vector, question_tokens(question), mode=mode,
                               depth=depth or self.settings.depth,
                               dense_weight=self.settings.dense_weight,
                               doc_weight=self.settings.doc_weight, within=within,

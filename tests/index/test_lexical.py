@@ -16,6 +16,7 @@ from index.lexical import (
     build_lexical,
     chunk_tokens,
     lexical_text,
+    question_tokens,
     tokenize,
 )
 from quotebot.config import Config
@@ -147,3 +148,14 @@ def test_tokenize_splits_at_underscores_so_emphasis_marks_never_reach_a_token() 
     assert tokenize("_Boxes_") == ["box"]
     assert tokenize("_atomically reference-counted_") == ["atom", "refer", "count"]
     assert tokenize("max_connections=10") == ["max", "connect", "10"]
+
+
+def test_question_tokens_leave_out_the_words_that_only_ask() -> None:
+    assert question_tokens("What kind of servers does chain replication coordinate?") == [
+        "kind", "server", "doe", "chain", "replic", "coordin"]
+    assert question_tokens("How can I turn off verification?") == [
+        "can", "i", "turn", "off", "verif"]
+
+
+def test_question_of_asking_words_alone_keeps_them() -> None:
+    assert question_tokens("Who? When?") == ["who", "when"]

@@ -18,6 +18,7 @@ from retrieval.excerpts import (
     excerpt_around,
     favour_span,
     score_sentences,
+    term_share,
 )
 from retrieval.retriever import Settings
 
@@ -58,6 +59,24 @@ def test_window_lets_the_sentence_after_the_subject_win() -> None:
 
 def test_window_gives_the_first_sentence_nothing() -> None:
     assert scored(0.5)[0].score == scored(0.0)[0].score
+
+
+def test_a_sentence_saying_the_questions_asking_word_gains_nothing_for_it() -> None:
+    text = "In what follows, we describe servers. Chain replication coordinates servers."
+    query = np.array([1.0, 0.0], np.float32)
+    vectors = np.array([[1.0, 0.0], [1.0, 0.0]], np.float32)
+    weights = {"what": 3.0, "server": 1.0, "chain": 1.0}
+    first, second = score_sentences(text, spans(text), vectors, query, weights)
+    assert first.overlap == pytest.approx(1 / 5)  # "what" counts in the whole, never held
+    assert second.overlap == pytest.approx(2 / 5)
+
+
+def test_identifier_asked_as_one_word_is_the_defined_term() -> None:
+    weights = {"samesit": 2.0, "session": 1.0, "cooki": 1.0}  # "SameSite ... session cookie"
+    assert term_share("same_site", weights) == 1.0
+    assert term_share("session_cookie", weights) == 1.0
+    assert term_share("max_age", weights) == 0.0
+    assert term_share("session_max", weights) == 0.5
 
 
 MEETING = ("The committee met in the old town hall on Monday morning. "
