@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.lexical import is_question_word, tokenize
+from index.lexical import question_tokens, tokenize
 
 # Words that make a sentence lean on the one before it.
 _ANAPHORA = re.compile(
@@ -148,8 +148,9 @@ def answer_type(question: str) -> re.Pattern[str] | None:
 
 
 def question_weights(question: str, idf: dict[str, float]) -> dict[str, float]:
-    """The question's stemmed content words with their IDF (unknown words weigh nothing)."""
-    return {t: idf[t] for t in dict.fromkeys(tokenize(question)) if t in idf}
+    """The question's stemmed content words with their IDF (unknown words weigh nothing);
+    its asking words ("what", "how": `index.lexical.QUESTION_WORDS`) are not content."""
+    return {t: idf[t] for t in dict.fromkeys(question_tokens(question)) if t in idf}
 
 
 def score_sentences(text: str, spans: Sequence[tuple[int, int]], vectors: np.ndarray,
@@ -157,20 +158,17 @@ def score_sentences(text: str, spans: Sequence[tuple[int, int]], vectors: np.nda
                     lexical_weight: float = 0.5, keys: Sequence[str] = (),
                     key_weight: float = 0.0, window_weight: float = 0.0,
                     expects: re.Pattern[str] | None = None, type_weight: float = 0.0,
-                    item_weight: float = 0.0) -> list[SentenceScore]:
+                    item_weight: float = 0.0, total: float = 0.0) -> list[SentenceScore]:
     """Score each sentence span of `text` (document offsets) against the question; a
     sentence holding the question's numbers and names (`keys`) gains `key_weight` x
     the share it holds. `window_weight` x the previous sentence's word overlap is added
     (the sentence after the one naming the subject often gives the answer). A sentence
     holding what the question's answer type `expects` (`answer_type`) gains `type_weight`;
     one opening a list item that defines a term the question names gains `item_weight` x
-    the share of the term's words the question holds."""
+    the share of the term's words the question holds. A sentence's word share is of
+    `total` (default: the sum of `weights`)."""
     cosine = vectors.astype(np.float32) @ query_vector if len(spans) else np.empty(0)
-    # The question's own asking words ("what", "how") count in the whole but never match:
-    # a sentence saying "in what follows" holds none of what is asked, and the share's
-    # scale stays the one the weights here were tuned on.
-    total = sum(weights.values()) or 1.0
-    weights = {t: w for t, w in weights.items() if not is_question_word(t)}
+    total = total or sum(weights.values()) or 1.0
     scores = []
     previous = 0.0
     for i, (s, e) in enumerate(spans):

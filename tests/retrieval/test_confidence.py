@@ -120,3 +120,20 @@ def test_threshold_decides_answering_without_reordering_hits(session_config: Con
     (found_at_0, hits_at_0), (found_at_99, hits_at_99) = orders
     assert found_at_0 and not found_at_99
     assert hits_at_0 == hits_at_99
+
+
+def test_question_that_only_names_something_is_answered_by_a_quote_naming_it() -> None:
+    from retrieval.retriever import _Terms, names_all_it_asks
+
+    terms = _Terms(["ryan", "dillon"], {"ryan": 5.0, "dillon": 6.0}, ["ryan", "dillon"],
+                   [], None, 100, 11.0)
+    assert names_all_it_asks(terms, "Colonel Ryan Dillon, the coalition's spokesman, said.")
+    assert not names_all_it_asks(terms, "Colonel Ryan Smith said.")
+
+
+def test_question_asking_about_a_name_is_left_to_the_model() -> None:
+    from retrieval.retriever import _Terms, names_all_it_asks
+
+    terms = _Terms(["born", "ryan", "dillon"], {"born": 2.0, "ryan": 5.0, "dillon": 6.0},
+                   ["ryan", "dillon"], [], None, 100, 13.0)
+    assert not names_all_it_asks(terms, "Ryan Dillon was born in Ohio.")

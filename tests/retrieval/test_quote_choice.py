@@ -17,6 +17,7 @@ from retrieval.excerpts import (
     defined_term,
     excerpt_around,
     favour_span,
+    question_weights,
     score_sentences,
     term_share,
 )
@@ -61,13 +62,19 @@ def test_window_gives_the_first_sentence_nothing() -> None:
     assert scored(0.5)[0].score == scored(0.0)[0].score
 
 
-def test_a_sentence_saying_the_questions_asking_word_gains_nothing_for_it() -> None:
+def test_asking_words_are_not_words_a_sentence_can_hold() -> None:
+    idf = {"what": 3.0, "server": 1.0, "chain": 1.0}
+    assert question_weights("What servers does the chain have?", idf) == {
+        "server": 1.0, "chain": 1.0}
+
+
+def test_word_share_is_of_the_total_given() -> None:
     text = "In what follows, we describe servers. Chain replication coordinates servers."
     query = np.array([1.0, 0.0], np.float32)
     vectors = np.array([[1.0, 0.0], [1.0, 0.0]], np.float32)
-    weights = {"what": 3.0, "server": 1.0, "chain": 1.0}
-    first, second = score_sentences(text, spans(text), vectors, query, weights)
-    assert first.overlap == pytest.approx(1 / 5)  # "what" counts in the whole, never held
+    weights = {"server": 1.0, "chain": 1.0}
+    first, second = score_sentences(text, spans(text), vectors, query, weights, total=5.0)
+    assert first.overlap == pytest.approx(1 / 5)
     assert second.overlap == pytest.approx(2 / 5)
 
 
