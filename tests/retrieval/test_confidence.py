@@ -122,18 +122,16 @@ def test_threshold_decides_answering_without_reordering_hits(session_config: Con
     assert hits_at_0 == hits_at_99
 
 
-def test_question_that_only_names_something_is_answered_by_a_quote_naming_it() -> None:
-    from retrieval.retriever import _Terms, names_all_it_asks
+def test_a_quote_holding_every_word_of_the_question_answers_it() -> None:
+    from retrieval.retriever import _Terms, holds_every_word
 
-    terms = _Terms(["ryan", "dillon"], {"ryan": 5.0, "dillon": 6.0}, ["ryan", "dillon"],
-                   [], None, 100, 11.0)
-    assert names_all_it_asks(terms, "Colonel Ryan Dillon, the coalition's spokesman, said.")
-    assert not names_all_it_asks(terms, "Colonel Ryan Smith said.")
+    terms = _Terms(["coalit", "spokesman"], {"coalit": 2.0, "spokesman": 4.0}, [], [],
+                   None, 100, 6.0)
+    assert holds_every_word(terms, "The remarks by coalition spokesman, Colonel Ryan Dillon")
+    assert not holds_every_word(terms, "The coalition reported five airstrikes.")
 
 
-def test_question_asking_about_a_name_is_left_to_the_model() -> None:
-    from retrieval.retriever import _Terms, names_all_it_asks
+def test_a_question_without_content_words_is_left_to_the_model() -> None:
+    from retrieval.retriever import _Terms, holds_every_word
 
-    terms = _Terms(["born", "ryan", "dillon"], {"born": 2.0, "ryan": 5.0, "dillon": 6.0},
-                   ["ryan", "dillon"], [], None, 100, 13.0)
-    assert not names_all_it_asks(terms, "Ryan Dillon was born in Ohio.")
+    assert not holds_every_word(_Terms([], {}, [], [], None, 100, 1.0), "Anything at all.")
