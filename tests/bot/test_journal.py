@@ -97,3 +97,20 @@ def test_a_question_older_than_stale_after_gets_an_apology(fake: FakeTelegram,
     fresh = ask(fake, [9502])
     wait_answered(fake, fresh)
     assert [m["text"] for m in fake.sent(9501)] == [RESTARTED]
+
+
+def test_an_answer_still_queued_at_a_graceful_stop_is_answered_after_the_restart(
+        fake: FakeTelegram, start_bot: Any, tmp_path: Path) -> None:
+    journal = tmp_path / "journal.sqlite"
+    # One message per 100 s in a chat after a burst of 3: the 4th and 5th answers wait.
+    runner = start_bot(journal=str(journal), chat_per_second=0.01)
+    runner.services.sender.wait = 0.5  # handlers let go of their answers quickly
+    expected = ask(fake, [9601], questions=5)
+    fake.wait_sent(9601, 3)
+    runner.stop()  # as on SIGTERM: the sender drops what it could not send in 10 s
+    assert len(fake.sent(9601)) == 3
+    assert len(Journal(journal).pending()) == 2  # not answered: not done
+    start_bot(journal=str(journal))
+    counts = wait_answered(fake, expected)
+    assert counts == Counter({key: 1 for key in expected})
+
