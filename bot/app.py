@@ -31,7 +31,7 @@ from bot.handlers import (
     start_watch,
     stop_watch,
 )
-from bot.journal import SENDING, Journal, JournalQueue, sending_hook
+from bot.journal import SENDING, Journal, JournalQueue, refused_hook, sending_hook
 from bot.redact import protect_token
 from bot.request import RetryingRequest
 from quotebot.config import Config, ConfigError
@@ -130,7 +130,8 @@ def build_application(config: Config, retriever: Answerer, *, token: str | None 
     journal = Journal(journal_path(config, token))
     request = RetryingRequest(connection_pool_size=64, pool_timeout=10.0, read_timeout=15.0,
                               write_timeout=15.0, connect_timeout=10.0, media_write_timeout=60.0,
-                              httpx_kwargs={"event_hooks": {"request": [sending_hook(journal)]}})
+                              httpx_kwargs={"event_hooks": {"request": [sending_hook(journal)],
+                                                            "response": [refused_hook(journal)]}})
     updates_request = HTTPXRequest(connection_pool_size=1, read_timeout=poll_timeout + 10.0,
                                    connect_timeout=10.0)
     services = make_services(config, retriever)

@@ -69,6 +69,7 @@ class Journal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._deferred: set[int] = set()  # answers still in the send queue (bot.handlers)
+        self._delivered: set[int] = set()  # updates a sendMessage of which was delivered
         self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")  # a record survives a crash of the machine
@@ -106,8 +107,24 @@ class Journal:
             self._deferred.discard(update_id)
         self.mark(update_id, DONE)
 
+    def delivered(self, update_id: int) -> None:
+        """A message of the update's answer reached Telegram (it may be one of several)."""
+        with self._lock:
+            self._delivered.add(update_id)
+
+    def refused(self, update_id: int) -> None:
+        """Telegram refused the answer (429): back to `received`, unless a part of it was
+        delivered before (answering again would repeat that part)."""
+        with self._lock:
+            if update_id in self._delivered:
+                return
+            self.marks.execute("UPDATE updates SET state=? WHERE update_id=? AND state=?",
+                               (RECEIVED, update_id, SENDING))
+
     def mark(self, update_id: int, state: str) -> None:
         with self._lock:
+            if state == DONE:
+                self._delivered.discard(update_id)
             self.marks.execute("UPDATE updates SET state=?, finished=? WHERE update_id=?",
                             (state, time.time() if state == DONE else None, update_id))
 
@@ -159,6 +176,24 @@ def sending_hook(journal: Journal) -> Callable[[httpx.Request], Awaitable[None]]
                 journal.mark(update_id, SENDING)
 
         request.extensions["trace"] = trace
+
+    return hook
+
+
+def refused_hook(journal: Journal) -> Callable[[httpx.Response], Awaitable[None]]:
+    """An httpx response hook: a sendMessage Telegram refused with 429 was not delivered, so
+    its update goes back from `sending` to `received` (the sender sends it again after
+    `retry_after`; a crash meanwhile must not lose it), unless an earlier part of the same
+    answer was delivered (then resending would repeat that part)."""
+
+    async def hook(response: httpx.Response) -> None:
+        update_id = ANSWERING.get()
+        if update_id is None or not response.request.url.path.endswith("/sendMessage"):
+            return
+        if response.is_success:
+            journal.delivered(update_id)
+        elif response.status_code == 429:
+            journal.refused(update_id)
 
     return hook
 

@@ -114,3 +114,27 @@ def test_an_answer_still_queued_at_a_graceful_stop_is_answered_after_the_restart
     counts = wait_answered(fake, expected)
     assert counts == Counter({key: 1 for key in expected})
 
+
+def test_sigkill_while_telegram_makes_an_answer_wait_answers_it_after_the_restart(
+        fake: FakeTelegram, fresh_copy: Callable[[], Config], tmp_path: Path) -> None:
+    config = fresh_copy()
+    journal, log = tmp_path / "journal.sqlite", tmp_path / "bot.log"
+    process = bot_process(fake, config, journal, log)
+    try:
+        fake.fail_next("sendMessage", 429, retry_after=60)  # refused: certainly not delivered
+        expected = ask(fake, [9701])
+        fake.wait_for(lambda: fake.refused("sendMessage"))
+        time.sleep(1.0)  # the answer now waits in the send queue for 60 s
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(30)
+    assert fake.sent(9701) == []
+    process = bot_process(fake, config, journal, log)
+    try:
+        with contextlib.suppress(TimeoutError):
+            wait_answered(fake, expected, timeout=60)
+        counts = answered(fake)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(60)
+    assert counts == Counter({key: 1 for key in expected})
