@@ -127,7 +127,7 @@ def build_application(config: Config, retriever: Answerer, *, token: str | None 
     if config.telegram.webhook_secret:
         protect_token(config.telegram.webhook_secret)
     base_url, base_file_url = api_urls(config.telegram.base_url)
-    journal = Journal(journal_path(config, token))
+    journal = Journal(journal_path(config, token), exclusive=True)  # one bot per journal
     request = RetryingRequest(connection_pool_size=64, pool_timeout=10.0, read_timeout=15.0,
                               write_timeout=15.0, connect_timeout=10.0, media_write_timeout=60.0,
                               httpx_kwargs={"event_hooks": {"request": [sending_hook(journal)],

@@ -22,6 +22,7 @@ read it, e.g. to rebuild per-chat state after a restart.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import logging
 import sqlite3
@@ -35,6 +36,8 @@ from typing import Any
 
 import httpx
 from telegram import Update
+
+from quotebot.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -61,12 +64,22 @@ class Pending:
     received: float
 
 
-class Journal:
-    """The journal file of one bot; thread-safe (one connection behind a lock)."""
+class JournalBusy(ConfigError):
+    """Another bot holds the journal: a second one would answer its questions again."""
 
-    def __init__(self, path: Path) -> None:
+
+class Journal:
+    """The journal file of one bot; thread-safe (one connection behind a lock).
+
+    `exclusive`: hold `<journal>.lock` while open (the bot does), so a second bot started on
+    the same journal is refused instead of answering, at its start, the updates the first
+    is still answering.
+    """
+
+    def __init__(self, path: Path, *, exclusive: bool = False) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._holder = _hold(self.path.with_name(self.path.name + ".lock")) if exclusive else None
         self._lock = threading.Lock()
         self._deferred: set[int] = set()  # answers still in the send queue (bot.handlers)
         self._delivered: set[int] = set()  # updates a sendMessage of which was delivered
@@ -154,6 +167,23 @@ class Journal:
         with self._lock:
             self.marks.close()
             self.db.close()
+            if self._holder is not None:
+                self._holder.close()  # releases the lock
+                self._holder = None
+
+
+def _hold(path: Path) -> Any:
+    """An open file holding an exclusive lock on `path`; JournalBusy if another has it."""
+    holder = path.open("a")
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder.close()
+        raise JournalBusy(f"another quotebot bot is already running with the update journal "
+                          f"{path.with_suffix('')}: stop it first (two bots would answer the "
+                          "same questions twice), or give this one its own telegram.journal"
+                          ) from None
+    return holder
 
 
 # The update whose answer the current task is sending (set around the send by the handler).

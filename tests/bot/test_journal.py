@@ -25,8 +25,10 @@ from quotebot.config import Config
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def bot_process(fake: FakeTelegram, config: Config, journal: Path, log: Path) -> subprocess.Popen:
-    """`quotebot bot` in its own process on `fake`; returns once it polls."""
+def bot_process(fake: FakeTelegram, config: Config, journal: Path, log: Path, *,
+                running: bool = True) -> subprocess.Popen:
+    """`quotebot bot` in its own process on `fake`; returns once it polls (or exited, when
+    not `running`)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), TELEGRAM_BOT_TOKEN=TOKEN,
                QUOTEBOT_TELEGRAM_RATE_PER_MINUTE="0", QUOTEBOT_TELEGRAM_JOURNAL=str(journal),
                QUOTEBOT_TELEGRAM_PUBLIC="true")
@@ -37,7 +39,8 @@ def bot_process(fake: FakeTelegram, config: Config, journal: Path, log: Path) ->
              "--store", str(config.store), "--base-url", fake.base_url],
             env=env, cwd=ROOT, stdout=out, stderr=out)
     fake.wait_for(lambda: len(fake.polls) > polls or process.poll() is not None, timeout=120)
-    assert process.poll() is None, log.read_text()[-3000:]
+    if running:
+        assert process.poll() is None, log.read_text()[-3000:]
     return process
 
 
@@ -137,4 +140,31 @@ def test_sigkill_while_telegram_makes_an_answer_wait_answers_it_after_the_restar
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(60)
+    assert counts == Counter({key: 1 for key in expected})
+
+
+def test_a_second_bot_on_the_same_journal_is_refused_and_answers_nothing_twice(
+        fake: FakeTelegram, fresh_copy: Callable[[], Config], tmp_path: Path) -> None:
+    config = fresh_copy()
+    journal, log = tmp_path / "journal.sqlite", tmp_path / "bot.log"
+    first = bot_process(fake, config, journal, log)
+    second = None
+    try:
+        fake.fail_next("sendMessage", 429, retry_after=8)  # the answer waits in the queue
+        expected = ask(fake, [9801])
+        fake.wait_for(lambda: fake.refused("sendMessage"))
+        # An operator starts the bot again while it runs (a deploy, a second terminal): the
+        # newcomer would answer the first one's unanswered question too.
+        second = bot_process(fake, config, journal, tmp_path / "second.log", running=False)
+        second.wait(60)
+        assert second.returncode == 2
+        assert "already" in (tmp_path / "second.log").read_text()
+        wait_answered(fake, expected, timeout=30)
+        time.sleep(2.0)
+        counts = answered(fake)
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGKILL)
+                process.wait(30)
     assert counts == Counter({key: 1 for key in expected})
