@@ -31,7 +31,7 @@ from bot.handlers import (
     start_watch,
     stop_watch,
 )
-from bot.journal import SENDING, Journal, JournalQueue, sending_hook
+from bot.journal import SENDING, Journal, JournalQueue, refused_hook, sending_hook
 from bot.redact import protect_token
 from bot.request import RetryingRequest
 from quotebot.config import Config, ConfigError
@@ -127,10 +127,11 @@ def build_application(config: Config, retriever: Answerer, *, token: str | None 
     if config.telegram.webhook_secret:
         protect_token(config.telegram.webhook_secret)
     base_url, base_file_url = api_urls(config.telegram.base_url)
-    journal = Journal(journal_path(config, token))
+    journal = Journal(journal_path(config, token), exclusive=True)  # one bot per journal
     request = RetryingRequest(connection_pool_size=64, pool_timeout=10.0, read_timeout=15.0,
                               write_timeout=15.0, connect_timeout=10.0, media_write_timeout=60.0,
-                              httpx_kwargs={"event_hooks": {"request": [sending_hook(journal)]}})
+                              httpx_kwargs={"event_hooks": {"request": [sending_hook(journal)],
+                                                            "response": [refused_hook(journal)]}})
     updates_request = HTTPXRequest(connection_pool_size=1, read_timeout=poll_timeout + 10.0,
                                    connect_timeout=10.0)
     services = make_services(config, retriever)

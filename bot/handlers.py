@@ -176,8 +176,11 @@ async def send_html(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str,
         # Still queued after the bounded wait (a per-chat backlog, flood control): the
         # update is done when its last part has left, not now, or a crash before then
         # would lose an answer the journal calls done. The caller sees None: not done yet.
+        # A message dropped unsent when the bot stops (cancelled) leaves the update
+        # `received`, so the next start answers it.
         journal.defer(answering)
-        futures[-1].add_done_callback(lambda _f, u=answering: journal.done_later(u))
+        futures[-1].add_done_callback(
+            lambda f, u=answering: None if f.cancelled() else journal.done_later(u))
     return sent
 
 

@@ -22,6 +22,7 @@ read it, e.g. to rebuild per-chat state after a restart.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import logging
 import sqlite3
@@ -35,6 +36,8 @@ from typing import Any
 
 import httpx
 from telegram import Update
+
+from quotebot.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -61,14 +64,25 @@ class Pending:
     received: float
 
 
-class Journal:
-    """The journal file of one bot; thread-safe (one connection behind a lock)."""
+class JournalBusy(ConfigError):
+    """Another bot holds the journal: a second one would answer its questions again."""
 
-    def __init__(self, path: Path) -> None:
+
+class Journal:
+    """The journal file of one bot; thread-safe (one connection behind a lock).
+
+    `exclusive`: hold `<journal>.lock` while open (the bot does), so a second bot started on
+    the same journal is refused instead of answering, at its start, the updates the first
+    is still answering.
+    """
+
+    def __init__(self, path: Path, *, exclusive: bool = False) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._holder = _hold(self.path.with_name(self.path.name + ".lock")) if exclusive else None
         self._lock = threading.Lock()
         self._deferred: set[int] = set()  # answers still in the send queue (bot.handlers)
+        self._delivered: set[int] = set()  # updates a sendMessage of which was delivered
         self.db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")  # a record survives a crash of the machine
@@ -106,8 +120,24 @@ class Journal:
             self._deferred.discard(update_id)
         self.mark(update_id, DONE)
 
+    def delivered(self, update_id: int) -> None:
+        """A message of the update's answer reached Telegram (it may be one of several)."""
+        with self._lock:
+            self._delivered.add(update_id)
+
+    def refused(self, update_id: int) -> None:
+        """Telegram refused the answer (429): back to `received`, unless a part of it was
+        delivered before (answering again would repeat that part)."""
+        with self._lock:
+            if update_id in self._delivered:
+                return
+            self.marks.execute("UPDATE updates SET state=? WHERE update_id=? AND state=?",
+                               (RECEIVED, update_id, SENDING))
+
     def mark(self, update_id: int, state: str) -> None:
         with self._lock:
+            if state == DONE:
+                self._delivered.discard(update_id)
             self.marks.execute("UPDATE updates SET state=?, finished=? WHERE update_id=?",
                             (state, time.time() if state == DONE else None, update_id))
 
@@ -137,6 +167,23 @@ class Journal:
         with self._lock:
             self.marks.close()
             self.db.close()
+            if self._holder is not None:
+                self._holder.close()  # releases the lock
+                self._holder = None
+
+
+def _hold(path: Path) -> Any:
+    """An open file holding an exclusive lock on `path`; JournalBusy if another has it."""
+    holder = path.open("a")
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder.close()
+        raise JournalBusy(f"another quotebot bot is already running with the update journal "
+                          f"{path.with_suffix('')}: stop it first (two bots would answer the "
+                          "same questions twice), or give this one its own telegram.journal"
+                          ) from None
+    return holder
 
 
 # The update whose answer the current task is sending (set around the send by the handler).
@@ -159,6 +206,24 @@ def sending_hook(journal: Journal) -> Callable[[httpx.Request], Awaitable[None]]
                 journal.mark(update_id, SENDING)
 
         request.extensions["trace"] = trace
+
+    return hook
+
+
+def refused_hook(journal: Journal) -> Callable[[httpx.Response], Awaitable[None]]:
+    """An httpx response hook: a sendMessage Telegram refused with 429 was not delivered, so
+    its update goes back from `sending` to `received` (the sender sends it again after
+    `retry_after`; a crash meanwhile must not lose it), unless an earlier part of the same
+    answer was delivered (then resending would repeat that part)."""
+
+    async def hook(response: httpx.Response) -> None:
+        update_id = ANSWERING.get()
+        if update_id is None or not response.request.url.path.endswith("/sendMessage"):
+            return
+        if response.is_success:
+            journal.delivered(update_id)
+        elif response.status_code == 429:
+            journal.refused(update_id)
 
     return hook
 

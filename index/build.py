@@ -379,9 +379,14 @@ def _parse_changed(files: list[tuple[str, Path]], previous: _Previous | None,
 
     def jobs() -> Iterator[ParseJob]:
         for rel, path in tqdm(files, desc="reading", unit="file", disable=not progress):
+            # The time before the read: a save during or after it then leaves the file
+            # newer than the index says (index.changes hashes it), never the same.
+            try:
+                mtime = path.stat().st_mtime
+            except OSError:
+                mtime = 0.0  # read_file says why it cannot be read
             try:
                 data = read_file(path, max_bytes)
-                mtime = path.stat().st_mtime
             except SkipFile as exc:
                 report.skipped.append((rel, str(exc)))
                 continue

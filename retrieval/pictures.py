@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ HIGHLIGHT = (255, 214, 0, 110)  # translucent yellow, RGBA
 CONTEXT_POINTS = 90.0  # page shown above and below the quote
 SIDE_POINTS = 24.0  # page shown left and right of the quote's column
 MIN_MATCH = 12  # shortest part of a quote (letters and digits) worth finding on a page
+MAX_PIXELS = 16_000_000  # the most a picture renders (64 MB as RGBA); larger: lower scale
 
 _OT1_SLOTS = {"\x0b": "ff", "\x0c": "fi", "\x0d": "fl", "\x0e": "ffi", "\x0f": "ffl"}
 Box = tuple[float, float, float, float]  # left, bottom, right, top in PDF points
@@ -183,20 +185,22 @@ def page_picture(config: Config, hit: Hit, *, scale: float = SCALE) -> PagePictu
     try:
         page = document[number - 1]
         width, height = page.get_size()
-        image = page.render(scale=scale).to_pil().convert("RGBA")
+        crop = _crop(boxes, width, height)
+        left, bottom, right, top = crop
+        # Only the region shown is rendered, and at most MAX_PIXELS of it: a page may be
+        # 200 inches square (3.3 GB as a bitmap at SCALE), and this runs in the bot.
+        scale = min(scale, math.sqrt(MAX_PIXELS / max(1.0, (right - left) * (top - bottom))))
+        image = page.render(scale=scale, crop=(left, bottom, width - right, height - top)
+                            ).to_pil().convert("RGBA")
         page.close()
     finally:
         document.close()
     overlay = Image.new("RGBA", image.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)
-    for left, bottom, right, top in boxes:
-        draw.rectangle([left * scale, (height - top) * scale, right * scale,
-                        (height - bottom) * scale], fill=HIGHLIGHT)
+    for box_left, box_bottom, box_right, box_top in boxes:
+        draw.rectangle([(box_left - left) * scale, (top - box_top) * scale,
+                        (box_right - left) * scale, (top - box_bottom) * scale], fill=HIGHLIGHT)
     image = Image.alpha_composite(image, overlay).convert("RGB")
-    crop = _crop(boxes, width, height)
-    left, bottom, right, top = crop
-    image = image.crop((round(left * scale), round((height - top) * scale),
-                        round(right * scale), round((height - bottom) * scale)))
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return PagePicture(out.getvalue(), boxes, crop, number)

@@ -25,8 +25,10 @@ from quotebot.config import Config
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def bot_process(fake: FakeTelegram, config: Config, journal: Path, log: Path) -> subprocess.Popen:
-    """`quotebot bot` in its own process on `fake`; returns once it polls."""
+def bot_process(fake: FakeTelegram, config: Config, journal: Path, log: Path, *,
+                running: bool = True) -> subprocess.Popen:
+    """`quotebot bot` in its own process on `fake`; returns once it polls (or exited, when
+    not `running`)."""
     env = dict(os.environ, PYTHONPATH=str(ROOT), TELEGRAM_BOT_TOKEN=TOKEN,
                QUOTEBOT_TELEGRAM_RATE_PER_MINUTE="0", QUOTEBOT_TELEGRAM_JOURNAL=str(journal),
                QUOTEBOT_TELEGRAM_PUBLIC="true")
@@ -37,7 +39,8 @@ def bot_process(fake: FakeTelegram, config: Config, journal: Path, log: Path) ->
              "--store", str(config.store), "--base-url", fake.base_url],
             env=env, cwd=ROOT, stdout=out, stderr=out)
     fake.wait_for(lambda: len(fake.polls) > polls or process.poll() is not None, timeout=120)
-    assert process.poll() is None, log.read_text()[-3000:]
+    if running:
+        assert process.poll() is None, log.read_text()[-3000:]
     return process
 
 
@@ -97,3 +100,71 @@ def test_a_question_older_than_stale_after_gets_an_apology(fake: FakeTelegram,
     fresh = ask(fake, [9502])
     wait_answered(fake, fresh)
     assert [m["text"] for m in fake.sent(9501)] == [RESTARTED]
+
+
+def test_an_answer_still_queued_at_a_graceful_stop_is_answered_after_the_restart(
+        fake: FakeTelegram, start_bot: Any, tmp_path: Path) -> None:
+    journal = tmp_path / "journal.sqlite"
+    # One message per 100 s in a chat after a burst of 3: the 4th and 5th answers wait.
+    runner = start_bot(journal=str(journal), chat_per_second=0.01)
+    runner.services.sender.wait = 0.5  # handlers let go of their answers quickly
+    expected = ask(fake, [9601], questions=5)
+    fake.wait_sent(9601, 3)
+    runner.stop()  # as on SIGTERM: the sender drops what it could not send in 10 s
+    assert len(fake.sent(9601)) == 3
+    assert len(Journal(journal).pending()) == 2  # not answered: not done
+    start_bot(journal=str(journal))
+    counts = wait_answered(fake, expected)
+    assert counts == Counter({key: 1 for key in expected})
+
+
+def test_sigkill_while_telegram_makes_an_answer_wait_answers_it_after_the_restart(
+        fake: FakeTelegram, fresh_copy: Callable[[], Config], tmp_path: Path) -> None:
+    config = fresh_copy()
+    journal, log = tmp_path / "journal.sqlite", tmp_path / "bot.log"
+    process = bot_process(fake, config, journal, log)
+    try:
+        fake.fail_next("sendMessage", 429, retry_after=60)  # refused: certainly not delivered
+        expected = ask(fake, [9701])
+        fake.wait_for(lambda: fake.refused("sendMessage"))
+        time.sleep(1.0)  # the answer now waits in the send queue for 60 s
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(30)
+    assert fake.sent(9701) == []
+    process = bot_process(fake, config, journal, log)
+    try:
+        with contextlib.suppress(TimeoutError):
+            wait_answered(fake, expected, timeout=60)
+        counts = answered(fake)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(60)
+    assert counts == Counter({key: 1 for key in expected})
+
+
+def test_a_second_bot_on_the_same_journal_is_refused_and_answers_nothing_twice(
+        fake: FakeTelegram, fresh_copy: Callable[[], Config], tmp_path: Path) -> None:
+    config = fresh_copy()
+    journal, log = tmp_path / "journal.sqlite", tmp_path / "bot.log"
+    first = bot_process(fake, config, journal, log)
+    second = None
+    try:
+        fake.fail_next("sendMessage", 429, retry_after=8)  # the answer waits in the queue
+        expected = ask(fake, [9801])
+        fake.wait_for(lambda: fake.refused("sendMessage"))
+        # An operator starts the bot again while it runs (a deploy, a second terminal): the
+        # newcomer would answer the first one's unanswered question too.
+        second = bot_process(fake, config, journal, tmp_path / "second.log", running=False)
+        second.wait(60)
+        assert second.returncode == 2
+        assert "already" in (tmp_path / "second.log").read_text()
+        wait_answered(fake, expected, timeout=30)
+        time.sleep(2.0)
+        counts = answered(fake)
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGKILL)
+                process.wait(30)
+    assert counts == Counter({key: 1 for key in expected})

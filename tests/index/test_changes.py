@@ -40,3 +40,25 @@ def test_a_store_without_an_index_is_a_change(fresh_copy: Callable[[], Config]) 
     config = fresh_copy()
     config.store = config.store.parent / "empty-store"
     assert corpus_changes(config).no_index
+
+
+def test_a_file_saved_again_while_the_build_reads_it_is_a_change(
+        fresh_copy: Callable[[], Config], monkeypatch: object) -> None:
+    import index.build as build
+
+    config = fresh_copy()
+    edited = config.corpus / "sport" / "cycling.txt"
+    first = edited.read_bytes().replace(b"yellow", b"orange")
+    edited.write_bytes(first)
+    real_read = build.read_file
+
+    def read_then_saved_again(path: os.PathLike, max_bytes: int) -> bytes:
+        data = real_read(path, max_bytes)
+        if path == edited:  # an editor saves the file again just after the build read it
+            edited.write_bytes(data.replace(b"orange", b"purple"))  # the same size
+        return data
+
+    monkeypatch.setattr(build, "read_file", read_then_saved_again)  # type: ignore[attr-defined]
+    build.build_index(config, progress=False)
+    assert b"purple" in edited.read_bytes()
+    assert corpus_changes(config).changed == ["sport/cycling.txt"]  # not indexed yet

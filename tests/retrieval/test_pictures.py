@@ -71,3 +71,44 @@ def test_scanned_pdf_is_answered_with_its_page_and_pictured(fresh_copy: Any) -> 
     assert hit.citation.page == 2 and "brass bell" in hit.excerpt
     picture = page_picture(config, hit)
     assert picture is not None and picture.boxes  # from Tesseract's word boxes
+
+
+PICTURE_IN_A_CHILD = """
+import pickle, resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))  # 1 GB of address space
+from retrieval.pictures import page_picture
+config, hit = pickle.load(sys.stdin.buffer)
+picture = page_picture(config, hit)
+print(len(picture.png), len(picture.boxes))
+"""
+
+
+def test_a_huge_page_is_pictured_within_bounded_memory(fresh_copy: Any) -> None:
+    """A page 200 inches square (the largest PDF allows) is 3.3 GB as a bitmap at SCALE,
+    and pictures are made in the bot's own process: only the region shown is rendered."""
+    import pickle
+    import subprocess
+    import sys
+
+    from reportlab.pdfgen import canvas
+
+    from index.build import build_index
+    from retrieval import Retriever
+
+    config = fresh_copy()
+    out = io.BytesIO()
+    c = canvas.Canvas(out, pagesize=(14400, 14400))
+    c.setFont("Helvetica", 11)
+    c.drawString(60, 14300, "The lighthouse keeper rings the brass bell at noon every day.")
+    c.showPage()
+    c.save()
+    (Path(config.corpus) / "poster.pdf").write_bytes(out.getvalue())
+    build_index(config, progress=False)
+    with Retriever.open(config) as retriever:
+        hit = first_hit(retriever, "When does the lighthouse keeper ring the bell?", "poster.pdf")
+    child = subprocess.run([sys.executable, "-c", PICTURE_IN_A_CHILD],
+                           input=pickle.dumps((config, hit)), capture_output=True, timeout=120,
+                           cwd=Path(__file__).resolve().parents[2])
+    assert child.returncode == 0, child.stderr.decode()[-2000:]
+    size, boxes = map(int, child.stdout.split())
+    assert size > 0 and boxes >= 1  # the quote is found and highlighted
