@@ -583,7 +583,8 @@ def holds_every_word(terms: _Terms, quote: str) -> bool:
     confidence model, fitted on corpora of thousands of passages, reads that low cosine
     as a miss (BENCHMARKS.md: on the fit's held-out rows this accepts no more absent
     questions)."""
-    return bool(terms.content) and set(terms.content) <= set(tokenize(quote))
+    content = {t for t in terms.content if not is_question_word(t)}  # "Who? When?" asks nothing
+    return bool(content) and content <= set(tokenize(quote))
 
 
 # Cosines of one question's candidates spread by a few hundredths: a floor on their

@@ -135,3 +135,5 @@ def test_a_question_without_content_words_is_left_to_the_model() -> None:
     from retrieval.retriever import _Terms, holds_every_word
 
     assert not holds_every_word(_Terms([], {}, [], [], None, 100, 1.0), "Anything at all.")
+    asking_only = _Terms(["who", "when"], {"who": 1.0, "when": 1.0}, [], [], None, 100, 2.0)
+    assert not holds_every_word(asking_only, "Who knows when it came?")
