@@ -119,7 +119,7 @@ def run_standalone(retriever: Any, n: int) -> dict[str, Any]:
         # When no rule fires, `ask` with a history is `ask` without one (the same code
         # path; tests/retrieval/test_conversation.py checks the answers are equal), so
         # only questions a rule fires on are asked again.
-        reading = resolve(clean_question(question), conversation, retriever.lexical.idf)
+        reading = resolve(clean_question(question), conversation, retriever.reader.idf)
         answer = (retriever.ask(question, abstain=False, history=conversation)
                   if reading.followup else plain)
         off.append(hit(plain, gold))

@@ -55,6 +55,7 @@ def measure(store: Path, squad: Path, n_questions: int) -> dict[str, Any]:
     """Open `store` in this (fresh) process and time `ask`; returns the figures."""
     import faiss
 
+    from index.lexical import tokenize
     from quotebot.config import load_config
     from retrieval import Retriever
     from store.generations import current_generation
@@ -81,7 +82,8 @@ def measure(store: Path, squad: Path, n_questions: int) -> dict[str, Any]:
     after = memory_mb()
 
     # The stages alone, on the same questions (a separate pass: the timed one is untouched).
-    reader, lexical = retriever.reader, retriever.lexical
+    reader = retriever.reader
+    lexical = reader.lexical
     depth = retriever.settings.depth
     stages: dict[str, list[float]] = {"encode": [], "dense_search": [], "bm25": []}
     vectors = []
@@ -95,8 +97,9 @@ def measure(store: Path, squad: Path, n_questions: int) -> dict[str, Any]:
         reader.index.search(v.reshape(1, -1), depth)
         stages["dense_search"].append(time.perf_counter() - t)
         t = time.perf_counter()
-        ids, _ = lexical.search(q, depth)
-        lexical.scores_for(q, ids)
+        tokens = tokenize(q)
+        ids, _ = lexical.search(tokens, depth)
+        lexical.scores_for(tokens, ids)
         stages["bm25"].append(time.perf_counter() - t)
 
     queries = np.vstack(vectors)

@@ -260,7 +260,8 @@ def sweep_excerpts(retriever: Retriever, scores: Scores, evalset: EvalSet,
     from index.lexical import tokenize
     from retrieval.excerpts import best_excerpts, question_weights, score_sentences
 
-    reader, lexical = retriever.reader, retriever.lexical
+    reader = retriever.reader
+    lexical = reader.lexical
     ids = np.array(sorted(r[0] for r in reader.db.execute("SELECT chunk_id FROM chunks")))
     qv = retriever.embedder.encode_queries([evalset.queries[q] for q in scores.qids])
     grid = [(w, 0.0) for w in (0.0, 0.25, 0.5, 0.75, 1.0, 1.5)]
