@@ -52,6 +52,7 @@ _GENERATED_TITLE = re.compile(
 _PAGE_NUMBER = re.compile(r"^[\W_]*((page|p\.|seite)\s*)?(\d{1,4}|[ivxlcdm]{1,6})"
                           r"(\s*(of|/)\s*\d{1,4})?[\W_]*$", re.I)
 _DIGITS = re.compile(r"\d+")
+_NOT_WORD = re.compile(r"[^\w#]+|_")
 # A footnote's first line: ∗ † ‡ § ¶, or its number glued to a capitalised word ("1Eric").
 _FOOTNOTE = re.compile(r"[*\u2217\u2020\u2021\u00a7\u00b6]|\d{1,2}(?=[A-Z][a-z])")
 _CONTINUATION = frozenset(",;:.)]")  # a line opening with these goes on the line above
@@ -180,8 +181,9 @@ def _ranges(numbers: list[int]) -> str:
 
 
 def _edge_key(line: str) -> str:
-    """What a running header/footer line has in common across pages: digits aside."""
-    return _DIGITS.sub("#", line.casefold())
+    """What a running header/footer line has in common across pages: digits, punctuation
+    and spacing aside (a scan's stray "-" before one page's header must not hide it)."""
+    return " ".join(_NOT_WORD.sub(" ", _DIGITS.sub("#", line.casefold())).split())
 
 
 def _edges(lines: list[str]) -> list[int]:

@@ -13,7 +13,7 @@ from index.chunking import chunk_document
 from index.loaders import SkipFile, load_document
 from index.loaders import ocr as ocr_module
 from index.loaders.options import LoadOptions
-from index.loaders.pdf import load_pdf
+from index.loaders.pdf import _drop_running, load_pdf
 
 BODY = [
     "Chain replication keeps every replica of an object on a chain of servers.",
@@ -63,6 +63,23 @@ def test_running_header_and_page_numbers_are_dropped() -> None:
     assert "Journal of Repeated Headers" not in doc.text
     assert all(line.strip() not in {"1", "2", "3", "4"} for line in doc.text.split("\n"))
     assert "The snapshots chapter opens here." in doc.text and BODY[2] in doc.text
+
+
+def test_alternating_headers_are_dropped_despite_a_stray_mark_on_one_page() -> None:
+    """A journal's odd pages carry the title and page number, its even pages the authors
+    (FLP's JACM layout); one scanned page reads "-Impossibility of ...": still a header."""
+    title, authors = "Impossibility of Distributed Consensus with One Faulty Process", \
+        "M. J. FISCHER, N. A. LYNCH, AND M. S. PATERSON"
+    words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa"]
+    pages = [["The first page.", "Its text."]]
+    for number, word in zip(range(375, 383), words, strict=False):
+        header = f"{title} {number}" if number % 2 else f"{number} {authors}"
+        if number == 377:
+            header = "-" + header
+        pages.append([header, f"The {word} lemma holds.", f"So the {word} case ends."])
+    dropped = _drop_running(pages)
+    assert all(page[0] == "" for page in dropped[1:])
+    assert dropped[0] == pages[0] and all(page[1] for page in dropped)
 
 
 def test_citation_gives_page_and_source_line_after_dropped_header() -> None:
