@@ -498,6 +498,7 @@ class Retriever:
                 if len(hits) >= k:
                     break
                 quote = doc.text[excerpt.start:excerpt.end]
+                # The confidence reads the quote's share of the content words alone.
                 why = signals(question=question, quote=quote, cosine=excerpt.cosine,
                               overlap=excerpt.overlap * terms.quote_total / total,
                               passage_overlap=passage_overlap,
