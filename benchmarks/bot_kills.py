@@ -34,11 +34,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(ROOT / "tests" / "bot")]
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(ROOT / "tests")]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from fake_telegram import FakeTelegram  # noqa: E402
 from soak import TOKEN, Traffic, config_for, copy_docs, headline_questions, signatures  # noqa: E402
+from support.fake_telegram import FakeTelegram  # noqa: E402
 
 from index.build import build_index  # noqa: E402
 from retrieval import Retriever  # noqa: E402

@@ -12,16 +12,15 @@ commands, over-long questions and button presses while another user asks one que
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "bot")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from fake_telegram import FakeTelegram  # noqa: E402
+from support.fake_telegram import FakeTelegram  # noqa: E402
 
 from bot.app import build_application  # noqa: E402
 from index.build import build_index  # noqa: E402
@@ -38,20 +37,12 @@ def outgoing(fake: FakeTelegram, chat_id: int) -> list[str]:
             and int(c.params.get("chat_id", 0)) == chat_id]
 
 
-def _load(rel: str, *names: str) -> list:
-    """Names from a test conftest (two share the module name, so each is loaded by path)."""
-    spec = importlib.util.spec_from_file_location(f"_flood_{rel.replace('/', '_')}", ROOT / rel)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return [getattr(module, name) for name in names]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--each", type=int, default=20, help="updates of each kind (3 kinds)")
     args = parser.parse_args()
-    make_corpus, make_config = _load("tests/conftest.py", "make_corpus", "make_config")
-    (BotRunner,) = _load("tests/bot/conftest.py", "BotRunner")  # the bot in a thread
+    from support.bot_runner import BotRunner  # the bot in a thread
+    from support.corpus import make_config, make_corpus
 
     with tempfile.TemporaryDirectory() as tmp:
         corpus = make_corpus(Path(tmp) / "corpus")

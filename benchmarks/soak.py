@@ -44,11 +44,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "bot")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from fake_telegram import BOT_USERNAME, FakeTelegram  # noqa: E402
+from support.fake_telegram import BOT_USERNAME, FakeTelegram  # noqa: E402
 
 from bot.app import build_application  # noqa: E402
 from bot.handlers import EXPIRED, FAILED, REFUSAL  # noqa: E402
@@ -634,7 +634,8 @@ def seeded_damage(rng: random.Random, round_: int) -> Iterator[None]:
 
 def scenario_hostile(ctx: Ctx) -> Result:
     """The CI's hostile corpus, plus hundreds of random files, a real 1 GB file and a 1 MB line."""
-    from tests.conftest import make_corpus, write_pdf
+    from support.corpus import make_corpus, write_pdf
+
     from tests.index import test_hostile_corpus as hostile
 
     randoms = ctx.n(400, 60)
@@ -768,7 +769,7 @@ class Bot:
     """The real Application long-polling a fake Bot API server, in its own thread and loop."""
 
     def __init__(self, fake: FakeTelegram, config: Config, retriever: Any, **telegram: Any):
-        from conftest import BotRunner, bot_config
+        from support.bot_runner import BotRunner, bot_config
 
         cfg = bot_config(config, fake, **telegram)
         self.runner = BotRunner(build_application(cfg, retriever, token=TOKEN, poll_timeout=1))

@@ -7,9 +7,9 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from asking import ask, wait_answered
-from fake_telegram import FakeTelegram
-from html_check import well_formed
+from support.asking import ask, wait_answered
+from support.fake_telegram import FakeTelegram
+from support.html_check import well_formed
 
 from bot.handlers import FAILED
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import TOKEN
-from fake_telegram import FakeTelegram
+from support.bot_runner import TOKEN
+from support.fake_telegram import FakeTelegram
 
 from bot.app import TokenError, api_urls, load_token, run_bot, webhook_options
 from bot.chat import run_chat

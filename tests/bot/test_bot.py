@@ -7,10 +7,10 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from asking import ask, wait_answered
-from conftest import TOKEN
-from fake_telegram import BOT_ID, BOT_USERNAME, FakeTelegram
-from html_check import well_formed
+from support.asking import ask, wait_answered
+from support.bot_runner import TOKEN
+from support.fake_telegram import BOT_ID, BOT_USERNAME, FakeTelegram
+from support.html_check import well_formed
 
 from bot.handlers import EXPIRED, REFUSAL
 from retrieval.answer import Answer, Citation, Hit

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fake_telegram import FakeTelegram
 from support.conversation import Clock
+from support.fake_telegram import FakeTelegram
 from support.retrievers import BrokenRetriever, LongRetriever
 
 USER, OTHER, GROUP, FORUM = 1001, 2002, -5001, -6001

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import TOKEN
-from fake_telegram import FakeTelegram, Limits
+from support.bot_runner import TOKEN
+from support.fake_telegram import FakeTelegram, Limits
 
 CHAT, GROUP = 4242, -4343
 

@@ -12,8 +12,8 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from asking import answered, ask, wait_answered
-from fake_telegram import FakeTelegram
+from support.asking import answered, ask, wait_answered
+from support.fake_telegram import FakeTelegram
 
 from bot.handlers import FAILED
 

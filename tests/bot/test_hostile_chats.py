@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 import pytest
-from fake_telegram import FakeTelegram
+from support.fake_telegram import FakeTelegram
 
 from bot.handlers import EXPIRED
 from retrieval.answer import Answer, Citation, Hit

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from asking import answered, ask, wait_answered
-from conftest import TOKEN
-from fake_telegram import FakeTelegram
+from support.asking import answered, ask, wait_answered
+from support.bot_runner import TOKEN
+from support.fake_telegram import FakeTelegram
 
 from bot.handlers import RESTARTED
 from bot.journal import DONE, RECEIVED, Journal

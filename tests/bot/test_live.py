@@ -10,8 +10,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import ADMIN
-from fake_telegram import FakeTelegram
+from support.bot_runner import ADMIN
+from support.fake_telegram import FakeTelegram
 
 from quotebot.config import Config
 from retrieval import Retriever

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fake_telegram import FakeTelegram
+from support.fake_telegram import FakeTelegram
 
 from bot.handlers import keyboard
 from retrieval.answer import Answer, Citation, Hit

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from html_check import well_formed
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.html_check import well_formed
 
 from bot.render import (
     MESSAGE_LIMIT,

@@ -7,7 +7,7 @@ import re
 import time
 from typing import Any
 
-from fake_telegram import FakeTelegram
+from support.fake_telegram import FakeTelegram
 
 from bot.handlers import EXPIRED
 from bot.scopes import effective_scope, split_scope

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ADMIN, TOKEN
-from fake_telegram import BOT_USERNAME, FakeTelegram
-from html_check import well_formed
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.bot_runner import ADMIN, TOKEN
+from support.fake_telegram import BOT_USERNAME, FakeTelegram
+from support.html_check import well_formed
 
 from bot.handlers import ADMIN_ONLY, EXPIRED, REFUSAL
 from bot.uploads import save_upload

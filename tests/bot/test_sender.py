@@ -8,7 +8,7 @@ import functools
 import time
 from typing import Any
 
-from fake_telegram import FakeTelegram, Limits
+from support.fake_telegram import FakeTelegram, Limits
 from test_bot import LongRetriever, buttons
 
 from bot.sender import Sender, SendLimits

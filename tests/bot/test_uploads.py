@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ADMIN
-from fake_telegram import FakeTelegram
+from support.bot_runner import ADMIN
+from support.fake_telegram import FakeTelegram
 from test_admin import ZORBLAX, wait_text
 
 from bot import uploads

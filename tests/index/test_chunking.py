@@ -106,7 +106,7 @@ def test_dropped_sentence_splits_the_chunk(count: TokenCounter) -> None:
 
 
 def test_pdf_chunks_carry_pages(tmp_path, count: TokenCounter) -> None:
-    from tests.conftest import write_pdf
+    from support.corpus import write_pdf
 
     write_pdf(tmp_path / "a.pdf", ["Page one says hello to all readers.",
                                    "Page two says goodbye to all readers."])

@@ -116,7 +116,7 @@ def remove_deep(folder: Path) -> None:
 
 
 def make_hostile_corpus(corpus: Path, session_corpus: Path) -> None:
-    from tests.conftest import write_pdf
+    from support.corpus import write_pdf
 
     for rel, source in GOOD.items():
         path = corpus / rel

@@ -10,7 +10,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 
-from fake_telegram import FakeTelegram
+from support.fake_telegram import FakeTelegram
 
 # Questions about the tiny test corpus, and a word that only their answer's first quote holds.
 QUESTIONS = {
