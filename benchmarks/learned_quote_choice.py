@@ -99,7 +99,7 @@ def main() -> None:
         data = {}
         for parity, limit in ((0, args.fit), (1, args.test)):
             ids = [q for q in evalset.queries if int(evalset.query_group[q]) % 2 == parity]
-            ids = ids[::max(1, len(ids) // limit)][:limit]
+            ids = [ids[i * len(ids) // limit] for i in range(min(limit, len(ids)))]
             data[parity] = [sentence_rows(retriever, evalset.queries[q], evalset.answers[q])
                             for q in ids]
     train = [r for rows in data[0] for r in rows]

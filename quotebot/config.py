@@ -82,7 +82,7 @@ class IndexConfig:
 class RetrievalConfig:
     k: int = 3
     mode: str = "hybrid"
-    min_confidence: float = 0.34
+    min_confidence: float = 0.33
     show_closest: bool = True
     reload_check_s: float = 1.0
 
