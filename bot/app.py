@@ -106,7 +106,11 @@ async def replay_journal(application: Application, services: Services) -> None:
             journal.mark(pending.update_id, "done")
             services.stats.uncertain += 1
             continue
-        update = Update.de_json(pending.payload, application.bot)
+        try:  # an entry an older python-telegram-bot wrote may not read back
+            update = Update.de_json(pending.payload, application.bot)
+        except Exception as exc:  # noqa: BLE001 - any unreadable entry is set aside
+            journal.set_aside(pending.update_id, f"{type(exc).__name__}: {exc}")
+            continue
         application.update_queue.replay(update)
         replayed += 1
     if replayed:

@@ -152,7 +152,20 @@ class Journal:
         with self._lock:
             rows = self.db.execute("SELECT update_id, payload, state, received FROM updates "
                                    "WHERE state != ? ORDER BY update_id", (DONE,)).fetchall()
-        return [Pending(u, json.loads(p), s, r) for u, p, s, r in rows]
+        pending = []
+        for update_id, payload, state, received in rows:
+            try:
+                pending.append(Pending(update_id, json.loads(payload), state, received))
+            except ValueError:
+                self.set_aside(update_id, "its record is not JSON")
+        return pending
+
+    def set_aside(self, update_id: int, why: str) -> None:
+        """Mark an update that cannot be handled again done, with a warning: one damaged or
+        outdated entry must not stop every start of the bot."""
+        logger.warning("update %s in the journal cannot be answered again (%s): set aside",
+                       update_id, why)
+        self.mark(update_id, DONE)
 
     def counts(self) -> dict[str, int]:
         with self._lock:

@@ -168,3 +168,19 @@ def test_a_second_bot_on_the_same_journal_is_refused_and_answers_nothing_twice(
                 process.send_signal(signal.SIGKILL)
                 process.wait(30)
     assert counts == Counter({key: 1 for key in expected})
+
+
+def test_unreadable_journal_entries_are_set_aside_and_the_bot_starts(
+        fake: FakeTelegram, start_bot: Any, tmp_path: Path) -> None:
+    """An entry another python-telegram-bot version wrote (or a damaged one) must not stop
+    every start: it is marked done with a warning, and the bot answers as usual."""
+    journal = tmp_path / "journal.sqlite"
+    old = Journal(journal)
+    old.record(900001, {"update_id": 900001, "message": {"message_id": 5}})  # no date, chat
+    old.db.execute("INSERT INTO updates (update_id, payload, state, received) "
+                   "VALUES (900002, '{not json', ?, ?)", (RECEIVED, time.time()))
+    old.close()
+    start_bot(journal=str(journal))
+    expected = ask(fake, [9701])
+    assert wait_answered(fake, expected) == Counter({key: 1 for key in expected})
+    assert Journal(journal).pending() == []
