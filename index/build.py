@@ -152,7 +152,9 @@ def scan_corpus(corpus: Path, suffixes: set[str],
                 ) -> tuple[list[tuple[str, Path]], list[tuple[str, str]], int]:
     """Files to index (relative path, path), problems found while walking, count ignored.
 
-    Hidden files and folders are ignored; symlinked folders are not followed (no loops).
+    Hidden files and folders are ignored; symlinked folders are not followed (no loops),
+    nor symlinked files that lead outside the corpus (whoever may add a file to the corpus
+    must not make it quote a secret the bot's user can read).
     The walk keeps its own stack, so any depth of folders works (os.walk recurses and
     fails past ~1000 levels); names that are not valid UTF-8 are reported, not indexed
     (they cannot be stored or cited).
@@ -160,6 +162,7 @@ def scan_corpus(corpus: Path, suffixes: set[str],
     files: list[tuple[str, Path]] = []
     problems: list[tuple[str, str]] = []
     ignored = 0
+    root = os.path.realpath(corpus)
     stack = [corpus]
     while stack:
         here = stack.pop()
@@ -188,11 +191,18 @@ def scan_corpus(corpus: Path, suffixes: set[str],
                 stack.append(path)
             elif path.suffix.lower() not in suffixes:
                 ignored += 1
+            elif entry.is_symlink() and not _within(os.path.realpath(path), root):
+                problems.append((_rel(path, corpus),
+                                 "symlink to a file outside the corpus folder not followed"))
             else:
                 files.append((_rel(path, corpus), path))
     files.sort()
     problems.sort()
     return files, problems, ignored
+
+
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
 def _utf8(name: str) -> bool:
