@@ -503,10 +503,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _readable_output(json_output: bool) -> None:
+    """JSON is written in UTF-8 whatever the terminal's encoding; text is written in the
+    terminal's, with what it cannot show replaced (an answer's quotes and dashes would
+    otherwise stop the command on an ASCII or Latin-1 terminal)."""
+    if hasattr(sys.stdout, "reconfigure"):
+        if json_output:
+            sys.stdout.reconfigure(encoding="utf-8")
+        else:
+            sys.stdout.reconfigure(errors="replace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
+    _readable_output(json_output=getattr(args, "json", False))
     from index.build import BuildBusy, BuildError
     from index.embedding import ModelError
 

@@ -214,3 +214,20 @@ def test_extract_lists_the_furniture_left_out_of_a_web_page(tmp_path, capsys) ->
     assert code == 0
     assert (skipped[0]["reason"], skipped[0]["text"], skipped[0]["start"]) == (
         "page furniture", "Home", None)
+
+
+def test_output_survives_a_terminal_that_is_not_utf8(session_config: Config, monkeypatch,
+                                                     capsys) -> None:
+    # LANG=en_US.ISO-8859-1, PYTHONIOENCODING=ascii, a cp1252 console: quotes and dashes in
+    # answers and citations cannot be encoded there. JSON is UTF-8 whatever the terminal.
+    for flags in (["--json"], []):
+        raw = io.BytesIO()
+        monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(raw, encoding="ascii"))
+        code = main(["ask", *where(session_config), *flags, "Why is Mars red? \u2014 caf\u00e9"])
+        sys.stdout.flush()
+        assert code == 0, capsys.readouterr().err
+        text = raw.getvalue().decode("utf-8")
+        if flags:
+            assert json.loads(text)["question"] == "Why is Mars red? \u2014 caf\u00e9"
+        else:
+            assert "iron oxide" in text
