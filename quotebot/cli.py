@@ -50,6 +50,17 @@ def _common(parser: argparse.ArgumentParser) -> None:
                        "qdrant (embedded, or the server at qdrant.url) ($QUOTEBOT_BACKEND)")
 
 
+def _positive(text: str) -> int:
+    """An argparse type: a whole number above 0 (-k 0 and -k -5 answered nothing)."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number above 0, not {text!r}")
+    return number
+
+
 def config_from_args(args: argparse.Namespace) -> Config:
     """The one config: file, then environment, then these flags."""
     config = load_config(args.config)
@@ -379,7 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     _common(p)
     p.add_argument("question", help="the question, or - to read one question per line from stdin")
-    p.add_argument("-k", type=int, default=None, metavar="N",
+    p.add_argument("-k", type=_positive, default=None, metavar="N",
                    help="passages to return (default: retrieval.k in config, 3)")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.add_argument("--mode", choices=MODES, default=None,

@@ -231,3 +231,17 @@ def test_output_survives_a_terminal_that_is_not_utf8(session_config: Config, mon
             assert json.loads(text)["question"] == "Why is Mars red? \u2014 caf\u00e9"
         else:
             assert "iron oxide" in text
+
+
+@pytest.mark.parametrize("k", ["0", "-5", "three"])
+def test_k_below_one_is_a_usage_error(session_config: Config, capsys, k: str) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["ask", *where(session_config), "-k", k, "Why is Mars red?"])
+    assert exit_.value.code == 2 and "above 0" in capsys.readouterr().err
+
+
+def test_an_empty_store_variable_is_a_config_error_not_the_working_directory(
+        session_config: Config, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("QUOTEBOT_STORE", "")  # QUOTEBOT_STORE=$UNSET quotebot index
+    code, out, err = run(capsys, "index", "--corpus", str(session_config.corpus))
+    assert code == 2 and out == "" and "QUOTEBOT_STORE" not in err and "'store'" in err
