@@ -61,6 +61,17 @@ def _positive(text: str) -> int:
     return number
 
 
+def _folder(text: str) -> str:
+    """An argparse type: a folder of the corpus, which may not climb out of it."""
+    from retrieval.retriever import normalise_scope
+
+    try:
+        normalise_scope([text])
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def config_from_args(args: argparse.Namespace) -> Config:
     """The one config: file, then environment, then these flags."""
     config = load_config(args.config)
@@ -395,7 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.add_argument("--mode", choices=MODES, default=None,
                    help="ranking: hybrid (default), dense or bm25 alone")
-    p.add_argument("--in", dest="within", action="append", metavar="FOLDER",
+    p.add_argument("--in", dest="within", action="append", metavar="FOLDER", type=_folder,
                    help="answer only from documents under this folder (or this document), "
                    "relative to the corpus; repeat for several")
     p.add_argument("--conversation", action="store_true",
@@ -538,8 +549,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"quotebot: config error: {exc}", file=sys.stderr)
         return 2
-    except (StoreError, ModelError, BuildBusy, BuildError, FileNotFoundError,
-            PermissionError) as exc:
+    except BrokenPipeError:  # `quotebot ask - --json | head -1`: the reader has had enough
+        import contextlib
+        import os
+
+        with contextlib.suppress(OSError, ValueError):  # no flush error at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # as a program killed by SIGPIPE
+    except (StoreError, ModelError, BuildBusy, BuildError, OSError) as exc:
+        # OSError: a path the operator gave is missing, unreadable or of the wrong kind.
         print(f"quotebot: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
