@@ -275,7 +275,7 @@ def build_index(config: Config, *, full: bool = False, wait: bool = False,
         store.mkdir(parents=True, exist_ok=True)
         lock.acquire(wait)
     except OSError as exc:
-        raise BuildError(write_failure(store, exc)) from exc
+        raise BuildError(write_failure(store, exc, _live(store))) from exc
     tracker = BuildProgress(store)
     try:
         report = _build_locked(config, corpus, store, full, progress, tracker)

@@ -490,3 +490,17 @@ def test_a_symlinked_file_is_followed_only_within_the_corpus(tmp_path: Path) -> 
     assert [rel for rel, _ in files] == ["alias.txt", "notes.txt"]
     assert [rel for rel, _ in problems] == ["relative.txt", "token.txt"]
     assert all("outside the corpus" in why for _, why in problems)
+
+
+def test_a_store_that_cannot_be_locked_says_the_live_index_is_untouched(fresh_copy) -> None:
+    # A read-only store fails at its lock, before anything else: the message said "no
+    # index was published" while the live one was there and answering.
+    from index.build import BuildError
+
+    config = fresh_copy()
+    (config.store / LOCK).unlink()
+    (config.store / LOCK).mkdir()  # EISDIR when opened for writing, as EROFS/EACCES would
+    live = current_generation(config.store)
+    with pytest.raises(BuildError) as failed:
+        build_index(config)
+    assert f"the live index ({live.name}) is untouched" in str(failed.value)
