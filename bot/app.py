@@ -11,12 +11,13 @@ import logging
 import os
 import re
 import secrets
+import sqlite3
 import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 
 from telegram import BotCommand, Update
-from telegram.error import InvalidToken
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application
 from telegram.request import HTTPXRequest
 
@@ -32,7 +33,7 @@ from bot.handlers import (
     stop_watch,
 )
 from bot.journal import SENDING, Journal, JournalQueue, refused_hook, sending_hook
-from bot.redact import protect_token
+from bot.redact import protect_token, redact
 from bot.request import RetryingRequest
 from quotebot.config import Config, ConfigError
 
@@ -59,6 +60,8 @@ def load_token(config: Config, environ: Mapping[str, str] | None = None) -> str:
             token = path.read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise TokenError(f"cannot read the bot token file {path}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise TokenError(f"the bot token file {path} is not UTF-8 text") from None
     if not token:
         raise TokenError(
             f"no Telegram bot token: set {TOKEN_ENV}, or telegram.token_file in config.toml "
@@ -131,7 +134,12 @@ def build_application(config: Config, retriever: Answerer, *, token: str | None 
     if config.telegram.webhook_secret:
         protect_token(config.telegram.webhook_secret)
     base_url, base_file_url = api_urls(config.telegram.base_url)
-    journal = Journal(journal_path(config, token), exclusive=True)  # one bot per journal
+    path = journal_path(config, token)
+    try:
+        journal = Journal(path, exclusive=True)  # one bot per journal
+    except (OSError, sqlite3.Error) as exc:
+        raise ConfigError(f"cannot open the update journal {path} ({exc}): set "
+                          "telegram.journal to a file this bot may write") from None
     request = RetryingRequest(connection_pool_size=64, pool_timeout=10.0, read_timeout=15.0,
                               write_timeout=15.0, connect_timeout=10.0, media_write_timeout=60.0,
                               httpx_kwargs={"event_hooks": {"request": [sending_hook(journal)],
@@ -224,6 +232,11 @@ def run_bot(config: Config, *, retriever: Answerer | None = None) -> int:
             application.run_webhook(**webhook_options(config), allowed_updates=ALLOWED_UPDATES)
         else:
             application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    except NetworkError as exc:  # at start (getMe): polling retries later failures itself
+        server = api_urls(config.telegram.base_url)[0]
+        raise ConfigError(f"cannot reach the Bot API server ({server}): "
+                          f"{redact(str(exc))}: check telegram.base_url "
+                          "($TELEGRAM_API_BASE_URL) and the network") from None
     except InvalidToken:
         # python-telegram-bot's message quotes the token itself: never show it.
         raise TokenError(f"the Bot API server ({api_urls(config.telegram.base_url)[0]}) "

@@ -153,7 +153,9 @@ def scan_corpus(corpus: Path, suffixes: set[str],
                 ) -> tuple[list[tuple[str, Path]], list[tuple[str, str]], int]:
     """Files to index (relative path, path), problems found while walking, count ignored.
 
-    Hidden files and folders are ignored; symlinked folders are not followed (no loops).
+    Hidden files and folders are ignored; symlinked folders are not followed (no loops),
+    nor symlinked files that lead outside the corpus (whoever may add a file to the corpus
+    must not make it quote a secret the bot's user can read).
     The walk keeps its own stack, so any depth of folders works (os.walk recurses and
     fails past ~1000 levels); names that are not valid UTF-8 are reported, not indexed
     (they cannot be stored or cited).
@@ -161,6 +163,7 @@ def scan_corpus(corpus: Path, suffixes: set[str],
     files: list[tuple[str, Path]] = []
     problems: list[tuple[str, str]] = []
     ignored = 0
+    root = os.path.realpath(corpus)
     stack = [corpus]
     while stack:
         here = stack.pop()
@@ -189,11 +192,18 @@ def scan_corpus(corpus: Path, suffixes: set[str],
                 stack.append(path)
             elif path.suffix.lower() not in suffixes:
                 ignored += 1
+            elif entry.is_symlink() and not _within(os.path.realpath(path), root):
+                problems.append((_rel(path, corpus),
+                                 "symlink to a file outside the corpus folder not followed"))
             else:
                 files.append((_rel(path, corpus), path))
     files.sort()
     problems.sort()
     return files, problems, ignored
+
+
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
 def _utf8(name: str) -> bool:
@@ -266,7 +276,7 @@ def build_index(config: Config, *, full: bool = False, wait: bool = False,
         store.mkdir(parents=True, exist_ok=True)
         lock.acquire(wait)
     except OSError as exc:
-        raise BuildError(write_failure(store, exc)) from exc
+        raise BuildError(write_failure(store, exc, _live(store))) from exc
     tracker = BuildProgress(store)
     try:
         report = _build_locked(config, corpus, store, full, progress, tracker)

@@ -171,6 +171,8 @@ def _worker(conn: Connection, settings: ParseSettings) -> None:
             conn.send(Parsed(job.rel, skipped=(
                 f"needs more than {settings.memory_mb} MB to parse (loading.file_memory_mb)")))
             exit_after = True
+        except OSError:  # the build stopped (Ctrl-C, an error) and closed its end: done
+            return
         del job, result
         if exit_after:  # memory may be fragmented or a parser half-initialised: start afresh
             return

@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from store.generations import LOCK
+
 PROGRESS = "build-progress.json"
 WATCH = "watch.json"
 
@@ -83,12 +85,40 @@ class BuildProgress:
             self.path.unlink(missing_ok=True)
 
 
+def _pid(data: dict[str, Any]) -> int:
+    try:
+        pid = int(data.get("pid") or 0)
+    except (TypeError, ValueError):
+        return 0
+    return pid if pid > 0 else 0
+
+
+def _locked(path: Path) -> bool | None:
+    """Whether some process holds the flock on `path` (None when it cannot be told:
+    no such file, or no /proc/locks). Read-only: it never takes the lock itself."""
+    try:
+        stat = os.stat(path)
+        with open("/proc/locks", encoding="ascii", errors="replace") as locks:
+            table = locks.read()
+    except OSError:
+        return None
+    inode = f"{os.major(stat.st_dev):02x}:{os.minor(stat.st_dev):02x}:{stat.st_ino}"
+    return any("FLOCK" in fields and inode in fields
+               for fields in (line.split() for line in table.splitlines()))
+
+
 def read_progress(store: Path) -> dict[str, Any] | None:
-    """The running build's progress (with "running": False if its process is gone)."""
+    """The running build's progress (with "running": False if its build is gone).
+
+    A killed build leaves its file behind, and its pid may belong to another process
+    since (in a container, the next one is pid 1 again): the build's lock decides.
+    """
     data = _read(Path(store) / PROGRESS)
     if data is None:
         return None
-    data["running"] = _alive(int(data.get("pid", 0) or 0))
+    pid = _pid(data)
+    held = _locked(Path(store) / LOCK)
+    data["running"] = held if held is not None else (pid > 0 and _alive(pid))
     return data
 
 
@@ -106,6 +136,6 @@ def unmark_watching(store: Path) -> None:
 def read_watching(store: Path) -> dict[str, Any] | None:
     """The watcher of this store, if one is running."""
     data = _read(Path(store) / WATCH)
-    if data is None or not _alive(int(data.get("pid", 0) or 0)):
+    if data is None or not _pid(data) or not _alive(_pid(data)):
         return None
     return data

@@ -50,6 +50,28 @@ def _common(parser: argparse.ArgumentParser) -> None:
                        "qdrant (embedded, or the server at qdrant.url) ($QUOTEBOT_BACKEND)")
 
 
+def _positive(text: str) -> int:
+    """An argparse type: a whole number above 0 (-k 0 and -k -5 answered nothing)."""
+    try:
+        number = int(text)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number above 0, not {text!r}")
+    return number
+
+
+def _folder(text: str) -> str:
+    """An argparse type: a folder of the corpus, which may not climb out of it."""
+    from retrieval.retriever import normalise_scope
+
+    try:
+        normalise_scope([text])
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def config_from_args(args: argparse.Namespace) -> Config:
     """The one config: file, then environment, then these flags."""
     config = load_config(args.config)
@@ -379,12 +401,12 @@ def build_parser() -> argparse.ArgumentParser:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     _common(p)
     p.add_argument("question", help="the question, or - to read one question per line from stdin")
-    p.add_argument("-k", type=int, default=None, metavar="N",
+    p.add_argument("-k", type=_positive, default=None, metavar="N",
                    help="passages to return (default: retrieval.k in config, 3)")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.add_argument("--mode", choices=MODES, default=None,
                    help="ranking: hybrid (default), dense or bm25 alone")
-    p.add_argument("--in", dest="within", action="append", metavar="FOLDER",
+    p.add_argument("--in", dest="within", action="append", metavar="FOLDER", type=_folder,
                    help="answer only from documents under this folder (or this document), "
                    "relative to the corpus; repeat for several")
     p.add_argument("--conversation", action="store_true",
@@ -503,10 +525,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _readable_output(json_output: bool) -> None:
+    """JSON is written in UTF-8 whatever the terminal's encoding; text is written in the
+    terminal's, with what it cannot show replaced (an answer's quotes and dashes would
+    otherwise stop the command on an ASCII or Latin-1 terminal)."""
+    if hasattr(sys.stdout, "reconfigure"):
+        if json_output:
+            sys.stdout.reconfigure(encoding="utf-8")
+        else:
+            sys.stdout.reconfigure(errors="replace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
+    _readable_output(json_output=getattr(args, "json", False))
     from index.build import BuildBusy, BuildError
     from index.embedding import ModelError
 
@@ -515,8 +549,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"quotebot: config error: {exc}", file=sys.stderr)
         return 2
-    except (StoreError, ModelError, BuildBusy, BuildError, FileNotFoundError,
-            PermissionError) as exc:
+    except BrokenPipeError:  # `quotebot ask - --json | head -1`: the reader has had enough
+        import contextlib
+        import os
+
+        with contextlib.suppress(OSError, ValueError):  # no flush error at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # as a program killed by SIGPIPE
+    except (StoreError, ModelError, BuildBusy, BuildError, OSError) as exc:
+        # OSError: a path the operator gave is missing, unreadable or of the wrong kind.
         print(f"quotebot: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

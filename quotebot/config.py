@@ -156,6 +156,30 @@ class Config:
         setattr(target, name, _coerce(value, _field_type(type(target), current.name), key))
 
 
+    def check(self) -> None:
+        """ConfigError for a number no setting can mean: negative or NaN anywhere, zero
+        where something must happen (k, batch size, chunk size, limits), a confidence
+        threshold outside 0..1. Such values otherwise fail deep in a build with a
+        traceback, or silently answer nothing (or everything)."""
+        for section in _SECTIONS:
+            part = getattr(self, section)
+            for f in dataclasses.fields(part):
+                value = getattr(part, f.name)
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    continue
+                key = f"{section}.{f.name}"
+                if value != value or value < 0 or (key in _POSITIVE and value == 0):
+                    least = "above 0" if key in _POSITIVE else "0 or more"
+                    raise ConfigError(f"{key} must be {least}, not {value!r}")
+        if not 0 <= self.retrieval.min_confidence <= 1:
+            raise ConfigError("retrieval.min_confidence must be between 0 and 1, not "
+                              f"{self.retrieval.min_confidence!r}")
+
+
+# Numbers that must be above zero (every other number must be zero or more).
+_POSITIVE = {"model.batch_size", "chunking.max_tokens", "retrieval.k", "loading.max_file_mb",
+             "loading.file_timeout_s", "loading.max_pdf_pages", "telegram.max_question_chars"}
+
 _SECTIONS = {f.name for f in dataclasses.fields(Config)
              if dataclasses.is_dataclass(f.default_factory)}
 
@@ -196,6 +220,8 @@ def _coerce(value: Any, kind: Any, key: str) -> Any:
                 raise ValueError(value)
             return bool(value)
         if kind is Path:
+            if not str(value).strip():
+                raise ValueError(value)  # Path("") is the working directory
             return Path(value).expanduser()
         if kind is int and isinstance(value, float) and not value.is_integer():
             raise ValueError(value)
@@ -214,6 +240,8 @@ def _apply_table(config: Config, table: dict[str, Any], base: Path, where: str) 
                     raise ConfigError(f"{where}: unknown key {key}.{sub}")
                 config.override(f"{key}.{sub}", subvalue)
         elif key in ("corpus", "store"):
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"{where}: {key} must name a folder, not {value!r}")
             path = Path(value).expanduser()
             config.override(key, path if path.is_absolute() else base / path)
         elif key == "backend":
@@ -265,9 +293,12 @@ def load_config(path: Path | str | None = None,
             raise ConfigError(f"config file not found: {file}")
         try:
             table = tomllib.loads(file.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{file}: not valid TOML: {exc}") from exc
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {file}: {exc.strerror or exc}") from exc
         _apply_table(config, table, file.resolve().parent, str(file))
         config.source = file.resolve()
     _apply_environment(config, environ)
+    config.check()
     return config

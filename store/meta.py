@@ -181,8 +181,12 @@ class MetaReader:
 
     def __init__(self, path: Path, dimension: int) -> None:
         self.dimension = dimension
-        self.db = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True,
-                                  check_same_thread=False)
+        try:
+            self.db = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True,
+                                      check_same_thread=False)
+        except sqlite3.Error as exc:  # no read permission (a store built by another user)
+            raise StoreError(f"cannot open {path} ({exc}): is it readable by this user? "
+                             "Else rebuild with `quotebot index --full`") from exc
         try:
             self.db.execute("SELECT count(*) FROM chunks").fetchone()
         except sqlite3.DatabaseError as exc:

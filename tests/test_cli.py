@@ -214,3 +214,66 @@ def test_extract_lists_the_furniture_left_out_of_a_web_page(tmp_path, capsys) ->
     assert code == 0
     assert (skipped[0]["reason"], skipped[0]["text"], skipped[0]["start"]) == (
         "page furniture", "Home", None)
+
+
+def test_output_survives_a_terminal_that_is_not_utf8(session_config: Config, monkeypatch,
+                                                     capsys) -> None:
+    # LANG=en_US.ISO-8859-1, PYTHONIOENCODING=ascii, a cp1252 console: quotes and dashes in
+    # answers and citations cannot be encoded there. JSON is UTF-8 whatever the terminal.
+    for flags in (["--json"], []):
+        raw = io.BytesIO()
+        monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(raw, encoding="ascii"))
+        code = main(["ask", *where(session_config), *flags, "Why is Mars red? \u2014 caf\u00e9"])
+        sys.stdout.flush()
+        assert code == 0, capsys.readouterr().err
+        text = raw.getvalue().decode("utf-8")
+        if flags:
+            assert json.loads(text)["question"] == "Why is Mars red? \u2014 caf\u00e9"
+        else:
+            assert "iron oxide" in text
+
+
+@pytest.mark.parametrize("k", ["0", "-5", "three"])
+def test_k_below_one_is_a_usage_error(session_config: Config, capsys, k: str) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["ask", *where(session_config), "-k", k, "Why is Mars red?"])
+    assert exit_.value.code == 2 and "above 0" in capsys.readouterr().err
+
+
+def test_an_empty_store_variable_is_a_config_error_not_the_working_directory(
+        session_config: Config, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("QUOTEBOT_STORE", "")  # QUOTEBOT_STORE=$UNSET quotebot index
+    code, out, err = run(capsys, "index", "--corpus", str(session_config.corpus))
+    assert code == 2 and out == "" and "QUOTEBOT_STORE" not in err and "'store'" in err
+
+
+def test_a_folder_that_climbs_out_of_the_corpus_is_a_usage_error(session_config: Config,
+                                                                 capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["ask", *where(session_config), "--in", "../..", "Why is Mars red?"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "climbs out of the corpus" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv", [
+    ["ask", "--pictures", "{file}", "How tall is the Eiffel Tower?"],  # FileExistsError
+    ["eval", "--squad", "{folder}"],  # IsADirectoryError
+])
+def test_a_path_of_the_wrong_kind_is_one_line_not_a_traceback(session_config: Config, capsys,
+                                                              tmp_path, argv) -> None:
+    (tmp_path / "a file").write_text("x")
+    argv = [a.format(file=tmp_path / "a file", folder=tmp_path) for a in argv]
+    code, _, err = run(capsys, argv[0], *where(session_config), *argv[1:])
+    assert code == 1 and err.count("\n") == 1 and str(tmp_path) in err
+
+
+def test_a_reader_that_stops_reading_ends_the_command_quietly(session_config: Config) -> None:
+    # `quotebot ask - --json < questions.txt | head -1` printed a BrokenPipeError traceback.
+    import subprocess
+
+    command = [sys.executable, "-m", "quotebot", "ask", "-", "--json", *where(session_config)]
+    done = subprocess.run(
+        f"{' '.join(map(repr, command))} | head -c 1 >/dev/null", shell=True,
+        input="Why is Mars red?\n" * 200, capture_output=True, text=True, timeout=300,
+        cwd=Path(__file__).resolve().parents[1])
+    assert done.stderr == ""

@@ -30,3 +30,39 @@ def test_unknown_backend_is_a_config_error() -> None:
     config = load_config(None, environ={"QUOTEBOT_BACKEND": "elastic"})
     with pytest.raises(ConfigError, match="backend must be one of faiss, qdrant"):
         open_reader(config)
+
+
+@pytest.mark.parametrize("environ", [
+    {"QUOTEBOT_RETRIEVAL_K": "0"},  # every question "answered" with nothing
+    {"QUOTEBOT_RETRIEVAL_K": "-3"},
+    {"QUOTEBOT_MODEL_BATCH_SIZE": "0"},  # a ValueError traceback from range()
+    {"QUOTEBOT_CHUNKING_MAX_TOKENS": "-1"},
+    {"QUOTEBOT_LOADING_FILE_TIMEOUT_S": "-5"},
+    {"QUOTEBOT_RETRIEVAL_MIN_CONFIDENCE": "nan"},  # every answer "found"
+    {"QUOTEBOT_RETRIEVAL_MIN_CONFIDENCE": "7"},  # every answer "not sure"
+    {"QUOTEBOT_INDEX_KEEP_GENERATIONS": "-1"},
+    {"QUOTEBOT_STORE": ""},  # an unset shell variable: the index would go in the cwd
+    {"QUOTEBOT_CORPUS": ""},
+])
+def test_values_out_of_range_are_config_errors_naming_the_key(environ) -> None:
+    with pytest.raises(ConfigError) as error:
+        load_config(None, environ=environ)
+    name = next(iter(environ)).removeprefix("QUOTEBOT_").lower()
+    assert name.split("_")[0] in str(error.value)
+
+
+@pytest.mark.parametrize("content", [
+    b"\xff\xfe[retrieval]\x00k = 3",  # not UTF-8: a UnicodeDecodeError traceback
+    b"store = 5\n",  # a TypeError traceback
+    b"corpus = \"\"\n",
+])
+def test_a_config_file_that_cannot_be_used_is_a_config_error(tmp_path: Path, content) -> None:
+    file = tmp_path / "config.toml"
+    file.write_bytes(content)
+    with pytest.raises(ConfigError, match="config.toml"):
+        load_config(file, environ={})
+
+
+def test_the_defaults_and_the_shipped_config_are_valid() -> None:
+    load_config(None, environ={})
+    load_config(Path(__file__).resolve().parents[1] / "config.toml", environ={})

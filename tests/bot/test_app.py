@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import io
 import logging
@@ -206,3 +207,42 @@ def test_open_bot_warns_at_start(fake: FakeTelegram, start_bot: Any,
     start_bot(public=True)
     assert any(r.levelno == logging.WARNING and "anyone on Telegram" in r.getMessage()
                for r in caplog.records)
+
+
+def test_a_token_file_that_is_not_text_is_a_clear_error(tmp_path: Path) -> None:
+    config = Config()
+    (tmp_path / "token").write_bytes(b"\x97\xff" + TOKEN.encode())  # a traceback before
+    config.telegram.token_file = str(tmp_path / "token")
+    with pytest.raises(TokenError, match="not UTF-8") as caught:
+        load_token(config, {})
+    assert TOKEN not in str(caught.value)
+
+
+def test_a_journal_that_cannot_be_opened_is_a_config_error(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch,
+                                                           session_config: Config) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    config = copy.deepcopy(session_config)
+    config.telegram.journal = str(tmp_path)  # a folder: sqlite3.OperationalError before
+    with pytest.raises(ConfigError, match="journal") as caught:
+        run_bot(config, retriever=object())
+    assert str(tmp_path) in str(caught.value) and TOKEN not in str(caught.value)
+
+
+def test_a_bot_api_server_that_cannot_be_reached_is_one_clear_error(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, session_config: Config) -> None:
+    # A typo in telegram.base_url, or no network at start: six chained tracebacks before.
+    import socket
+
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    config = copy.deepcopy(session_config)
+    config.telegram.journal = str(tmp_path / "journal.sqlite")
+    for url in (f"http://127.0.0.1:{port}", "localhost-without-scheme"):
+        config.telegram.base_url = url
+        asyncio.set_event_loop(asyncio.new_event_loop())  # run_polling closes its loop
+        with pytest.raises(ConfigError, match="cannot reach the Bot API server") as caught:
+            run_bot(config, retriever=object())
+        assert "telegram.base_url" in str(caught.value) and TOKEN not in str(caught.value)

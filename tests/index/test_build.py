@@ -471,3 +471,36 @@ def test_build_summary_lists_skipped_files_up_to_a_limit() -> None:
     lines = report.summary(max_skipped=20).splitlines()
     assert sum(line.startswith("  skipped bad-") for line in lines) == 20
     assert lines[-1] == "  ... and 10 more skipped (`quotebot index --json` lists them all)"
+
+
+def test_a_symlinked_file_is_followed_only_within_the_corpus(tmp_path: Path) -> None:
+    # Whoever may add files to the corpus folder must not make the bot quote files from
+    # elsewhere (a token file, ~/.ssh keys, /proc/self/environ) through a symlink.
+    from index.build import scan_corpus
+
+    corpus, outside = tmp_path / "corpus", tmp_path / "secrets"
+    corpus.mkdir()
+    outside.mkdir()
+    (outside / "token").write_text("123:secret-token")
+    (corpus / "notes.txt").write_text("Notes about harbours.")
+    (corpus / "token.txt").symlink_to(outside / "token")
+    (corpus / "relative.txt").symlink_to(Path("..") / "secrets" / "token")
+    (corpus / "alias.txt").symlink_to("notes.txt")  # inside the corpus: followed
+    files, problems, _ = scan_corpus(corpus, {".txt"})
+    assert [rel for rel, _ in files] == ["alias.txt", "notes.txt"]
+    assert [rel for rel, _ in problems] == ["relative.txt", "token.txt"]
+    assert all("outside the corpus" in why for _, why in problems)
+
+
+def test_a_store_that_cannot_be_locked_says_the_live_index_is_untouched(fresh_copy) -> None:
+    # A read-only store fails at its lock, before anything else: the message said "no
+    # index was published" while the live one was there and answering.
+    from index.build import BuildError
+
+    config = fresh_copy()
+    (config.store / LOCK).unlink()
+    (config.store / LOCK).mkdir()  # EISDIR when opened for writing, as EROFS/EACCES would
+    live = current_generation(config.store)
+    with pytest.raises(BuildError) as failed:
+        build_index(config)
+    assert f"the live index ({live.name}) is untouched" in str(failed.value)

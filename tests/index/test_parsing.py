@@ -87,3 +87,15 @@ def test_a_skip_reason_quoting_invalid_text_is_stored_valid(fresh_copy, monkeypa
         assert ("bad.txt", reason) in reader.skipped()
     finally:
         reader.close()
+
+
+def test_a_worker_whose_build_stopped_mid_file_exits_quietly() -> None:
+    # Ctrl-C during "reading": the build closes its pipes; a worker that then finishes
+    # its file printed a BrokenPipeError traceback per worker to the operator's terminal.
+    pool = ParsePool(settings())
+    worker = pool._start()
+    pool._workers = [worker]
+    worker.conn.send(ParseJob("slow.txt", parse_hooks.SLOW + b" " + GOOD.encode()))
+    pool.close()  # what the build's `with ParsePool` does on KeyboardInterrupt
+    worker.process.join(5)
+    assert worker.process.exitcode == 0  # 1: it died of an uncaught exception

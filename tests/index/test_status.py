@@ -67,3 +67,22 @@ def test_status_without_an_index_says_so(tmp_path: Path,
     code = main(["status", "--corpus", str(tmp_path / "corpus"),
                  "--store", str(tmp_path / "store")])
     assert code == 0 and "Index: none yet" in capsys.readouterr().out
+
+
+def test_a_killed_build_whose_pid_was_reused_is_not_shown_running(tmp_path: Path) -> None:
+    # A build killed (SIGKILL, OOM, docker stop) leaves its progress file; its pid is then
+    # reused (in a container, the next `quotebot bot` is pid 1 again): status and /stats
+    # said "Build: running" until the next build. The build's lock tells the truth.
+    from index.build import BuildLock
+    from store.generations import LOCK
+
+    (tmp_path / LOCK).touch()  # the lock file a build leaves; the kernel released the lock
+    progress = BuildProgress(tmp_path)  # the killed build's file, with a live pid: ours
+    progress.update("embedding", 0, 486, force=True)
+    assert read_progress(tmp_path)["running"] is False
+    lock = BuildLock(tmp_path / LOCK)
+    lock.acquire(wait=False)
+    assert read_progress(tmp_path)["running"] is True
+    lock.release()
+    progress.path.write_text(json.dumps({"pid": "x", "phase": 3}))  # hand-edited
+    assert read_progress(tmp_path)["running"] is False

@@ -126,3 +126,25 @@ def test_damage_that_kept_its_mtime_is_caught_by_the_next_build(fresh_copy) -> N
     report = build_index(config, progress=False)  # builds hash everything they reuse
     assert any("unusable" in note and "damaged" in note for note in report.notes)
     assert report.chunks_embedded == 0  # rebuilt from the embedding cache
+
+
+def test_a_store_file_this_user_cannot_read_is_one_line_not_a_traceback(fresh_copy) -> None:
+    # A store built by root (or under umask 077) and asked by another user: sqlite3's
+    # "unable to open database file" came out as a traceback.
+    import os
+    import subprocess
+    import sys
+
+    config = fresh_copy()
+    live = config.store / (config.store / CURRENT).read_text().strip()
+    (live / META).chmod(0)
+    command = [sys.executable, "-m", "quotebot", "ask", "--corpus", str(config.corpus),
+               "--store", str(config.store), QUESTION]
+    if os.geteuid() == 0:  # root reads everything: drop the capabilities that allow it
+        if shutil.which("setpriv") is None:
+            pytest.skip("as root this needs setpriv to drop the file-permission capabilities")
+        command = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", *command]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert str(live / META) in done.stderr and "readable" in done.stderr

@@ -11,6 +11,7 @@ SEGFAULT = b"QUOTEBOT-TEST-SEGFAULT"
 HANG = b"QUOTEBOT-TEST-HANG"
 HOG = b"QUOTEBOT-TEST-HOG"
 RAISE = b"QUOTEBOT-TEST-RAISE"
+SLOW = b"QUOTEBOT-TEST-SLOW"  # parsed, after a second
 RAISE_SURROGATE = b"QUOTEBOT-TEST-SURROGATE-ERROR"  # an error message quoting a lone surrogate
 SPEC = "tests.support.parse_hooks:misbehave"
 
@@ -20,6 +21,8 @@ def misbehave(job) -> None:  # noqa: ANN001 - an index.parsing.ParseJob
         os.kill(os.getpid(), signal.SIGSEGV)
     if HANG in job.data:
         time.sleep(3600)
+    if SLOW in job.data:
+        time.sleep(1)
     if HOG in job.data:
         bytearray(2**33)  # 8 GB, never touched: only a memory cap refuses it (overcommit)
     if RAISE_SURROGATE in job.data:
