@@ -585,12 +585,14 @@ def _embed(embedder: Embedder, items: list[EmbeddingInput], store: Path, full: b
                      for c in group]
             embedded = embedder.embed_chunks([c.chunk.text for c in group], spans,
                                              [c.context for c in group], pool=context)
-            rows = [(c.key, v, s) for c, (v, s) in zip(group, embedded, strict=True)]
+            rows = []
+            for c, (v, s) in zip(group, embedded, strict=True):  # vectors come per batch
+                rows.append((c.key, v, s))
+                bar.update(1)
+                if tracker is not None:  # `status` and /stats see it move (written 2x a second)
+                    tracker.update("embedding", i + len(rows), len(todo))
             cache.put_many(rows)
             found.update({h: (v, s) for h, v, s in rows})
-            bar.update(len(group))
-            if tracker is not None:
-                tracker.update("embedding", i + len(group), len(todo))
         bar.close()
         report.embed_seconds = round(time.monotonic() - started, 3)
         return found

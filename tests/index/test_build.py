@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.build import BuildBusy, BuildLock, build_index
+from index.build import EMBED_GROUP, BuildBusy, BuildLock, build_index
 from index.embedding import Embedder
 from quotebot.config import Config
 from quotebot.errors import StoreError
@@ -504,3 +504,28 @@ def test_a_store_that_cannot_be_locked_says_the_live_index_is_untouched(fresh_co
     with pytest.raises(BuildError) as failed:
         build_index(config)
     assert f"the live index ({live.name}) is untouched" in str(failed.value)
+
+
+def test_embedding_progress_moves_within_a_group_of_chunks(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A corpus smaller than one cache group (EMBED_GROUP chunks) still shows embedding
+    progress between 0 and done, for `quotebot status` and the bot's /stats."""
+    from index.progress import BuildProgress
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for n in range(40):
+        (corpus / f"note{n}.txt").write_text(f"Note {n} says the tide rose {n} metres.\n")
+    seen: list[tuple[int, int]] = []
+    update = BuildProgress.update
+
+    def record(self, phase: str, done: int = 0, total: int = 0, **kw) -> None:
+        if phase == "embedding":
+            seen.append((done, total))
+        update(self, phase, done, total, **kw)
+
+    monkeypatch.setattr(BuildProgress, "update", record)
+    build_index(Config(corpus=corpus, store=tmp_path / "store"), progress=False)
+    total = seen[-1][1]
+    assert 0 < total < EMBED_GROUP
+    assert any(0 < done < total for done, _ in seen)
