@@ -55,7 +55,7 @@ from bot.render import (
     render_page,
     split_html,
 )
-from bot.scopes import effective_scope, split_scope
+from bot.scopes import climbs_out, effective_scope, split_scope
 from bot.sender import Sender, SendLimits
 from bot.smalltalk import small_talk, small_talk_reply
 from bot.state import AnswerStore, Conversation, Stats
@@ -416,6 +416,10 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE,
         await reply(update, context, RESTARTED)
         return
     question, requested = split_scope(question)
+    if any(climbs_out(folder) for folder in requested):
+        await reply(update, context, "<code>in:</code> takes a folder inside the documents, "
+                    "e.g. <code>in:reports/2024</code>, without <code>..</code>.")
+        return
     within = effective_scope(tg.scopes, chat.id, requested)
     if within == []:
         await reply(update, context, "This chat cannot search "

@@ -7,6 +7,7 @@ import re
 import time
 from typing import Any
 
+import pytest
 from support.fake_telegram import FakeTelegram
 
 from bot.handlers import EXPIRED
@@ -38,6 +39,17 @@ def test_in_cannot_widen_a_chats_scope(fake: FakeTelegram, start_bot: Any) -> No
     fake.user_message(SCOPED, f"in:geology {VOLCANO}")
     (reply,) = fake.wait_sent(SCOPED)
     assert "cannot search geology" in reply["text"] and not cited(reply["html"])
+
+
+@pytest.mark.parametrize("scope", ["in:..", "in:astronomy/../../etc"])
+def test_in_climbing_out_of_the_documents_gets_a_clear_reply(
+        fake: FakeTelegram, start_bot: Any, scope: str) -> None:
+    start_bot(scopes={SCOPED: ["astronomy"]})
+    fake.user_message(OPEN, f"{scope} {VOLCANO}")
+    fake.user_message(SCOPED, f"{scope} {VOLCANO}")
+    for chat in (OPEN, SCOPED):
+        (reply,) = fake.wait_sent(chat)
+        assert "inside the documents" in reply["text"] and not cited(reply["html"])
 
 
 def test_in_narrows_an_open_chat(fake: FakeTelegram, start_bot: Any) -> None:
