@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 from index.loaders import load_document, valid_text
 from tests.support.hostile_files import surrogate_pdf
 
-INVALID = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff"
-                     "\U0001fffe\U0001ffff\U0010fffe\U0010ffff]")
+# Controls, lone surrogates and Unicode's 66 non-characters (U+FDD0..FDEF, and the last two
+# code points of each of the 17 planes: U+FFFE, U+1FFFE, ... U+10FFFF).
+INVALID = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef" + "".join(
+    chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(17)) + "]")
 
 
 def encodable(text: str) -> bool:
