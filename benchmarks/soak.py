@@ -527,7 +527,7 @@ def readonly_trial(ctx: Ctx, res: Result, rebuild: Rebuild, old: str, root_mount
 
 def scenario_corrupt(ctx: Ctx) -> Result:
     """Each kind of damage on the full BBC store: refused at open; the advice recovers."""
-    from tests.index.test_store import DAMAGE
+    from tests.store.test_damaged_store import DAMAGE
 
     rounds = ctx.n(3, 1)
     res = Result("corrupt", f"{len(DAMAGE)} kinds of store damage x {rounds} (random places) "
