@@ -1,5 +1,8 @@
 """docx: one block per paragraph (its line breaks follow the plain-text rules); "Title" and
-"Heading N" styles are headings; table cells are paragraphs too.
+"Heading N" styles are headings; table cells, content controls and text boxes (after the
+paragraph that anchors them) are paragraphs too. Text is what Word shows: tracked insertions
+in, tracked deletions and field codes out. Headers, footers, footnotes and comments are not
+read.
 
 A docx is a zip: before python-docx sees it, its directory is checked (members, total and
 per-member uncompressed size, compression ratio) and its paragraphs counted while streaming,
@@ -11,10 +14,11 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Iterator
 
 import docx
-from docx.table import Table
 from docx.text.paragraph import Paragraph
+from lxml.etree import _Element as Element
 
 from index.loaders.common import (
     TXT_ITEM,
@@ -87,20 +91,19 @@ def _count_paragraphs(archive: zipfile.ZipFile) -> int:
 
 
 def _docx_paragraphs(data: bytes) -> tuple[list[tuple[str, int]], str]:
-    """(text, heading level or 0) of every paragraph, table cells included, and the core title."""
+    """(text, heading level or 0) of every paragraph, table cells, content controls and text
+    boxes included, and the core title."""
     check_archive(data)
     try:
         document = docx.Document(io.BytesIO(data))
+        body = document._body
         levels: dict[str | None, int] = {}  # python-docx resolves a style in O(styles)
         paragraphs = []
-        for item in document.iter_inner_content():
-            cells = _unique_cells(item) if isinstance(item, Table) else [[item]]
-            for cell in cells:
-                for p in cell:
-                    style_id = p._p.style  # the pStyle id, None for the default style
-                    if style_id not in levels:
-                        levels[style_id] = _docx_heading_level(p)
-                    paragraphs.append((p.text, levels[style_id]))
+        for p in _paragraph_elements(document.element.body):
+            style_id = p.style  # the pStyle id, None for the default style
+            if style_id not in levels:
+                levels[style_id] = _docx_heading_level(Paragraph(p, body))
+            paragraphs.append((_paragraph_text(p), levels[style_id]))
         return paragraphs, document.core_properties.title or ""
     except SkipFile:
         raise
@@ -108,16 +111,62 @@ def _docx_paragraphs(data: bytes) -> tuple[list[tuple[str, int]], str]:
         raise SkipFile(f"corrupt docx: {short(exc)}") from exc
 
 
-def _unique_cells(table: Table) -> list[list[Paragraph]]:
-    """The paragraphs of each distinct cell of a table (merged cells repeat in python-docx)."""
-    seen: set[int] = set()
-    cells = []
-    for row in table.rows:
-        for cell in row.cells:
-            if id(cell._tc) not in seen:
-                seen.add(id(cell._tc))
-                cells.append(cell.paragraphs)
-    return cells
+# What Word shows, which python-docx's `Paragraph.text` and `iter_inner_content` miss: they
+# read only `w:r`/`w:hyperlink` of a paragraph and `w:p`/`w:tbl` of the body, losing tracked
+# insertions, content controls (`w:sdt`), smart tags, simple fields and text boxes.
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_ALTERNATE = "{http://schemas.openxmlformats.org/markup-compatibility/2006}AlternateContent"
+_PARAGRAPH, _RUN, _TEXT, _BOX = f"{_W}p", f"{_W}r", f"{_W}t", f"{_W}txbxContent"
+_NO_BOXES = {_PARAGRAPH, f"{_W}del", f"{_W}moveFrom"}  # not searched for a paragraph's boxes
+# Block containers whose paragraphs are shown (a deleted paragraph's runs are in `w:del`).
+_BLOCK_PARENTS = {f"{_W}{tag}" for tag in (
+    "tbl", "tr", "tc", "sdt", "sdtContent", "customXml", "ins", "moveTo")}
+# Inline containers whose runs are shown; `w:del`, `w:moveFrom` and `w:sdtPr` are not.
+_INLINE_PARENTS = {f"{_W}{tag}" for tag in (
+    "hyperlink", "ins", "moveTo", "sdt", "sdtContent", "smartTag", "fldSimple", "customXml",
+    "dir", "bdo")}
+# Run content shown as text; field codes (`w:instrText`) and deleted text are not.
+_RUN_CHARACTERS = {f"{_W}tab": "\t", f"{_W}ptab": "\t", f"{_W}br": "\n", f"{_W}cr": "\n",
+                   f"{_W}noBreakHyphen": "-"}
+
+
+def _paragraph_elements(container: Element) -> Iterator[Element]:
+    """Every `w:p` shown in `container`, in reading order; a paragraph's text boxes follow it."""
+    for child in container:
+        if child.tag == _PARAGRAPH:
+            yield child
+            for box in _text_boxes(child):
+                yield from _paragraph_elements(box)
+        elif child.tag in _BLOCK_PARENTS:
+            yield from _paragraph_elements(child)
+
+
+def _text_boxes(element: Element) -> Iterator[Element]:
+    """The outermost `w:txbxContent` in `element`, once each: of `mc:AlternateContent` (a
+    drawing and its VML fallback hold the same box) only the first choice is read."""
+    for child in element:
+        if child.tag == _BOX:
+            yield child
+        elif child.tag == _ALTERNATE:
+            if len(child):
+                yield from _text_boxes(child[0])
+        elif child.tag not in _NO_BOXES:
+            yield from _text_boxes(child)
+
+
+def _paragraph_text(paragraph: Element) -> str:
+    """The text Word shows of a paragraph (its text boxes aside)."""
+    parts: list[str] = []
+    for child in paragraph:
+        if child.tag == _RUN:
+            for item in child:
+                if item.tag == _TEXT:
+                    parts.append(item.text or "")
+                elif item.tag in _RUN_CHARACTERS:
+                    parts.append(_RUN_CHARACTERS[item.tag])
+        elif child.tag in _INLINE_PARENTS:
+            parts.append(_paragraph_text(child))
+    return "".join(parts)
 
 
 def _docx_heading_level(paragraph: Paragraph) -> int:

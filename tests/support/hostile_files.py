@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable
 
 
 def surrogate_pdf(title_hex: str = "") -> bytes:
@@ -77,6 +78,17 @@ def _pdf(objects: list[bytes], info: int | None = None) -> bytes:
 
 def docx_with_body(body_xml: bytes, text: str = "A real paragraph of the document.") -> bytes:
     """A valid docx (python-docx's template) with `body_xml` added at the start of its body."""
+    return _edited_docx("word/document.xml",
+                        lambda data: data.replace(b"<w:body>", b"<w:body>" + body_xml, 1), text)
+
+
+def docx_with_part(name: str, content: bytes) -> bytes:
+    """python-docx's template (one paragraph) with its part `name` replaced by `content`."""
+    return _edited_docx(name, lambda _: content)
+
+
+def _edited_docx(name: str, edit: Callable[[bytes], bytes],
+                 text: str = "A real paragraph of the document.") -> bytes:
     import docx
 
     document = docx.Document()
@@ -88,9 +100,7 @@ def docx_with_body(body_xml: bytes, text: str = "A real paragraph of the documen
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for info in source.infolist():
             data = source.read(info.filename)
-            if info.filename == "word/document.xml":
-                data = data.replace(b"<w:body>", b"<w:body>" + body_xml, 1)
-            archive.writestr(info.filename, data)
+            archive.writestr(info.filename, edit(data) if info.filename == name else data)
     return out.getvalue()
 
 

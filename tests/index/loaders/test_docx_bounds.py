@@ -8,7 +8,12 @@ import pytest
 
 from index.loaders import SkipFile, load_document
 from index.loaders.docx import MAX_PARAGRAPHS
-from tests.support.hostile_files import docx_paragraph_bomb, docx_with_body, zip_bomb
+from tests.support.hostile_files import (
+    docx_paragraph_bomb,
+    docx_with_body,
+    docx_with_part,
+    zip_bomb,
+)
 
 # Before the bounds, 200k empty paragraphs (a 38 KB file) took 95 s to over 10 minutes.
 GENEROUS_SECONDS = 10.0
@@ -47,3 +52,19 @@ def test_many_empty_paragraphs_under_the_cap_still_load() -> None:
     outcome, seconds = _load_timed(docx_with_body(b"<w:p/>" * 20_000, "The harbour is deep."))
     assert outcome == "The harbour is deep."
     assert seconds < GENEROUS_SECONDS
+
+
+def test_xml_entities_in_a_docx_read_no_local_file_and_do_not_expand() -> None:
+    # python-docx parses with resolve_entities=False; lxml caps entity amplification.
+    external = (b'<!DOCTYPE w:document [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+                b'<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/'
+                b'main"><w:body><w:p><w:r><w:t>Secret &e; here</w:t></w:r></w:p></w:body>'
+                b"</w:document>")
+    billion = b'<!ENTITY a "lol">' + b"".join(  # &j; is 10^9 lol
+        b'<!ENTITY %c "%s">' % (98 + i, b"&%c;" % (97 + i) * 10) for i in range(9))
+    laughs = external.replace(b'<!ENTITY e SYSTEM "file:///etc/passwd">', billion)
+    laughs = laughs.replace(b"&e;", b"&j;")
+    for document_xml in (external, laughs):
+        outcome, seconds = _load_timed(docx_with_part("word/document.xml", document_xml))
+        assert "root:" not in outcome and "lollol" not in outcome
+        assert seconds < GENEROUS_SECONDS
