@@ -98,6 +98,13 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+def spread(items: Sequence[Any], n: int) -> list[Any]:
+    """`n` of `items` (all when fewer) spread evenly from first to last: `items[::len //
+    n][:n]` keeps only the first n when there are fewer than 2n."""
+    count = min(n, len(items))
+    return [items[i * len(items) // count] for i in range(count)]
+
+
 def squad_questions(path: Path, n: int, seed: int = 0) -> list[str]:
     """`n` SQuAD dev questions spread evenly over all articles (deterministic)."""
     from retrieval.evaluation import load_squad

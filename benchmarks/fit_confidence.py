@@ -42,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import trust_data  # noqa: E402
+from common import spread  # noqa: E402
 from trust_data import bbc_config, scifact_config  # noqa: E402
 
 from quotebot.config import Config, load_config  # noqa: E402
@@ -91,9 +92,7 @@ class Question:
 def squad_questions(config: Config, parity: int, limit: int) -> tuple[Config, list[Question]]:
     evalset = load_squad(DATA / "squad-v1.1" / "dev-v1.1.json")
     ids = [q for q in evalset.queries if int(evalset.query_group[q]) % 2 == parity]
-    # Spread evenly over all the articles: ids[::len // limit][:limit] took the first
-    # 3,000 of 5,397 even-article questions, 12 of the 24 articles (stop 13).
-    ids = [ids[i * len(ids) // limit] for i in range(min(limit, len(ids)))]
+    ids = spread(ids, limit)  # over all the articles (the first 3,000 were 12 of 24)
 
     def hider(own: str) -> Callable[[str], bool]:
         return lambda path: evalset.groups.get(doc_key(path)) == own

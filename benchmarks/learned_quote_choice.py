@@ -25,6 +25,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import spread  # noqa: E402
+
 from index.lexical import tokenize  # noqa: E402
 from quotebot.config import load_config  # noqa: E402
 from quotebot.evalstore import EVAL_ROOT  # noqa: E402
@@ -99,7 +101,7 @@ def main() -> None:
         data = {}
         for parity, limit in ((0, args.fit), (1, args.test)):
             ids = [q for q in evalset.queries if int(evalset.query_group[q]) % 2 == parity]
-            ids = [ids[i * len(ids) // limit] for i in range(min(limit, len(ids)))]
+            ids = spread(ids, limit)
             data[parity] = [sentence_rows(retriever, evalset.queries[q], evalset.answers[q])
                             for q in ids]
     train = [r for rows in data[0] for r in rows]

@@ -55,13 +55,14 @@ from bot.render import (
     render_page,
     split_html,
 )
-from bot.scopes import climbs_out, effective_scope, split_scope
+from bot.scopes import effective_scope, split_scope
 from bot.sender import Sender, SendLimits
 from bot.smalltalk import small_talk, small_talk_reply
 from bot.state import AnswerStore, Conversation, Stats
 from bot.uploads import clean_stale_parts, safe_name, save_upload, suffix_of
 from quotebot.config import Config
 from retrieval.answer import Answer, Hit
+from retrieval.retriever import normalise_scope
 
 if TYPE_CHECKING:
     from index.build import BuildReport
@@ -416,7 +417,9 @@ async def answer_question(update: Update, context: ContextTypes.DEFAULT_TYPE,
         await reply(update, context, RESTARTED)
         return
     question, requested = split_scope(question)
-    if any(climbs_out(folder) for folder in requested):
+    try:
+        normalise_scope(requested)  # the retriever's own check: no "..", as `ask --in`
+    except ValueError:
         await reply(update, context, "<code>in:</code> takes a folder inside the documents, "
                     "e.g. <code>in:reports/2024</code>, without <code>..</code>.")
         return

@@ -23,12 +23,6 @@ def split_scope(text: str) -> tuple[str, list[str]]:
     return " ".join(words), [f.strip("/") for f in folders]
 
 
-def climbs_out(folder: str) -> bool:
-    """Whether an `in:` folder leads out of the documents ("..", "a/../../b"): refused
-    with a reply, as the retriever refuses it."""
-    return ".." in folder.replace("\\", "/").split("/")
-
-
 def _under(path: str, folder: str) -> bool:
     return folder == "" or path == folder or path.startswith(folder + "/")
 

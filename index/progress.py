@@ -136,6 +136,5 @@ def unmark_watching(store: Path) -> None:
 def read_watching(store: Path) -> dict[str, Any] | None:
     """The watcher of this store, if one is running."""
     data = _read(Path(store) / WATCH)
-    if data is None or not _pid(data) or not _alive(_pid(data)):
-        return None
-    return data
+    pid = _pid(data) if data is not None else 0
+    return data if pid and _alive(pid) else None
