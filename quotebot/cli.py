@@ -328,11 +328,16 @@ def _eval_questions(args: argparse.Namespace) -> int:
                 print(json.dumps(result, ensure_ascii=False), flush=True)
     if not args.json:
         for result in results:
-            misses = [d for d in result["details"] if d["excerpt_rank"] != 1]
-            for miss in misses:
-                got = miss["top"][0]["excerpt"] if miss["top"] else "(nothing)"
-                print(f"[{result['mode']}] miss (rank {miss['excerpt_rank'] or '-'}): "
-                      f"{miss['question']}\n    first quote: {' '.join(got.split())[:200]}")
+            for d in result["details"]:
+                got = d["top"][0]["excerpt"] if d["top"] else "(nothing)"
+                if not d["answers"] and not d["declined"]:
+                    what = "answered, but nothing should answer"
+                elif d["answers"] and d["excerpt_rank"] != 1:
+                    what = f"miss (rank {d['excerpt_rank'] or '-'})"
+                else:
+                    continue
+                print(f"[{result['mode']}] {what}: {d['question']}\n"
+                      f"    first quote: {' '.join(got.split())[:200]}")
         names = list(results[0]["metrics"])
         print(f"{'mode':<8} " + " ".join(f"{n:>15}" for n in names))
         for r in results:
@@ -492,6 +497,9 @@ def build_parser() -> argparse.ArgumentParser:
                        '"path": "paper.pdf"} ("path" optional: the hit must come from that '
                        "file). A quote hits when it contains an answer, compared "
                        "case-insensitively with whitespace collapsed and NFKC-normalised. "
+                       'A question with "answers": [] is one the documents do not answer: '
+                       "it should be declined, and the share declined is reported "
+                       "(absent_declined; answerable_declined for the others). "
                        "Misses are listed with the quote that came first.",
                        epilog="examples:\n"
                        "  quotebot eval --beir ../shared/data/scifact --mode all\n"

@@ -301,15 +301,24 @@ def run(retriever: Retriever, evalset: EvalSet, *, mode: str, limit: int | None 
 
 
 class Question:
-    """One line of a question file: what to ask, phrases that answer it, and optionally where."""
+    """One line of a question file: what to ask, phrases that answer it, and optionally where.
+
+    No answers (`"answers": []`) makes it an absent question: nothing in the corpus
+    answers it, so it should be declined.
+    """
 
     question: str
     answers: list[str]
     path: str | None = None  # when given, a hit must also come from this file (corpus-relative)
 
+    @property
+    def absent(self) -> bool:
+        return not self.answers
+
 
 def load_questions(path: Path) -> list[Question]:
-    """A JSONL question file: `{"question": ..., "answers": [...], "path": "x.pdf"}` per line.
+    """A JSONL question file: `{"question": ..., "answers": [...], "path": "x.pdf"}` per line;
+    `"answers": []` for a question the corpus does not answer (it should be declined).
 
     Blank lines and lines starting with `#` are ignored; a malformed line is a ValueError
     naming its line number, so a typo is found before the corpus is indexed.
@@ -324,8 +333,12 @@ def load_questions(path: Path) -> list[Question]:
                 question, answers = row["question"], row["answers"]
                 if isinstance(answers, str):
                     answers = [answers]
-                if not str(question).strip() or not any(str(a).strip() for a in answers):
-                    raise ValueError("empty question or answers")
+                if not isinstance(answers, list):
+                    raise ValueError("answers must be a list of phrases")
+                if not str(question).strip():
+                    raise ValueError("empty question")
+                if answers and not all(str(a).strip() for a in answers):
+                    raise ValueError("an empty answer phrase")
             except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
                 raise ValueError(f"{path}:{number}: not a question line ({exc})") from exc
             questions.append(Question(str(question), [str(a) for a in answers],
@@ -354,30 +367,41 @@ def _same_file(hit_path: str, wanted: str | None) -> bool:
 
 def evaluate_questions(retriever: Retriever, questions: Sequence[Question], *,
                        mode: str | None = None, k: int = 3) -> dict[str, Any]:
-    """Excerpt and passage hits at 1 and `k` for a question file, with every miss listed.
+    """Excerpt and passage hits at 1 and `k` for a question file, with every miss listed;
+    and how often questions are declined ("nothing answers").
 
     An excerpt hits when it contains an answer (folded) and, when the question names a
-    file, comes from that file; a passage likewise. Ranking is measured without abstention.
+    file, comes from that file; a passage likewise. Hits are ranked as if nothing were
+    declined. `answerable_declined` is the share of answerable questions declined (lower
+    is better); `absent_declined`, when the file has absent questions (`"answers": []`),
+    the share of those declined (higher is better).
     """
     rows: dict[str, list[float]] = {"excerpt_hit@1": [], f"excerpt_hit@{k}": [],
-                                    "passage_hit@1": [], f"passage_hit@{k}": []}
+                                    "passage_hit@1": [], f"passage_hit@{k}": [],
+                                    "answerable_declined": [], "absent_declined": []}
     details = []
     for q in questions:
-        answer = retriever.ask(q.question, k=k, mode=mode, abstain=False)
+        answer = retriever.ask(q.question, k=k, mode=mode)  # hits come even when declined
         hits = answer.hits[:k]
-        excerpt_ok = [answers_in(h.excerpt, q.answers) and _same_file(h.citation.path, q.path)
-                      for h in hits]
-        passage_ok = [answers_in(h.text, q.answers) and _same_file(h.citation.path, q.path)
-                      for h in hits]
-        rows["excerpt_hit@1"].append(float(excerpt_ok[:1] == [True]))
-        rows[f"excerpt_hit@{k}"].append(float(any(excerpt_ok)))
-        rows["passage_hit@1"].append(float(passage_ok[:1] == [True]))
-        rows[f"passage_hit@{k}"].append(float(any(passage_ok)))
-        details.append({
-            "question": q.question, "answers": q.answers, "path": q.path,
-            "excerpt_rank": excerpt_ok.index(True) + 1 if any(excerpt_ok) else None,
-            "passage_rank": passage_ok.index(True) + 1 if any(passage_ok) else None,
-            "top": [{"excerpt": h.excerpt, "path": h.citation.path, "page": h.citation.page}
-                    for h in hits]})
-    metrics = {name: round(mean(v), 4) for name, v in rows.items()}
+        detail: dict[str, Any] = {"question": q.question, "answers": q.answers,
+                                  "path": q.path, "declined": not answer.found,
+                                  "confidence": answer.confidence}
+        if q.absent:
+            rows["absent_declined"].append(float(not answer.found))
+        else:
+            excerpt_ok = [answers_in(h.excerpt, q.answers)
+                          and _same_file(h.citation.path, q.path) for h in hits]
+            passage_ok = [answers_in(h.text, q.answers) and _same_file(h.citation.path, q.path)
+                          for h in hits]
+            rows["excerpt_hit@1"].append(float(excerpt_ok[:1] == [True]))
+            rows[f"excerpt_hit@{k}"].append(float(any(excerpt_ok)))
+            rows["passage_hit@1"].append(float(passage_ok[:1] == [True]))
+            rows[f"passage_hit@{k}"].append(float(any(passage_ok)))
+            rows["answerable_declined"].append(float(not answer.found))
+            detail["excerpt_rank"] = excerpt_ok.index(True) + 1 if any(excerpt_ok) else None
+            detail["passage_rank"] = passage_ok.index(True) + 1 if any(passage_ok) else None
+        detail["top"] = [{"excerpt": h.excerpt, "path": h.citation.path,
+                          "page": h.citation.page} for h in hits]
+        details.append(detail)
+    metrics = {name: round(mean(v), 4) for name, v in rows.items() if v}
     return {"questions": len(questions), "metrics": metrics, "details": details}

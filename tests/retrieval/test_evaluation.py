@@ -138,6 +138,25 @@ def test_malformed_question_line_names_its_line(tmp_path: Path) -> None:
         load_questions(path)
 
 
+def test_question_with_no_answers_is_an_absent_question(tmp_path: Path) -> None:
+    from retrieval.evaluation import load_questions
+
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"question": "Who won the 1950 World Cup?", "answers": []}\n',
+                    encoding="utf-8")
+    [question] = load_questions(path)
+    assert question.absent and question.answers == []
+
+
+def test_blank_answer_phrase_is_a_malformed_line(tmp_path: Path) -> None:
+    from retrieval.evaluation import load_questions
+
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"question": "Q1?", "answers": ["a", " "]}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=":1:.*empty answer"):
+        load_questions(path)
+
+
 def test_answer_match_folds_case_whitespace_and_ligatures() -> None:
     from retrieval.evaluation import answers_in
 
@@ -194,3 +213,24 @@ def test_eval_details_give_each_question_whose_mean_is_the_metric(tmp_path: Path
     for name in ("nDCG@10", "Recall@10", "MRR@10"):
         mean = sum(r[name] for r in rows) / len(rows)
         assert result["metrics"][name] == pytest.approx(mean, abs=1e-4)
+
+
+def test_eval_questions_reports_how_often_absent_questions_are_declined(
+        fresh_copy, tmp_path: Path, capsys) -> None:
+    from quotebot.cli import main
+
+    config = fresh_copy()
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        json.dumps({"question": "How tall is the Eiffel Tower?", "answers": ["330 metres"]})
+        + "\n" + json.dumps({"question": "What is the boiling point of liquid nitrogen "
+                                         "in kelvin?", "answers": []}) + "\n",
+        encoding="utf-8")
+    code = main(["eval", "--questions", str(questions), "--corpus", str(config.corpus),
+                 "--store", str(config.store), "--json"])
+    result = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert result["metrics"]["excerpt_hit@1"] == 1.0  # ranked over the answerable one only
+    assert result["metrics"]["answerable_declined"] == 0.0
+    assert result["metrics"]["absent_declined"] == 1.0
+    assert result["details"][1]["declined"] is True
