@@ -11,6 +11,12 @@ import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 
+# Bullet glyphs that mark a list item, besides "-", "*", "+" and numbers ("1.", "1)"). An
+# "item" block starts after its marker, which stays in the text just before it ("• ", "2. ":
+# the source's, or one the loader writes, as Markdown, HTML and docx loaders do), so quoting
+# (retrieval/excerpts.py) sees where items start.
+BULLETS = "•◦▪▫‣⁃●○■□►▸➢"
+
 
 @dataclass(frozen=True)
 class Block:
@@ -18,7 +24,7 @@ class Block:
 
     start: int
     end: int
-    kind: str = "para"  # "para" | "heading" | "line" | "item"
+    kind: str = "para"  # "para" | "heading" | "line" | "item" (a list item, after its marker)
     level: int = 0  # heading level (1 = top) for kind == "heading"
 
 

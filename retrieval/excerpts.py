@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from index.lexical import question_tokens, tokenize
+from quotebot.documents import BULLETS
 
 # Words that make a sentence lean on the one before it.
 _ANAPHORA = re.compile(
@@ -27,9 +28,10 @@ _ANAPHORA = re.compile(
     re.IGNORECASE)
 _MIN_WORDS = 6  # a shorter best sentence takes its follower for context
 # What lies between a sentence and a list item after it: a line break and the item's marker
-# (loaders write "• " or "2. " before each list item, outside its block).
-_ITEM_GAP = re.compile(r"\s*\n\s*(?:[-*+•]|\d{1,9}[.)])[ \t]+")
-_ITEM_MARKER = re.compile(r"[ \t]*(?:[-*+•]|\d{1,9}[.)])[ \t]+")
+# (loaders write "• " or "2. " before each list item, or keep the source's, outside its block).
+_MARKER = rf"(?:[-*+{BULLETS}]|\d{{1,9}}[.)])[ \t]+"
+_ITEM_GAP = re.compile(rf"\s*\n\s*{_MARKER}")
+_ITEM_MARKER = re.compile(rf"[ \t]*{_MARKER}")
 # A second quote from one passage must hold this share of the question's words, nearly as
 # many as the best quote, and be nearly as close in meaning (an article giving two
 # figures for one fact: both are quoted).
@@ -110,7 +112,7 @@ _TIME = re.compile(
 
 # A list item that defines a term: "• html - Run in HTML mode.", "2. timeout: seconds to wait"
 # (the parameter lists of API documentation, glossaries).
-_DEFINES = re.compile(r"[ \t]*(?:[-*+•]|\d{1,9}[.)])[ \t]+[`'\"]?([^\W_][\w.]*(?:[ _][\w.]+){0,2})"
+_DEFINES = re.compile(rf"[ \t]*{_MARKER}" r"[`'\"]?([^\W_][\w.]*(?:[ _][\w.]+){0,2})"
                       r"[`'\"]?[ \t]*(?:-|–|—|:)[ \t]")
 
 
@@ -306,7 +308,7 @@ def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
         last = best + 1  # nothing before it in this passage: give the reader what follows
     low, high = 0, len(scores) - 1  # the sentences a quote may take
     if _in_item(text, scores[best].start):  # a list item is quoted whole when it fits
-        low, high = _same_line(text, scores, best)
+        low, high = _item_sentences(text, scores, best)
         first, last = (low, high) if high - low < max_sentences else (max(first, low),
                                                                       min(last, high))
     else:  # a sentence introducing a list takes its first items
@@ -344,12 +346,18 @@ def _opens_item(text: str, scores: Sequence[SentenceScore], i: int) -> bool:
     return i > 0 and _ITEM_GAP.fullmatch(text, scores[i - 1].end, scores[i].start) is not None
 
 
-def _same_line(text: str, scores: Sequence[SentenceScore], i: int) -> tuple[int, int]:
-    """First and last sentence on the line of sentence `i` (a list item is one line)."""
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
+def _item_sentences(text: str, scores: Sequence[SentenceScore], i: int) -> tuple[int, int]:
+    """First and last sentence of the list item whose marker line holds sentence `i`: back
+    to the marker, on to the next item or a blank line (an item wraps over lines in a PDF,
+    and a Markdown item's second paragraph is on the next line)."""
     low = high = i
     while low > 0 and "\n" not in text[scores[low - 1].end:scores[low].start]:
         low -= 1
-    while high + 1 < len(scores) and "\n" not in text[scores[high].end:scores[high + 1].start]:
+    while (high + 1 < len(scores) and not _opens_item(text, scores, high + 1)
+           and not _BLANK_LINE.search(text, scores[high].end, scores[high + 1].start)):
         high += 1
     return low, high
 

@@ -2,8 +2,9 @@
 and the plain-text block rules (paragraphs, list items, hard-wrapped lines).
 
 Block rules, shared by txt, md and the lines of a docx paragraph:
-- paragraphs are separated by blank lines; a list item (`- `, `* `, `+ `, `• `, `1. `, `1) `)
-  starts a new segment of its paragraph, the block starting after the marker;
+- paragraphs are separated by blank lines; a list item (`- `, `* `, `+ `, `• ` or another
+  bullet glyph, `1. `, `1) `) starts a new segment of its paragraph, the block starting
+  after the marker;
 - a segment of two or more lines is hard-wrapped prose (ONE block) when every line is at most
   `WRAP_MAX` characters, every line but the last at least `WRAP_MIN`, and at most half of the
   lines but the last end with sentence-final punctuation; otherwise each line is its own block
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from charset_normalizer import from_bytes
 
-from quotebot.documents import Block
+from quotebot.documents import BULLETS, Block
 
 
 class SkipFile(Exception):
@@ -43,7 +44,7 @@ _INVALID = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef" +
     f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(17)) + "]")
 WHITESPACE = re.compile(r"\s+")
 SENTENCE_END = re.compile(r"[.!?:;…][\"'”’)\]»]*$")
-TXT_ITEM = re.compile(r"[ \t]*(?:[-*+•]|\d{1,3}[.)])[ \t]+(?=\S)")
+TXT_ITEM = re.compile(rf"[ \t]*(?:[-*+{BULLETS}]|\d{{1,3}}[.)])[ \t]+(?=\S)")
 
 
 @dataclass

@@ -4,6 +4,12 @@ paragraph that anchors them) are paragraphs too. Text is what Word shows: tracke
 in, tracked deletions and field codes out. Headers, footers, footnotes and comments are not
 read.
 
+A paragraph of a Word list (numbering of its own or of its style, "List Bullet", "List
+Number") is a list item, written after the marker Word shows, outside its block: "• " for
+bullets, "3. " for decimal lists (counted per list and level, a deeper level restarting
+after a shallower item), "• " for other formats (letters, roman numerals); consecutive
+items are separated by a line break, as Markdown's are.
+
 A docx is a zip: before python-docx sees it, its directory is checked (members, total and
 per-member uncompressed size, compression ratio) and its paragraphs counted while streaming,
 so a decompression bomb is refused in milliseconds instead of taking hours and gigabytes.
@@ -15,8 +21,10 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 
 import docx
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.text.paragraph import Paragraph
 from lxml.etree import _Element as Element
 
@@ -90,25 +98,131 @@ def _count_paragraphs(archive: zipfile.ZipFile) -> int:
     return count
 
 
-def _docx_paragraphs(data: bytes) -> tuple[list[tuple[str, int]], str]:
-    """(text, heading level or 0) of every paragraph, table cells, content controls and text
-    boxes included, and the core title."""
+def _docx_paragraphs(data: bytes) -> tuple[list[tuple[str, int, str]], str]:
+    """(text, heading level or 0, list marker or "") of every paragraph, table cells,
+    content controls and text boxes included, and the core title."""
     check_archive(data)
     try:
         document = docx.Document(io.BytesIO(data))
         body = document._body
         levels: dict[str | None, int] = {}  # python-docx resolves a style in O(styles)
+        lists = _Lists.of(document)
         paragraphs = []
         for p in _paragraph_elements(document.element.body):
             style_id = p.style  # the pStyle id, None for the default style
             if style_id not in levels:
                 levels[style_id] = _docx_heading_level(Paragraph(p, body))
-            paragraphs.append((_paragraph_text(p), levels[style_id]))
+            level = levels[style_id]
+            paragraphs.append((_paragraph_text(p), level, "" if level else lists.marker(p)))
         return paragraphs, document.core_properties.title or ""
     except SkipFile:
         raise
     except Exception as exc:
         raise SkipFile(f"corrupt docx: {short(exc)}") from exc
+
+
+_VAL = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}val"
+_MAX_BASED_ON = 20  # a style's ancestors looked at for its numbering (a cycle ends there)
+
+
+@dataclass
+class _Lists:
+    """Word's list numbering, as far as writing each list paragraph's marker needs."""
+
+    styles: dict[str, Element] = field(default_factory=dict)  # styleId: w:style
+    nums: dict[str, Element] = field(default_factory=dict)  # numId: w:num
+    abstracts: dict[str, Element] = field(default_factory=dict)  # abstractNumId: w:abstractNum
+    counters: dict[str, list[int]] = field(default_factory=dict)  # numId: count per level
+
+    @classmethod
+    def of(cls, document: docx.document.Document) -> _Lists:
+        """The document's styles and numbering definitions (none when it has no part)."""
+        lists = cls()
+        for style in _part(document, RT.STYLES):
+            if style.tag == f"{_W}style" and style.get(f"{_W}styleId"):
+                lists.styles[style.get(f"{_W}styleId")] = style
+        for child in _part(document, RT.NUMBERING):
+            if child.tag == f"{_W}num":
+                lists.nums[child.get(f"{_W}numId", "")] = child
+            elif child.tag == f"{_W}abstractNum":
+                lists.abstracts[child.get(f"{_W}abstractNumId", "")] = child
+        return lists
+
+    def marker(self, paragraph: Element) -> str:
+        """The marker Word shows before `paragraph` ("• ", "2. "), "" when it is no list item."""
+        num_id, level = self._numbering(paragraph)
+        if not num_id or num_id == "0":
+            return ""
+        number_format, start = self._format(num_id, level)
+        if number_format == "none":
+            return ""
+        counts = self.counters.setdefault(num_id, [])
+        del counts[level + 1:]
+        counts.extend([start - 1] * (level + 1 - len(counts)))
+        counts[level] += 1
+        return f"{counts[level]}. " if number_format.startswith("decimal") else "• "
+
+    def _numbering(self, paragraph: Element) -> tuple[str, int]:
+        """(numId, level) of the paragraph's own numbering, else of its style's."""
+        num_id, level = _num_pr(paragraph.find(f"{_W}pPr"))
+        style = paragraph.style
+        for _ in range(_MAX_BASED_ON):
+            if num_id or style not in self.styles:
+                break
+            element = self.styles[style]
+            num_id, style_level = _num_pr(element.find(f"{_W}pPr"))
+            level = level if level is not None else style_level
+            based_on = element.find(f"{_W}basedOn")
+            style = based_on.get(_VAL) if based_on is not None else None
+        return num_id, min(max(level or 0, 0), 8)
+
+    def _format(self, num_id: str, level: int) -> tuple[str, int]:
+        """(numFmt, start) of a list's level: "bullet" when the definitions do not say."""
+        num = self.nums.get(num_id)
+        if num is None:
+            return "bullet", 1
+        definition = None
+        for override in num.iterfind(f"{_W}lvlOverride"):
+            if override.get(f"{_W}ilvl") == str(level):
+                definition = override.find(f"{_W}lvl")
+        abstract_id = num.find(f"{_W}abstractNumId")
+        abstract = self.abstracts.get(abstract_id.get(_VAL, "") if abstract_id is not None
+                                      else "")
+        if definition is None and abstract is not None:
+            definition = next((lvl for lvl in abstract.iterfind(f"{_W}lvl")
+                               if lvl.get(f"{_W}ilvl") == str(level)), None)
+        if definition is None:
+            return "bullet", 1
+        number_format = definition.find(f"{_W}numFmt")
+        start = definition.find(f"{_W}start")
+        return ((number_format.get(_VAL, "bullet") if number_format is not None else "bullet"),
+                _int(start.get(_VAL) if start is not None else None, 1))
+
+
+def _num_pr(properties: Element | None) -> tuple[str, int | None]:
+    """(numId, level) of a `w:pPr`'s `w:numPr`; ("", None) when it has none."""
+    num_pr = properties.find(f"{_W}numPr") if properties is not None else None
+    if num_pr is None:
+        return "", None
+    num_id, level = num_pr.find(f"{_W}numId"), num_pr.find(f"{_W}ilvl")
+    return (num_id.get(_VAL, "") if num_id is not None else "",
+            _int(level.get(_VAL) if level is not None else None, None))
+
+
+def _int(value: str | None, default: int | None) -> int | None:
+    try:
+        return int(value) if value is not None else default
+    except ValueError:
+        return default
+
+
+def _part(document: docx.document.Document, relationship: str) -> list[Element]:
+    """The children of the document's styles or numbering part; none when it has none
+    (python-docx would make one)."""
+    try:
+        return list(document.part.part_related_by(relationship).element)
+    except KeyError:
+        return []
 
 
 # What Word shows, which python-docx's `Paragraph.text` and `iter_inner_content` miss: they
@@ -190,17 +304,30 @@ def _docx_blocks(text: str, lines: list[tuple[int, int]], level: int) -> list[Bl
 
 
 def load_docx(data: bytes) -> Loaded:
-    """docx: non-empty paragraphs joined by a blank line; the paragraph number is the "line"."""
+    """docx: non-empty paragraphs joined by a blank line (list items by a line break, each
+    after its marker); the paragraph number is the "line"."""
     paragraphs, title = _docx_paragraphs(data)
-    kept = [(number, body, level) for number, (raw, level) in enumerate(paragraphs, 1)
+    kept = [(number, body, level, marker)
+            for number, (raw, level, marker) in enumerate(paragraphs, 1)
             if (body := normalise(raw)).strip()]
-    text = "\n\n".join(body for _, body, _ in kept)
-    anchors, blocks, start = [], [], 0
-    for number, body, level in kept:
-        lines = line_spans(text, start, start + len(body))
-        anchors += [(line_start, number) for line_start, _ in lines]
-        blocks += _docx_blocks(text, lines, level)
-        start += len(body) + 2
+    pieces: list[str] = []
+    spans = []  # (paragraph number, level, marker start, body start, body end)
+    start, after_item = 0, False
+    for number, body, level, marker in kept:
+        if pieces:
+            pieces.append("\n" if after_item and marker else "\n\n")
+            start += len(pieces[-1])
+        pieces += [marker, body]
+        spans.append((number, level, start, start + len(marker), start + len(marker) + len(body)))
+        start = spans[-1][-1]
+        after_item = bool(marker)
+    text = "".join(pieces)
+    anchors, blocks = [], []
+    for number, level, first, body, end in spans:
+        anchors += [(line_start, number) for line_start, _ in line_spans(text, first, end)]
+        found = _docx_blocks(text, line_spans(text, body, end), level)
+        blocks += [replace(found[0], kind="item"), *found[1:]] if body > first and found \
+            else found
     headings = [b for b in blocks if b.kind == "heading"]
     if not title.strip() and headings:
         title = text[headings[0].start:headings[0].end]

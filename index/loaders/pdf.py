@@ -12,6 +12,10 @@
   or is not on the first page; then the first page's largest text.
 - Paragraphs split after any line shorter than `PDF_SHORT_LINE` times the paragraph's
   longest line (the end of a paragraph or a heading).
+- List items: a line opening with a bullet glyph ("• "), or with a number ("2. ", "2) ")
+  when the list counts (number N - 1 or N + 1 opens a line within `PDF_LIST_LINES` lines),
+  starts an "item" block after its marker, as Markdown's items are; section headings
+  ("1. INTRODUCTION", pages apart) and a wrapped "257. Springer" are not items.
 
 pypdf is no longer used: PDFium reads these files faster, resolves ligatures, marks line-end
 hyphens and gives the font sizes and character boxes the title and page pictures need.
@@ -31,10 +35,18 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from index.loaders import ocr
-from index.loaders.common import SENTENCE_END, Loaded, SkipFile, line_spans, paragraphs, short
+from index.loaders.common import (
+    SENTENCE_END,
+    Loaded,
+    SkipFile,
+    line_spans,
+    paragraphs,
+    short,
+    trim,
+)
 from index.loaders.normalise import Joiner, fold_line, normalise_lines
 from index.loaders.options import LoadOptions
-from quotebot.documents import Block
+from quotebot.documents import BULLETS, Block
 
 PDF_SHORT_LINE = 0.6  # a PDF line this much shorter than the lines around it ends a block
 PDF_NEAR_LINES = 4  # lines on each side that say how long a line around here is
@@ -45,6 +57,9 @@ TITLE_SCAN_CHARS = 3000  # characters of the first page searched for its largest
 TITLE_SCAN_LINES = 30  # ...and at most this many of its lines
 TITLE_SIZE_RATIO = 1.15  # a title's letters are at least this much taller than the body's
 MAX_TITLE_CHARS = 200
+PDF_LIST_LINES = 10  # a numbered line is a list item when its list's next number is this near
+_BULLET_ITEM = re.compile(rf"[ \t]*[{BULLETS}][ \t]+(?=\S)")
+_NUMBERED_ITEM = re.compile(r"[ \t]*(\d{1,3})[.)][ \t]+(?=\S)")
 _PLACEHOLDER_TITLE = re.compile(r"\s*(untitled\S*|document\s*\d*|anonymous|\W*)\s*$", re.I)
 _GENERATED_TITLE = re.compile(
     r"^(microsoft (word|powerpoint) - .*|.*\.(dvi|tex|pdf|ps|eps|docx?|rtf|odt|indd|qxd)"
@@ -216,16 +231,39 @@ def _drop_running(pages: list[list[str]]) -> list[list[str]]:
     return out
 
 
-def _pdf_paragraph_blocks(text: str, paragraph: list[tuple[int, int]]) -> list[Block]:
+def _list_items(text: str, lines: list[tuple[int, int]]) -> dict[int, int]:
+    """Where each list item's marker ends, by the start of its line: lines opening with a
+    bullet glyph, and numbered lines whose list counts (N - 1 or N + 1 opens a line at most
+    `PDF_LIST_LINES` lines away)."""
+    items: dict[int, int] = {}
+    numbered: dict[int, tuple[int, int, int]] = {}  # line index: (number, start, marker end)
+    for index, span in enumerate(lines):
+        start, end = trim(text, *span) or span
+        if bullet := _BULLET_ITEM.match(text, start, end):
+            items[start] = bullet.end()
+        elif number := _NUMBERED_ITEM.match(text, start, end):
+            numbered[index] = (int(number.group(1)), start, number.end())
+    for index, (n, start, marker_end) in numbered.items():
+        before = ((index - d, n - 1) for d in range(1, PDF_LIST_LINES + 1))
+        after = ((index + d, n + 1) for d in range(1, PDF_LIST_LINES + 1))
+        if any(numbered.get(line, (None,))[0] == wanted for line, wanted in (*before, *after)):
+            items[start] = marker_end
+    return items
+
+
+def _pdf_paragraph_blocks(text: str, paragraph: list[tuple[int, int]],
+                          items: dict[int, int] | None = None) -> list[Block]:
     """Wrapped PDF lines as blocks, ending a block after each noticeably short line and
-    before a footnote (a line opening with a footnote mark: ∗, †, ‡, or "1Eric"). A short
-    line followed by one opening with "," ";" ":" "." ")" "]" goes on (PDFium breaks the
-    line at a raised footnote mark: "…Brewer1" / ", in an invited talk…").
+    before a footnote (a line opening with a footnote mark: ∗, †, ‡, or "1Eric") or a list
+    item (`items`: where the marker ends, by line start; the item's block starts there). A
+    short line followed by one opening with "," ";" ":" "." ")" "]" goes on (PDFium breaks
+    the line at a raised footnote mark: "…Brewer1" / ", in an invited talk…").
 
     "Short" is against the lines around it (the median length of up to `PDF_NEAR_LINES`
     lines on each side), not the page's widest: one page mixes full-width abstracts,
     two columns and figure text, and a column's lines must not look short beside them.
     """
+    items = items or {}
     lengths = [end - start for start, end in paragraph]
     blocks, first = [], paragraph[0][0]
     for index, (start, end) in enumerate(paragraph):
@@ -233,8 +271,9 @@ def _pdf_paragraph_blocks(text: str, paragraph: list[tuple[int, int]]) -> list[B
                 + lengths[index + 1:index + 1 + PDF_NEAR_LINES])
         typical = statistics.median(near) if near else lengths[index]
         if (index + 1 < len(paragraph) and first != paragraph[index + 1][0]
-                and _FOOTNOTE.match(text, *paragraph[index + 1])):
-            blocks.append(Block(first, end, "para"))  # a footnote starts below this line
+                and (_FOOTNOTE.match(text, *paragraph[index + 1])
+                     or paragraph[index + 1][0] in items)):
+            blocks.append(_block(first, end, "para", items))  # a footnote or item below
             first = paragraph[index + 1][0]
             continue
         continues = (index + 1 < len(paragraph)
@@ -242,10 +281,15 @@ def _pdf_paragraph_blocks(text: str, paragraph: list[tuple[int, int]]) -> list[B
         if (lengths[index] < PDF_SHORT_LINE * typical and not continues) \
                 or index == len(paragraph) - 1:
             standalone = first == start and not SENTENCE_END.search(text[start:end])
-            blocks.append(Block(first, end, "line" if standalone else "para"))
+            blocks.append(_block(first, end, "line" if standalone else "para", items))
             if index + 1 < len(paragraph):
                 first = paragraph[index + 1][0]
     return blocks
+
+
+def _block(start: int, end: int, kind: str, items: dict[int, int]) -> Block:
+    """The block of lines [start, end): a list item after its marker when one opens it."""
+    return Block(items[start], end, "item") if start in items else Block(start, end, kind)
 
 
 def load_pdf(data: bytes, options: LoadOptions | None = None) -> Loaded:
@@ -276,10 +320,11 @@ def load_pdf(data: bytes, options: LoadOptions | None = None) -> Loaded:
         parts.append(body)
         start += len(body) + 2
     text = "\n\n".join(parts)
+    items = _list_items(text, line_spans(text))
     blocks = []
     for page_start, body in zip(page_starts, parts, strict=True):
         for paragraph in paragraphs(text, line_spans(text, page_start, page_start + len(body))):
-            blocks += _pdf_paragraph_blocks(text, paragraph)
+            blocks += _pdf_paragraph_blocks(text, paragraph, items)
     return Loaded(text, blocks, title, anchors, page_starts, notes=notes)
 
 

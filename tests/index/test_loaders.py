@@ -157,6 +157,17 @@ def test_txt_list_items_start_new_blocks(tmp_path: Path) -> None:
     assert [b.kind for b in doc.blocks] == ["para", "item", "item"]
 
 
+def test_txt_lines_opening_with_other_bullet_glyphs_are_items(tmp_path: Path) -> None:
+    text = ("Things we need to buy for the trip next weekend\n"
+            "◦ a tent that sleeps four people comfortably at night\n"
+            "▪ two camping stoves and enough gas for three days\n")
+    doc = load(tmp_path, "a.txt", text.encode())
+    assert spans(doc) == ["Things we need to buy for the trip next weekend",
+                          "a tent that sleeps four people comfortably at night",
+                          "two camping stoves and enough gas for three days"]
+    assert [b.kind for b in doc.blocks] == ["para", "item", "item"]
+
+
 def test_latin1_txt_decodes(tmp_path: Path) -> None:
     doc = load(tmp_path, "a.txt", b"Caf\xe9 Zo\xeb")
     assert doc.text == "Café Zoë"
