@@ -21,9 +21,16 @@ class Citation:
     line_end: int
     page: int | None = None
     heading_path: list[str] = field(default_factory=list)
+    # The page of the last line (PDF), when the quote runs onto the next page: line
+    # numbers count within each page, so line_end is then a line of page_end, not of page.
+    page_end: int | None = None
 
     def location(self) -> list[str]:
-        """Where in the document: ['page 3', 'lines 10-12'] (every renderer words it so)."""
+        """Where in the document: ['page 3', 'lines 10-12'] (every renderer words it so);
+        a quote running over a page break: ['page 3, line 40 to page 4, line 2']."""
+        if self.page is not None and self.page_end is not None and self.page_end != self.page:
+            return [f"page {self.page}, line {self.line_start} "
+                    f"to page {self.page_end}, line {self.line_end}"]
         where = [] if self.page is None else [f"page {self.page}"]
         if self.line_start == self.line_end:
             where.append(f"line {self.line_start}")

@@ -525,9 +525,11 @@ class Retriever:
 
     @staticmethod
     def _citation(doc: Document, start: int, end: int, passage: Passage) -> Citation:
+        last = max(start, end - 1)
         return Citation(doc_id=doc.doc_id, title=doc.title, path=doc.path,
-                        line_start=doc.line_at(start), line_end=doc.line_at(max(start, end - 1)),
-                        page=doc.page_at(start), heading_path=passage.chunks[0].heading_path)
+                        line_start=doc.line_at(start), line_end=doc.line_at(last),
+                        page=doc.page_at(start), heading_path=passage.chunks[0].heading_path,
+                        page_end=doc.page_at(last))
 
     def close(self) -> None:
         self.generations.close()

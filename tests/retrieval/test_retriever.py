@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.corpus import write_pdf
 
+from index.loaders import load_document
 from quotebot.config import Config
 from retrieval import Retriever
+from retrieval.retriever import Passage
 from store.faiss import FaissReader
 
 
@@ -52,6 +57,17 @@ def test_quotes_are_exact_spans_of_the_stored_document(retriever: Retriever,
 def test_pdf_citation_gives_the_page(retriever: Retriever) -> None:
     hit = retriever.ask("How tall is the Eiffel Tower?").hits[0]
     assert hit.citation.page == 2
+
+
+def test_citation_of_a_span_over_a_page_break_gives_the_page_of_its_last_line(
+        tmp_path: Path) -> None:
+    write_pdf(tmp_path / "two.pdf", ["First page words " * 30, "Second page words " * 30])
+    doc = load_document("two.pdf", (tmp_path / "two.pdf").read_bytes())
+    start, end = doc.page_starts[1] - 20, doc.page_starts[1] + 20  # the end of page 1 on
+    passage = Passage(doc.doc_id, start, end, 1.0, 1.0, [SimpleNamespace(heading_path=[])])
+    citation = Retriever._citation(doc, start, end, passage)
+    assert (citation.page, citation.page_end) == (1, 2)
+    assert (citation.line_start, citation.line_end) == (doc.line_at(start), 1)
 
 
 def test_markdown_citation_gives_the_heading_path(retriever: Retriever) -> None:
