@@ -55,7 +55,8 @@ CHUNKER_VERSION = 8  # bump when chunking or loading rules change: stored chunks
 # 3: chunks capped at MAX_CHUNK_CHARS characters, longer "words" cut: issue 14;
 # 4: PDFs through PDFium: issue 12; 5: Markdown rendered, web pages' article only: issue 12;
 # 6: PDF running headers matched with punctuation aside; 7: docx text as Word shows it:
-# tracked insertions, content controls, fields, text boxes, nested tables)
+# tracked insertions, content controls, fields, text boxes, nested tables; 8: Markdown titles
+# and headings (HTML headings, quoted and overlined ones, badges))
 EMBED_GROUP = 256  # chunks embedded between cache commits
 LOW_SPACE = 64 * 2**20  # a write error with less free space than this is called "disk full"
 

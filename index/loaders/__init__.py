@@ -66,7 +66,8 @@ def load_document(rel_path: str, data: bytes, *, mtime: float = 0.0,
     if not loaded.blocks:
         raise SkipFile("; ".join([empty_reason, *loaded.notes]))
     text = valid_text(loaded.text)  # the one place text is made valid: see valid_text
-    title = _clean_title(loaded.title) or _clean_title(_first_line(text, loaded.blocks[0]))
+    title = _clean_title(loaded.title) or _clean_title(
+        PurePosixPath(path).stem if fmt == "md" else _first_line(text, loaded.blocks[0]))
     return Document(
         doc_id=doc_id_for(path), path=path, title=title, text=text,
         format=fmt, blocks=loaded.blocks, line_anchors=loaded.line_anchors,
@@ -75,7 +76,8 @@ def load_document(rel_path: str, data: bytes, *, mtime: float = 0.0,
 
 
 def _first_line(text: str, block: Block) -> str:
-    """The first line of a block: the title of last resort."""
+    """The first line of a block: the title of last resort (Markdown's is its file name:
+    its first line is body text or page furniture, where a plain-text file's is its title)."""
     return text[block.start:block.end].split("\n", 1)[0]
 
 

@@ -5,12 +5,23 @@ and MkDocs admonitions (`!!! note "Title"`, mdit-py-plugins). What is indexed an
 the rendered text: no emphasis or code marks, no `>` markers, no link or reference syntax
 (link text stays), no HTML comments or tags, no admonition markers (an explicit admonition
 title stays), no images (their alt text stays inside a sentence; a paragraph of images only,
-such as a row of badges, is dropped).
+such as a row of badges, is dropped; a heading drops its images: "# Name [![build](...)]").
 
 Blocks: headings (kind "heading"), paragraphs, each list item (kind "item", written after a
 "• " or "3. " marker that stays outside the block), each table cell (kind "line"; cells of a
 row are joined by " | ", rows by a newline), code (verbatim, without fences, one block).
 Soft line breaks become spaces; every character keeps a line anchor back to its source line.
+Headings are the document's own: a raw HTML block that is one `<h1>`..`<h6>` element is one
+(GitHub READMEs centre their title so); a `#` line inside a block quote is not (it is quoted,
+or a doctest comment, `>>> # Normal matching.`) and stays a line of text; a setext heading's
+first line made of one repeated mark is an overline (reStructuredText `===` over a title),
+not part of its text.
+
+Title: the front matter's `title:`, else the document's first heading when it is its title
+rather than its first section: of the top level, and the only heading of that level or one
+whose next heading is a level below it (`# Name` over `## Install`; not `Key Features` over
+`Online demo`, nor a `# Changelog` after the README's `##` sections). Otherwise none: the
+file's name stands in (index/loaders/__init__.py).
 """
 
 from __future__ import annotations
@@ -34,6 +45,10 @@ MAX_NESTING = 20  # markdown-it's CommonMark default: deeper nesting is read as 
 _FRONT_MATTER_TITLE = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.M)
 _HTML_TAG = re.compile(r"<!--.*?(?:-->|$)|<[^>]*>?", re.S)
 _BREAK_TAG = re.compile(r"<br\b", re.I)
+# A raw HTML block that is one heading element and nothing else.
+_HTML_HEADING = re.compile(r"\s*<h([1-6])\b[^>]*>(?:(?!</?h[1-6]\b).)*</h\1\s*>\s*$", re.S | re.I)
+# A reStructuredText adornment line: one punctuation mark repeated ("=====", "-----").
+_OVERLINE = re.compile(r"([=\-~^*+#`:.'\"_])\1{2,}")
 
 
 @lru_cache(maxsize=1)
@@ -45,8 +60,9 @@ def _parser() -> MarkdownIt:
             .use(admon_plugin))
 
 
-def _inline_pieces(token: Token) -> Iterator[Piece]:
-    """The visible text of an inline token, piece by piece, with 1-based source lines."""
+def _inline_pieces(token: Token, images: bool = True) -> Iterator[Piece]:
+    """The visible text of an inline token, piece by piece, with 1-based source lines
+    (images' alt text too, when `images` and the token is not images alone)."""
     line = (token.map[0] if token.map else 0) + 1
     children = token.children or []
     only_images = all(c.type in ("image", "link_open", "link_close", "softbreak")
@@ -58,7 +74,7 @@ def _inline_pieces(token: Token) -> Iterator[Piece]:
         elif kind in ("softbreak", "hardbreak"):
             yield line, " "
             line += 1
-        elif kind == "image" and not only_images:
+        elif kind == "image" and images and not only_images:
             yield line, "".join(c.content for c in child.children or [])
         elif kind == "html_inline":
             if _BREAK_TAG.match(child.content):
@@ -74,6 +90,7 @@ class _MarkdownText:
         self.out = TextBuilder()
         self.title = ""
         self.markers: list[str] = []  # the marker owed by each open list item ("" once used)
+        self.quotes = 0  # block quotes open around the current token
 
     def run(self) -> TextBuilder:
         """Write every block of the document."""
@@ -92,6 +109,11 @@ class _MarkdownText:
             self._code(token)
         elif kind == "html_block":
             self._html(token)
+        elif kind == "blockquote_open":
+            self.quotes += 1
+            out.owe(PARAGRAPH)
+        elif kind == "blockquote_close":
+            self.quotes -= 1
         elif kind in ("bullet_list_open", "ordered_list_open"):
             out.owe(PARAGRAPH if not self.markers else LINE)
         elif kind == "list_item_open":
@@ -111,10 +133,15 @@ class _MarkdownText:
     def _inline(self, index: int, token: Token) -> None:
         """A heading, a paragraph, a list item's paragraph, a cell, a term or a title."""
         opener = self.tokens[index - 1]
-        pieces = list(_inline_pieces(token))
         if opener.type == "heading_open":
-            self.out.block(pieces, "heading", int(opener.tag[1:]))
-        elif opener.type in ("th_open", "td_open", "dt_open"):
+            pieces = _without_overline(list(_inline_pieces(token, images=False)))
+            if self.quotes:
+                self.out.block(pieces, "line")
+            else:
+                self.out.block(pieces, "heading", int(opener.tag[1:]))
+            return
+        pieces = list(_inline_pieces(token))
+        if opener.type in ("th_open", "td_open", "dt_open"):
             self.out.block(pieces, "line")
         elif opener.type == "admonition_title_open":
             admonition = self.tokens[index - 2]  # admonition_open, then its title
@@ -141,7 +168,22 @@ class _MarkdownText:
         """A raw HTML block: its text without tags or comments, when any is left."""
         first = (token.map[0] if token.map else 0) + 1
         visible = _HTML_TAG.sub(_blank_tag, token.content)
-        self.out.block([(first + i, line + " ") for i, line in enumerate(visible.split("\n"))])
+        pieces = [(first + i, line + " ") for i, line in enumerate(visible.split("\n"))]
+        heading = _HTML_HEADING.match(token.content)
+        if heading and not self.quotes:
+            self.out.block(pieces, "heading", int(heading.group(1)))
+        else:
+            self.out.block(pieces)
+
+
+def _without_overline(pieces: list[Piece]) -> list[Piece]:
+    """A heading's pieces without its first line when that is an overline over more lines."""
+    first = pieces[0][0] if pieces else 0
+    head = "".join(text for line, text in pieces if line == first).strip()
+    rest = [(line, text) for line, text in pieces if line != first]
+    if _OVERLINE.fullmatch(head) and "".join(text for _, text in rest).strip():
+        return rest
+    return pieces
 
 
 def _blank_tag(match: re.Match[str]) -> str:
@@ -150,12 +192,18 @@ def _blank_tag(match: re.Match[str]) -> str:
 
 
 def _markdown_title(text: str, blocks: list[Block], front_matter_title: str) -> str:
-    """Front matter title, else the first level-1 heading, else the first heading."""
-    headings = [b for b in blocks if b.kind == "heading"]
-    top = [b for b in headings if b.level == 1] or headings
-    if front_matter_title or not top:
+    """Front matter title, else the first heading when it heads the document: of the top
+    level, and the only one of it or followed by a heading a level below (see the module)."""
+    if front_matter_title:
         return front_matter_title
-    return text[top[0].start:top[0].end]
+    headings = [b for b in blocks if b.kind == "heading"]
+    if not headings or headings[0].level > min(b.level for b in headings):
+        return ""
+    first = headings[0]
+    alone = sum(b.level == first.level for b in headings) == 1
+    if alone or (len(headings) > 1 and headings[1].level > first.level):
+        return text[first.start:first.end]
+    return ""
 
 
 def load_md(data: bytes) -> Loaded:

@@ -24,9 +24,56 @@ def test_heading_levels_from_atx_and_setext_headings() -> None:
     assert doc.heading_path_at(doc.text.index("Run the")) == ["Setup", "Install"]
 
 
-def test_title_is_the_first_level_one_heading_without_marks() -> None:
-    doc = load_bytes("a.markdown", "Preface line\n\n## Minor\n\n# Main *Title* #\n")
+def test_title_is_the_first_top_level_heading_without_marks() -> None:
+    doc = load_bytes("a.markdown", "Preface line\n\n# Main *Title* #\n\n## Minor\n")
     assert doc.title == "Main Title"
+
+
+def test_a_lone_top_heading_after_the_sections_is_not_the_title() -> None:
+    # A PyPI description: the README's sections, then its changelog appended as "# Changelog".
+    doc = load_bytes("pkg-README.md", "Intro.\n\n## Install\n\nRun.\n\n# Changelog\n\nFixed.\n")
+    assert doc.title == "pkg-README"
+
+
+def test_first_of_several_top_level_sections_is_not_the_title() -> None:
+    doc = load_bytes("tool.md", "Key Features\n===\n\nFast.\n\nOnline demo\n===\n\nTry.\n")
+    assert doc.title == "tool"
+
+
+def test_top_heading_over_sections_a_level_below_is_the_title() -> None:
+    doc = load_bytes("x.md", "# Tool\n\n## Install\n\nRun.\n\n# Changelog\n\n## 1.0\n")
+    assert doc.title == "Tool"
+
+
+def test_document_without_headings_is_titled_by_its_file_name() -> None:
+    doc = load_bytes("docs/event-hooks.md", "HTTPX allows you to register event hooks.\n")
+    assert doc.title == "event-hooks"
+
+
+def test_html_heading_block_is_a_heading() -> None:
+    doc = load_bytes("a.md", '<h1 align="center">Charset Detection 👋</h1>\n\n## Install\n')
+    headings = [(doc.text[b.start:b.end], b.level) for b in doc.blocks if b.kind == "heading"]
+    assert headings == [("Charset Detection 👋", 1), ("Install", 2)]
+    assert doc.title == "Charset Detection 👋"
+
+
+def test_badge_images_in_a_heading_are_left_out() -> None:
+    source = "# Thread-pool Controls [![Build Status](b.svg)](ci) [![codecov](c.svg)](cov)\n"
+    doc = load_bytes("a.md", source)
+    assert block_texts(doc) == ["Thread-pool Controls"]
+
+
+def test_heading_inside_a_block_quote_is_a_line_not_a_heading() -> None:
+    # reStructuredText doctest in a .md file: ">>> # Normal matching." is a quoted "# " line.
+    doc = load_bytes("a.md", "## Usage\n\n  >>> # Normal matching.\n  >>> regex.search(x)\n")
+    assert [b.kind for b in doc.blocks] == ["heading", "line", "para"]
+    assert doc.heading_path_at(doc.text.index("regex")) == ["Usage"]
+
+
+def test_overline_of_a_setext_heading_is_not_its_text() -> None:
+    doc = load_bytes("a.md", "===\ntld\n===\nExtract the top level domain.\n")
+    assert block_texts(doc) == ["tld", "Extract the top level domain."]
+    assert source_line_of(doc, "tld") == 2
 
 
 def test_front_matter_is_not_text_and_gives_the_title() -> None:
