@@ -3,6 +3,10 @@
 Newsletter sign-up prompts, photo credits, share/follow prompts and the like. The rules are
 deliberately conservative: they only look at short sentences, and each pattern names a
 phrase that real prose rarely uses, so a sentence that carries information is kept.
+
+A table of contents' line ("2.4. OPTIONS . . . . . . 4", "Preface ........ vii") is chrome
+too: a dot leader (at least `MIN_LEADER_DOTS` dots, spaced or not) and a page number end it.
+The sentence splitter cuts such a line at every ". ", so it is judged by whole lines.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ MAX_WORDS = 20  # longer sentences are prose, whatever words they contain
 # "word" to split()), so a sentence is never searched past this length.
 MAX_CHARS = 400
 CREDIT_MAX_WORDS = 12
+MIN_LEADER_DOTS = 4  # "and so on. . ." is an ellipsis; four dots before a number, a leader
 
 _PROMPTS = [re.compile(p, re.IGNORECASE) for p in (
     r"\b(sign(ed|ing)?[ -]?up|subscribe|subscribing|unsubscribe)\b.*"
@@ -46,3 +51,33 @@ def is_boilerplate(sentence: str) -> bool:
         return True
     return (words <= CREDIT_MAX_WORDS and _CREDIT_WORD.search(sentence) is not None
             and _CREDIT_SHAPE.search(sentence) is not None)
+
+
+_PAGE_AT_END = re.compile(r"(?<!\w)(?:\d{1,4}|[ivxlcdm]{1,7})[ \t]*$", re.IGNORECASE)
+_LEADER = ". \t\u00a0\u2026\u00b7"  # dots, spaces, "…" and "·" (leaders are set with either)
+
+
+def is_contents_line(line: str) -> bool:
+    """Whether a line is a table of contents' entry: text, a dot leader, a page number."""
+    number = _PAGE_AT_END.search(line)
+    if number is None:
+        return False
+    before = line[:number.start()]
+    leader = before[len(before.rstrip(_LEADER)):]
+    return leader.count(".") + leader.count("\u00b7") + 3 * leader.count("\u2026") \
+        >= MIN_LEADER_DOTS
+
+
+def contents_lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """(start, end) of each table-of-contents line (`is_contents_line`) in text[start:end]."""
+    found: list[tuple[int, int]] = []
+    piece = text[start:end]
+    if "..." in piece or ". ." in piece or "\u2026" in piece:
+        at = start
+        while at < end:
+            stop = text.find("\n", at, end)
+            stop = end if stop < 0 else stop
+            if is_contents_line(text[at:stop]):
+                found.append((at, stop))
+            at = stop + 1
+    return found

@@ -56,7 +56,8 @@ CHUNKER_VERSION = 8  # bump when chunking or loading rules change: stored chunks
 # 4: PDFs through PDFium: issue 12; 5: Markdown rendered, web pages' article only: issue 12;
 # 6: PDF running headers matched with punctuation aside; 7: docx text as Word shows it:
 # tracked insertions, content controls, fields, text boxes, nested tables; 8: Markdown titles
-# and headings (HTML headings, quoted and overlined ones, badges))
+# and headings (HTML headings, quoted and overlined ones, badges), tables of contents left
+# out, PDF titles of one type size)
 EMBED_GROUP = 256  # chunks embedded between cache commits
 LOW_SPACE = 64 * 2**20  # a write error with less free space than this is called "disk full"
 

@@ -5,7 +5,9 @@ Rules, in order:
   they start a new chunk and give the chunks below them their heading path;
 - sentences that are page chrome (`index.boilerplate`), that repeat an earlier sentence of
   the document (exactly or nearly: a caption printed twice), or that only repeat the
-  document's title are left out, and a left-out sentence ends the chunk it interrupts, so
+  document's title are left out, and so are the lines of a table of contents (whole lines:
+  "2.4. OPTIONS . . . . 4" would split into sentences at each ". "); a left-out sentence
+  ends the chunk it interrupts, so
   `document.text[chunk.start:chunk.end] == chunk.text` always holds;
 - a chunk holds up to `max_tokens` word pieces and never more than the model's window
   minus its two special tokens: the model never truncates a chunk silently; a sentence
@@ -26,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from index.boilerplate import is_boilerplate
+from index.boilerplate import contents_lines, is_boilerplate
 from index.sentences import split_sentences
 from quotebot.documents import Chunk, Document
 
@@ -144,12 +146,13 @@ def _sentence_runs(doc: Document,
             headings.append((block.level, title))
             current = None
             continue
-        for start, end in split_sentences(doc.text, block.start, block.end):
+        for start, end, contents in _block_sentences(doc.text, block.start, block.end):
             sentence = doc.text[start:end]
-            chrome = is_boilerplate(sentence)
-            if chrome or repeats.seen(sentence):
+            chrome = not contents and is_boilerplate(sentence)
+            if contents or chrome or repeats.seen(sentence):
                 if left_out is not None:
-                    left_out.append((start, end, "page chrome" if chrome else "repeat"))
+                    reason = "contents" if contents else "page chrome" if chrome else "repeat"
+                    left_out.append((start, end, reason))
                 current = None
                 continue
             if current is None:
@@ -157,6 +160,18 @@ def _sentence_runs(doc: Document,
                 runs.append(current)
             current.sentences.append((start, end))
     return runs
+
+
+def _block_sentences(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:
+    """(start, end, is a contents line) of a block's sentences, in order; a table of
+    contents' line is one span, and the sentences around it are split without it."""
+    spans: list[tuple[int, int, bool]] = []
+    for line_start, line_end in [*contents_lines(text, start, end), (end, end)]:
+        spans += [(s, e, False) for s, e in split_sentences(text, start, line_start)]
+        if line_end > line_start:
+            spans.append((line_start, line_end, True))
+        start = line_end
+    return spans
 
 
 class _RepeatFilter:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from index.boilerplate import contents_lines
 from index.lexical import question_tokens, tokenize
 from quotebot.documents import BULLETS
 
@@ -56,13 +57,16 @@ _VERBS = frozenset(_VERB_LIST.split())
 
 
 def quotable(sentence: str, *, strict: bool = True) -> bool:
-    """Whether a sentence may be quoted: mostly letters, and (when `strict`, for layouts
-    that scatter labels like PDF) it reads as a sentence: it ends like one or has a verb.
+    """Whether a sentence may be quoted: mostly letters, not a table of contents' line
+    ("2.4. OPTIONS . . . . 4"), and (when `strict`, for layouts that scatter labels like
+    PDF) it reads as a sentence: it ends like one or has a verb.
 
     "Application (file name, chunk index) (chunk handle," and "0.2 0.4 0.6" are not.
     """
     visible = "".join(sentence.split())
     if not visible or sum(c.isalpha() for c in visible) < MIN_LETTER_SHARE * len(visible):
+        return False
+    if contents_lines(sentence, 0, len(sentence)):
         return False
     if not strict:
         return True

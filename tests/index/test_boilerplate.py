@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from index.boilerplate import is_boilerplate
+from index.boilerplate import is_boilerplate, is_contents_line
 
 
 @pytest.mark.parametrize("sentence", [
@@ -41,3 +41,32 @@ def test_a_long_run_of_prompt_words_is_judged_in_linear_time() -> None:
     started = time.perf_counter()
     assert not is_boilerplate(sentence)
     assert time.perf_counter() - started < 2.0  # generous: it now stops at MAX_CHARS
+
+
+@pytest.mark.parametrize("line", [
+    "2.4. OPTIONS . . . . . . . . . . . . . . . . . . 4",
+    "Function and Data Index. . . . . . . . . . 33",
+    "Introduction ........................ 5",
+    "Preface . . . . . . . . . . vii",
+    "Appendix\u2026\u2026\u2026 12",
+])
+def test_table_of_contents_line_is_contents(line: str) -> None:
+    assert is_contents_line(line)
+
+
+@pytest.mark.parametrize("line", [
+    "and so on. . . 5",  # an ellipsis
+    "bzip2 and libbzip2, version 1.0.8",
+    "The default priority value is 50.",
+    "Wait.... what happened next",
+    "Table of Contents",
+])
+def test_other_lines_are_not_contents(line: str) -> None:
+    assert not is_contents_line(line)
+
+
+def test_a_long_line_of_dots_is_judged_in_linear_time() -> None:
+    started = time.perf_counter()
+    assert is_contents_line(". " * 200_000 + "9")
+    assert not is_contents_line("." * 200_000 + "z")
+    assert time.perf_counter() - started < 2.0

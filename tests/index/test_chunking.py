@@ -6,7 +6,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from index.chunking import TokenCounter, chunk_document, load_token_counter
+from index.chunking import TokenCounter, chunk_document, left_out_sentences, load_token_counter
 from index.embedding import resolve_model
 from index.loaders import SkipFile, load_document
 
@@ -74,6 +74,30 @@ def test_headings_start_chunks_and_give_their_path(count: TokenCounter) -> None:
     chunks = chunk_document(d, count)
     assert [c.heading_path for c in chunks] == [["Guide", "Install"], ["Guide", "Use"]]
     assert chunks[1].text == "Ask a question. Read the quote."
+
+
+CONTENTS = """bzip2 manual
+
+Table of Contents
+1. Introduction . . . . . . . . . . . . . 1
+2. How to use bzip2 . . . . . . . . . . . . 2
+2.1. NAME . . . . . . . . . . . . . . . . . 2
+
+Introduction
+
+bzip2 compresses files using the Burrows-Wheeler block-sorting algorithm.
+"""
+
+
+def test_table_of_contents_lines_are_left_out_whole(count: TokenCounter) -> None:
+    d = doc(CONTENTS)
+    indexed = " ".join(c.text for c in chunk_document(d, count))
+    assert ". ." not in indexed and "NAME" not in indexed
+    assert "block-sorting algorithm." in indexed and "Table of Contents" in indexed
+    contents = [d.text[s:e] for s, e, why in left_out_sentences(d) if why == "contents"]
+    assert contents == ["Introduction . . . . . . . . . . . . . 1",
+                        "How to use bzip2 . . . . . . . . . . . . 2",
+                        "2.1. NAME . . . . . . . . . . . . . . . . . 2"]
 
 
 def test_repeated_caption_is_indexed_once(count: TokenCounter) -> None:

@@ -8,6 +8,7 @@ from retrieval.excerpts import (
     excerpt_around,
     holds_missing_subject,
     names_problem_for_remedy,
+    quotable,
 )
 
 
@@ -85,3 +86,8 @@ def test_quote_never_exceeds_three_sentences() -> None:
                  "It has this problem:", "split votes happen.", "Timeouts fix it.",
                  "More text follows.", best=2)
     assert got.count(".") + got.count(":") <= 3
+
+
+def test_table_of_contents_line_is_not_quotable() -> None:
+    assert quotable("The manual describes options.", strict=False)
+    assert not quotable("The manual describes options ........ 4", strict=False)
