@@ -56,6 +56,9 @@ MIN_TEXT_CHARS = 16  # a page with fewer non-space characters has no usable text
 TITLE_SCAN_CHARS = 3000  # characters of the first page searched for its largest text
 TITLE_SCAN_LINES = 30  # ...and at most this many of its lines
 TITLE_SIZE_RATIO = 1.15  # a title's letters are at least this much taller than the body's
+# A title's next line is of its size within this share (sizes one step apart, 12.5 and
+# 11.3, are 10% apart: a running head over a section label, "fonts-conf" / "Name").
+TITLE_SAME_SIZE = 0.05
 MAX_TITLE_CHARS = 200
 PDF_LIST_LINES = 10  # a numbered line is a list item when its list's next number is this near
 _BULLET_ITEM = re.compile(rf"[ \t]*[{BULLETS}][ \t]+(?=\S)")
@@ -384,7 +387,7 @@ def _largest_text(document: pdfium.PdfDocument) -> str:
     first = next(i for i, (_, height) in enumerate(lines) if height == top)
     title = [lines[first][0]]
     for line, height in lines[first + 1:]:
-        if abs(height - top) > 0.1 * top:
+        if abs(height - top) > TITLE_SAME_SIZE * top:
             break
         title.append(line)
     return fold_line(" ".join(title).replace("\ufffe", "-"))[:MAX_TITLE_CHARS].strip(" -:,;")

@@ -115,6 +115,13 @@ def test_metadata_title_not_on_first_page_gives_way_to_the_largest_text() -> Non
     assert doc.title == "Replicated Chains of Servers"
 
 
+def test_title_does_not_take_the_next_line_of_a_smaller_size() -> None:
+    # A running head over the first section's label, one type size apart ("fonts-conf" at
+    # 12.5 pt, "Name" at 11.3): not one title set on two lines.
+    doc = load(pdf_bytes(PdfSpec([[Line("fonts-conf", 14), Line("Name", 12.7)] + BODY])))
+    assert doc.title == "fonts-conf"
+
+
 def test_real_metadata_title_is_kept() -> None:
     doc = load(pdf_bytes(PdfSpec([[Line("Chains", 20), "Replicated Chains of Servers"] + BODY],
                                  title="Replicated Chains of Servers")))
