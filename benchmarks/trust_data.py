@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -54,10 +55,14 @@ def bbc_config(config: Config) -> Config:
     root = EVAL_ROOT / "bbc"
     corpus = root / "corpus"
     for rel in bbc_files():
-        link = corpus / rel
-        if not link.exists():
-            link.parent.mkdir(parents=True, exist_ok=True)
-            link.symlink_to((BBC / rel).resolve())
+        # Copies, not symlinks: the indexer follows links only within the corpus (a link
+        # to a secret elsewhere must not be quoted), so linked files were indexed as none.
+        target = corpus / rel
+        if target.is_symlink():
+            target.unlink()
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(BBC / rel, target)
     config = copy.deepcopy(config)
     config.override("corpus", corpus)
     config.override("store", root / "store")
