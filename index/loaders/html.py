@@ -15,6 +15,21 @@ Two readers work together:
 When trafilatura finds nothing (a bare page with no article markup, a page over
 `MAX_ELEMENTS` elements, a parse error), every block outside page chrome is kept: the
 fallback.
+
+Documentation generators (texinfo, DocBook, Sphinx, MkDocs, Doxygen, API docs) need rules of
+their own, on both paths, for what trafilatura reads as an article and a reader does not:
+- navigation is page chrome: a block with a `rel=next/prev/up/...` or `accesskey` link whose
+  words are mostly link text ("Next: X, Previous: Y, Up: Z [Contents]", DocBook's footer),
+  `role=navigation/search` elements, and a block that is only a link repeating one of the
+  page's headings (a table of contents entry, a section menu);
+- a heading is never furniture when it heads kept text (trafilatura drops headings a table
+  of contents repeats): it is kept when the next block outside chrome is kept text or a
+  kept heading of a lower level, unless it is all link text (a teaser's title); so is the
+  first `<h1>` when it repeats `<title>`;
+- a `<pre>` (each listing of it) is kept or left out as a whole, so `}` goes with its code;
+- permalink anchors (a fragment or `headerlink` link without a letter or digit: Sphinx's "¶",
+  Node's "#") and `<button>` labels ("copy") are not text; two `<code>` listings in one
+  `<pre>` (a page's ESM and CJS variants) are two blocks.
 """
 
 from __future__ import annotations
@@ -36,8 +51,16 @@ SHORT_BLOCK = 3  # blocks of fewer words must equal one of the article's text ru
 
 _META_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.I)
 _DROPPED = frozenset({"script", "style", "noscript", "template", "svg", "math", "head",
-                      "iframe", "object"})
+                      "iframe", "object", "button"})
 _CHROME = frozenset({"nav", "aside", "form"})
+_CHROME_ROLES = frozenset({"navigation", "search"})  # ARIA roles of page chrome, on any element
+# Links that move between a manual's pages and sections (texinfo, DocBook, Sphinx headers).
+_NAV_RELS = frozenset({"next", "prev", "previous", "up", "contents", "toc", "index", "home",
+                       "start", "first", "last", "top"})
+NAV_LINK_SHARE = 0.5  # a block with a navigation link and this share of link words is chrome
+CAPTION_WORDS = 4  # a block this short just before a table of contents entry is its caption
+# Leading words of a heading that a table of contents may leave out: "4.2.1.", "Chapter 3".
+_NUMBERING = re.compile(r"\d+|chapter|section|part|appendix")
 _CHROME_OUTSIDE_CONTENT = frozenset({"header", "footer"})  # chrome outside <article>/<main>
 _BLOCKS = frozenset({
     "address", "article", "blockquote", "body", "caption", "center", "dd", "details", "dialog",
@@ -69,6 +92,15 @@ class _RawBlock:
     prefix: str = ""  # a list item's marker
     chrome: bool = False
     words: list[str] = field(default_factory=list)
+    link_words: int = 0  # words inside <a href> links
+    nav: bool = False  # holds a navigation link (rel=next/prev/..., accesskey)
+    group: int = 0  # the <pre> listing the block is a line of (0: none)
+
+
+def _chrome_role(attrs: list[tuple[str, str | None]]) -> bool:
+    """Whether an element's ARIA role marks it as navigation or search."""
+    return any(name == "role" and (value or "").strip().lower() in _CHROME_ROLES
+               for name, value in attrs)
 
 
 def _hidden(attrs: list[tuple[str, str | None]]) -> bool:
@@ -104,6 +136,12 @@ class _PageBlocks(HTMLParser):
         self.kind, self.level, self.prefix = "para", 0, ""
         self.pending: list[Piece] = []
         self.separator = PARAGRAPH
+        self.in_link = False  # inside <a href>
+        self.link_text: list[str] = []  # the pending block's link text
+        self.nav_link = False  # the pending block holds a navigation link
+        self.permalink: int | None = None  # where an open permalink-like <a> began in pending
+        self.group, self.groups = 0, 0  # the open <pre> listing, listings so far
+        self.code_closed = False  # a <code> just closed inside <pre>, nothing written since
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         """Open a block, a dropped or chrome region, or the title; `<br>` ends a line."""
@@ -121,13 +159,21 @@ class _PageBlocks(HTMLParser):
                 self._push(tag, dropped=True)
         elif tag in _DROPPED or ((tag == "p" or tag not in _NO_END) and _hidden(attrs)):
             self._push(tag, dropped=True)
-        elif tag in _CHROME or (tag in _CHROME_OUTSIDE_CONTENT and not self.content_depth):
+        elif (tag in _CHROME or (tag in _CHROME_OUTSIDE_CONTENT and not self.content_depth)
+              or (tag not in _NO_END and (_chrome_role(attrs) or self.chrome and self.open[tag]))):
+            # (the last: nested like the chrome element it is in, so its end tag balances)
             self._end_block(PARAGRAPH)
             self._push(tag, dropped=False)
         elif tag == "br":
             self._end_block(LINE)
         elif tag in _BLOCKS:
             self._start_block(tag)
+        elif tag == "a":
+            self._open_link(dict(attrs))
+        elif tag == "code" and self.pre_depth and self.code_closed:
+            self._end_block(PARAGRAPH)  # a second listing in the same <pre>
+            self.groups += 1
+            self.group = self.groups
 
     def handle_endtag(self, tag: str) -> None:
         """Close a block, a dropped or chrome region, or the title."""
@@ -135,12 +181,19 @@ class _PageBlocks(HTMLParser):
             self.in_title = False
         elif self.open[tag]:
             self._close(tag)
-        elif not self.dropping and tag in _BLOCKS:
+        elif self.dropping:
+            return
+        elif tag == "a":
+            self._close_link()
+        elif tag == "code" and self.pre_depth:
+            self.code_closed = True
+        elif tag in _BLOCKS:
             self._end_block(LINE if tag == "li" else PARAGRAPH)
             if tag in ("article", "main"):
                 self.content_depth = max(0, self.content_depth - 1)
             elif tag == "pre":
                 self.pre_depth = max(0, self.pre_depth - 1)
+                self.group = self.group if self.pre_depth else 0
             elif tag in ("ul", "ol") and self.lists:
                 self.lists.pop()
             self.kind, self.level, self.prefix = "para", 0, ""
@@ -152,6 +205,10 @@ class _PageBlocks(HTMLParser):
             return
         if self.dropping:
             return
+        if self.in_link:
+            self.link_text.append(data)
+        if data.strip():
+            self.code_closed = False
         line = self.getpos()[0]
         pieces = data.split("\n")
         for offset, piece in enumerate(pieces):
@@ -176,6 +233,9 @@ class _PageBlocks(HTMLParser):
             self.content_depth += 1
         elif tag == "pre":
             self.pre_depth += 1
+            if self.pre_depth == 1:
+                self.groups += 1
+                self.group, self.code_closed = self.groups, False
         elif tag in ("ul", "ol"):
             self.lists.append(-1 if tag == "ul" else 0)
         if tag in _HEADINGS:
@@ -189,6 +249,30 @@ class _PageBlocks(HTMLParser):
                 self.prefix = "• "
         else:
             self.kind, self.level = "para", 0
+
+    def _open_link(self, attrs: dict[str, str | None]) -> None:
+        """Start a link's text (an `<a>` ends any open one, as in browsers); note what it is."""
+        href = attrs.get("href")
+        self.in_link = href is not None
+        self.permalink = None
+        if href is None:
+            return
+        rels = set((attrs.get("rel") or "").lower().split())
+        if rels & _NAV_RELS or attrs.get("accesskey"):
+            self.nav_link = True
+        if href.startswith("#") or "headerlink" in (attrs.get("class") or "").split():
+            self.permalink = len(self.pending)
+
+    def _close_link(self) -> None:
+        """End a link; a permalink-like one with no letter or digit ("¶", "#") is not text."""
+        if self.permalink is not None:
+            text = "".join(raw for _, raw in self.pending[self.permalink:])
+            if text.strip() and not _WORD.search(text):
+                line = self.pending[self.permalink][0]
+                del self.pending[self.permalink:]
+                if text != text.strip():
+                    self.pending.append((line, " "))  # the space around it still separates
+        self.in_link, self.permalink = False, None
 
     def _push(self, tag: str, *, dropped: bool) -> None:
         self.stack.append((tag, dropped))
@@ -211,10 +295,15 @@ class _PageBlocks(HTMLParser):
     def _end_block(self, separator: str) -> None:
         """Keep the pending text as a block; owe `separator` (the strongest asked) next."""
         pieces, self.pending = self.pending, []
+        link_text, self.link_text = self.link_text, []
+        nav, self.nav_link = self.nav_link, False
+        self.permalink = None
         if any(raw.strip() for _, raw in pieces):
-            self.blocks.append(_RawBlock(self.kind, self.level, pieces, self.separator,
-                                         self.prefix if self.kind == "item" else "",
-                                         self.chrome > 0))
+            self.blocks.append(_RawBlock(
+                self.kind, self.level, pieces, self.separator,
+                self.prefix if self.kind == "item" else "", self.chrome > 0,
+                link_words=len(_words(" ".join(link_text))), nav=nav,
+                group=self.group if self.pre_depth else 0))
             self.prefix = "" if self.kind == "item" else self.prefix
             self.separator = separator
         elif separator == PARAGRAPH:
@@ -255,19 +344,26 @@ def _article_blocks(blocks: list[_RawBlock], trigrams: set[tuple[str, ...]],
 
     A block is read with the two words before it, and again with the two words after it: a
     short block (a heading, a list item) counts as article when it reads in sequence with
-    the article on either side, even where trafilatura flattened the page into one run.
+    the article on either side, even where trafilatura flattened the page into one run. The
+    lines of one `<pre>` listing are read, and kept or left out, together.
     """
+    units: list[list[_RawBlock]] = []
+    for block in blocks:
+        if units and block.group and units[-1][-1].group == block.group:
+            units[-1].append(block)
+        else:
+            units.append([block])
+    unit_words = [[word for block in unit for word in block.words] for unit in units]
     kept = []
-    for index, block in enumerate(blocks):
-        words = block.words
+    for index, (unit, words) in enumerate(zip(units, unit_words, strict=True)):
         if not words:
             continue
-        before = blocks[index - 1].words[-2:] if index else []
-        after = blocks[index + 1].words[:2] if index + 1 < len(blocks) else []
+        before = unit_words[index - 1][-2:] if index else []
+        after = unit_words[index + 1][:2] if index + 1 < len(units) else []
         if (len(words) < SHORT_BLOCK and tuple(words) in runs) or any(
                 _share(side, trigrams) >= ARTICLE_SHARE
                 for side in ([*before, *words], [*words, *after])):
-            kept.append(block)
+            kept += unit
     return kept
 
 
@@ -309,16 +405,80 @@ def _read_page(data: bytes) -> _Page:
         blocks = parser.finish()
     except Exception as exc:  # HTMLParser is lenient; this guards against its rare asserts
         raise SkipFile(f"HTML could not be parsed: {short(exc)}") from exc
+    for block in blocks:
+        block.words = _words(" ".join(raw for _, raw in block.pieces))
+    _mark_navigation(blocks)
     article = _article_runs(source) if parser.elements <= MAX_ELEMENTS and blocks else None
     kept: list[_RawBlock] = []
     if article:
-        for block in blocks:
-            block.words = _words(" ".join(raw for _, raw in block.pieces))
         kept = [b for b in _article_blocks(blocks, *article) if not b.chrome]
     if not kept:
         kept = [b for b in blocks if not b.chrome] or blocks
-    chosen = {id(b) for b in kept}
-    return _Page(kept, [b for b in blocks if id(b) not in chosen], "".join(parser.title))
+    chosen = {id(b) for b in kept} | _headings_of(blocks, {id(b) for b in kept})
+    title = "".join(parser.title)
+    first_h1 = next((b for b in blocks if b.kind == "heading" and b.level == 1
+                     and not b.chrome), None)
+    if first_h1 and first_h1.words == _words(title):  # it names the page: never furniture
+        chosen.add(id(first_h1))
+    return _Page([b for b in blocks if id(b) in chosen],
+                 [b for b in blocks if id(b) not in chosen], title)
+
+
+def _mark_navigation(blocks: list[_RawBlock]) -> None:
+    """Mark as chrome the blocks that move around the manual rather than say something.
+
+    A block with a navigation link whose words are mostly link text ("Next: Basic Elements,
+    Previous: Top [Contents]"); a block that is nothing but link text (and its numbering)
+    repeating one of the page's headings (a table of contents entry, a texinfo menu, an
+    index entry's section);
+    and a short block just before such an entry, the caption of its table ("Table of
+    Contents", "Contents:").
+    """
+    headings = {_title_key(b.words) for b in blocks if b.kind == "heading" and not b.chrome}
+    headings.discard(())
+    entry_follows = False
+    for block in reversed(blocks):
+        if not block.words:
+            continue
+        navigation = block.nav and block.link_words >= NAV_LINK_SHARE * len(block.words)
+        key = _title_key(block.words)  # all link text but its numbering ("1.  <a>Background")
+        toc_entry = block.kind != "heading" and block.link_words >= len(key) and key in headings
+        caption = entry_follows and block.kind != "heading" and len(block.words) <= CAPTION_WORDS
+        block.chrome = block.chrome or navigation or toc_entry or caption
+        entry_follows = toc_entry
+
+
+def _title_key(words: list[str]) -> tuple[str, ...]:
+    """A heading's words without the numbering a table of contents may leave out."""
+    start = 0
+    while start < len(words) and _NUMBERING.fullmatch(words[start]):
+        start += 1
+    return tuple(words[start:])
+
+
+def _headings_of(blocks: list[_RawBlock], kept: set[int]) -> set[int]:
+    """The ids of the headings (outside chrome) that head kept text and are not kept yet.
+
+    A heading heads kept text when the next block outside chrome is kept text, or a kept
+    heading of a lower level (read from the end, so a chapter's heading follows its first
+    section's). A heading that is all link text is a teaser's title (a related story).
+    """
+    found: set[int] = set()
+    # The next block outside chrome: 7 kept text, 1-6 a kept heading's level, 0 anything else.
+    level = 0
+    for block in reversed(blocks):
+        if block.chrome:
+            continue
+        if block.kind != "heading":
+            level = 7 if id(block) in kept else 0
+        elif id(block) in kept:
+            level = block.level
+        elif level > block.level and block.link_words < len(block.words):
+            found.add(id(block))
+            level = block.level
+        else:
+            level = 0
+    return found
 
 
 def load_html(data: bytes) -> Loaded:
@@ -326,9 +486,21 @@ def load_html(data: bytes) -> Loaded:
     page = _read_page(data)
     out = _write(page.kept)
     text = out.text
-    h1 = [b for b in out.blocks if b.kind == "heading" and b.level == 1]
-    title = text[h1[0].start:h1[0].end] if h1 else page.title
-    return Loaded(text, out.blocks, title, out.anchors)
+    h1 = [text[b.start:b.end] for b in out.blocks if b.kind == "heading" and b.level == 1]
+    return Loaded(text, out.blocks, _title(h1, " ".join(page.title.split())), out.anchors)
+
+
+def _title(h1: list[str], page_title: str) -> str:
+    """The page's one `<h1>`, or the first when `<title>` holds it; else `<title>`.
+
+    A page of several `<h1>` sections (a one-page Sphinx or DocBook manual) is named by its
+    `<title>` unless the first `<h1>` is that name too ("Abstract" is not the title).
+    """
+    if not h1:
+        return page_title
+    first = " ".join(_words(h1[0]))
+    inside = bool(first) and f" {first} " in f" {' '.join(_words(page_title))} "
+    return h1[0] if len(h1) == 1 or not page_title or inside else page_title
 
 
 def page_furniture(data: bytes) -> list[tuple[int, str]]:
