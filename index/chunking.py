@@ -85,6 +85,11 @@ def count_many(count_tokens: Callable[[str], int], texts: Sequence[str]) -> list
     return batch(texts) if batch else [count_tokens(t) for t in texts]
 
 
+# A list item at least this long (an option or a parameter with its description) starts a
+# chunk of its own, so its vector is not shared with its neighbours'.
+ITEM_CHUNK_CHARS = 120
+
+
 @dataclass
 class _Run:
     """Consecutive kept sentences under one heading path: chunks never cross a run."""
@@ -146,6 +151,12 @@ def _sentence_runs(doc: Document,
             headings.append((block.level, title))
             current = None
             continue
+        if (block.kind == "item" and doc.format != "pdf"
+                and block.end - block.start >= ITEM_CHUNK_CHARS):
+            # A substantial list item (an option, a parameter) starts a chunk. Not in PDFs:
+            # their items are bullets drawn on the page, and the text cannot show where
+            # the last item ends and the next paragraph begins.
+            current = None
         for start, end, contents in _block_sentences(doc.text, block.start, block.end):
             sentence = doc.text[start:end]
             chrome = not contents and is_boilerplate(sentence)

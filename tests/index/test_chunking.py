@@ -185,3 +185,24 @@ def test_near_repeat_search_is_bounded_for_alike_sentences(count: TokenCounter) 
     assert repeats.seen("Entry 1 records a payment made to the harbour master.")  # exact
     assert repeats.seen(f"Entry {5 * NEAR_DUPLICATE_WINDOW - 1} records a payment made to "
                         "the harbour master today.")  # near, and recent
+
+
+OPTIONS = ("# Options\n\n"
+           "- `timeout` - How long to wait for the server before giving up on the request, "
+           "in seconds; the default is five seconds, and None waits forever.\n"
+           "- `verify` - Whether to check the server's TLS certificate against the trusted "
+           "authorities; turn it off only for testing on your own machine.\n"
+           "- `proxy` - A proxy server that every request of this client is sent through, "
+           "given as a URL with its scheme, user name and password.\n")
+
+
+def test_a_long_list_item_starts_a_chunk_of_its_own(count: TokenCounter) -> None:
+    d = doc(OPTIONS, "options.md")
+    chunks = chunk_document(d, count, overlap_sentences=0)
+    assert [c.text.split(" - ")[0] for c in chunks] == ["timeout", "verify", "proxy"]
+
+
+def test_short_list_items_still_share_a_chunk(count: TokenCounter) -> None:
+    d = doc("# Guarantees\n\nThe service gives three:\n\n- Consistency\n- Availability\n"
+            "- Partition tolerance\n", "short.md")
+    assert len(chunk_document(d, count)) == 1
