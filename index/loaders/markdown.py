@@ -42,7 +42,9 @@ from index.loaders.textbuilder import CELL, LINE, PARAGRAPH, Piece, TextBuilder
 from quotebot.documents import Block
 
 MAX_NESTING = 20  # markdown-it's CommonMark default: deeper nesting is read as plain text
-_FRONT_MATTER_TITLE = re.compile(r"^title:[ \t]*(.+?)[ \t]*$", re.M)
+# The value is taken whole and stripped after: "(.+?)[ \t]*$" tried every split of a
+# long run of spaces, time quadratic in the line's length.
+_FRONT_MATTER_TITLE = re.compile(r"^title:(.*)$", re.M)
 _HTML_TAG = re.compile(r"<!--.*?(?:-->|$)|<[^>]*>?", re.S)
 _BREAK_TAG = re.compile(r"<br\b", re.I)
 # A raw HTML block that is one heading element and nothing else.
@@ -102,7 +104,7 @@ class _MarkdownText:
         kind, out = token.type, self.out
         if kind == "front_matter":
             found = _FRONT_MATTER_TITLE.search(token.content)
-            self.title = found.group(1).strip("\"' ") if found else ""
+            self.title = found.group(1).strip().strip("\"' ") if found else ""
         elif kind == "inline":
             self._inline(index, token)
         elif kind in ("fence", "code_block"):

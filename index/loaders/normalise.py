@@ -32,9 +32,13 @@ _OT1_LIGATURES = {"\x0b": "ff", "\x0c": "fi", "\x0d": "fl", "\x0e": "ffi", "\x0f
 _KEPT_FORMS = ("<super>", "<sub>", "<fraction>")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _WORD = re.compile(r"[^\W\d_]+")
-_LINE_END_HYPHEN = re.compile(r"([^\W\d_]*[a-z\u00df-\u00ff])[-\u00ad\u2010]$")
+# Each pattern that starts with a run of letters may start only where a run starts
+# (`(?<![^\W\d_])`): tried inside the run as well, a line that is one long word took time
+# quadratic in its length. The leftmost match is the same either way.
+_LINE_END_HYPHEN = re.compile(r"(?<![^\W\d_])([^\W\d_]*[a-z\u00df-\u00ff])[-\u00ad\u2010]$")
 _LEADING_WORD = re.compile(r"[a-z\u00df-\u00ff][^\W\d_]*")
-_SOFT_BREAK_AT = re.compile(r"([^\W\d_]*)\ufffe([^\W\d_]*)")
+_SOFT_BREAK_AT = re.compile(r"(?<![^\W\d_])([^\W\d_]*)\ufffe([^\W\d_]*)")
+_HYPHENATED = re.compile(r"(?<![^\W\d_])[^\W\d_]+-[^\W\d_]+")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -97,8 +101,7 @@ class Joiner:
         text = "\n".join(lines)
         self.words = document_words([text])
         self.vocabulary = vocabulary()
-        self.hyphenated = {m.group(0).lower() for m in re.finditer(
-            r"[^\W\d_]+-[^\W\d_]+", text)}
+        self.hyphenated = {m.group(0).lower() for m in _HYPHENATED.finditer(text)}
 
     def known(self, word: str) -> bool:
         """A word seen elsewhere in the document or in the vocabulary."""
