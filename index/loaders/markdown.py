@@ -50,6 +50,7 @@ _BREAK_TAG = re.compile(r"<br\b", re.I)
 # A raw HTML block that is one heading element and nothing else.
 _HTML_HEADING = re.compile(r"\s*<h([1-6])\b[^>]*>(?:(?!</?h[1-6]\b).)*</h\1\s*>\s*$", re.S | re.I)
 # A reStructuredText adornment line: one punctuation mark repeated ("=====", "-----").
+_SOURCE_LINE = re.compile(r"[^\n]*\n|[^\n]+")  # a line of the file with its newline
 _OVERLINE = re.compile(r"([=\-~^*+#`:.'\"_])\1{2,}")
 
 
@@ -158,7 +159,9 @@ class _MarkdownText:
     def _code(self, token: Token) -> None:
         """Fenced or indented code: its lines verbatim, one block, no fences."""
         first = (token.map[0] if token.map else 0) + 1 + (token.type == "fence")
-        lines = token.content.splitlines(keepends=True)
+        # split at "\n" only: splitlines() also breaks at U+2028, U+2029 and U+0085, which
+        # are no line of the file, and every line below them took the next one's number
+        lines = _SOURCE_LINE.findall(token.content)
         block = self.out.block([(first + i, line) for i, line in enumerate(lines)],
                                "item" if self.markers and self.markers[-1] else "para",
                                prefix=self.markers[-1] if self.markers else "",
