@@ -60,18 +60,26 @@ def _sentences(make: Callable[[int], str]) -> Callable[[int], Any]:
     return run
 
 
-def _chunks(make: Callable[[int], str]) -> Callable[[int], Any]:
+def _chunks(make: Callable[[int], str], name: str = "x.txt") -> Callable[[int], Any]:
     def run(n: int) -> Any:
         from index.chunking import chunk_document, load_token_counter
         from index.embedding import resolve_model
+        from index.lexical import chunk_lexical_tokens
         from index.loaders import load_document
 
         counter = load_token_counter(resolve_model("all-MiniLM-L6-v2").location)
-        doc = load_document("x.txt", make(n).encode())
+        doc = load_document(name, make(n).encode())
         started = time.perf_counter()
-        chunk_document(doc, counter)
+        for chunk in chunk_document(doc, counter):  # and what the build does with each
+            chunk_lexical_tokens(doc.title, chunk.heading_path, chunk.text)
         return time.perf_counter() - started  # the loader's time is not chunking's
     return run
+
+
+def _heading_over_text(n: int) -> str:
+    """A Markdown heading of half the size over as many distinct sentences."""
+    body = " ".join(f"Sentence {i} of the body says something." for i in range(n // 80))
+    return "# " + "heading " * (n // 16) + "\n\n" + body
 
 
 def _boilerplate(make: Callable[[int], str]) -> Callable[[int], Any]:
@@ -152,6 +160,7 @@ CASES: dict[str, tuple[str, Callable[[int], Any]]] = {
     "chunking/one long line": ("chunking", _chunks(hf.long_line)),
     "chunking/author list": ("chunking", _chunks(hf.author_list)),
     "chunking/one long word": ("chunking", _chunks(lambda n: "x" * n)),
+    "chunking/long heading over text": ("chunking", _chunks(_heading_over_text, "x.md")),
     # stage: boilerplate
     "boilerplate/prompt words without spaces": (
         "boilerplate", _boilerplate(lambda n: "subscribe." * (n // 10))),

@@ -2,7 +2,9 @@
 
 Rules, in order:
 - sentences come from each text block (`index.sentences`); headings are not sentences,
-  they start a new chunk and give the chunks below them their heading path;
+  they start a new chunk and give the chunks below them their heading path; a heading
+  longer than `MAX_HEADING_CHARS` (a page of text marked up as one) is read as text: every
+  chunk below would otherwise carry it, stored and tokenized once per chunk;
 - sentences that are page chrome (`index.boilerplate`), that repeat an earlier sentence of
   the document (exactly or nearly: a caption printed twice), or that only repeat the
   document's title are left out, and so are the lines of a table of contents (whole lines:
@@ -42,6 +44,9 @@ NEAR_DUPLICATE_WINDOW = 32
 # "word" before it is cut by characters.
 MAX_CHUNK_CHARS = 6000
 MAX_WORD_CHARS = 1000
+# A heading longer than this is read as text (no heading path holds it): a 500 KB <h2> over
+# 500 KB of text was copied into each of ~300 chunks, 150 MB to store and tokenize.
+MAX_HEADING_CHARS = 300
 _WORD = re.compile(r"\w+")
 _NON_SPACE = re.compile(r"\S+")
 
@@ -144,7 +149,7 @@ def _sentence_runs(doc: Document,
     current: _Run | None = None
     repeats = _RepeatFilter(doc.title)
     for block in doc.blocks:
-        if block.kind == "heading":
+        if block.kind == "heading" and block.end - block.start <= MAX_HEADING_CHARS:
             while headings and headings[-1][0] >= block.level:
                 headings.pop()
             title = doc.text[block.start:block.end].strip().lstrip("#").strip()

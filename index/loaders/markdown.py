@@ -50,6 +50,8 @@ _BREAK_TAG = re.compile(r"<br\b", re.I)
 # A raw HTML block that is one heading element and nothing else.
 _HTML_HEADING = re.compile(r"\s*<h([1-6])\b[^>]*>(?:(?!</?h[1-6]\b).)*</h\1\s*>\s*$", re.S | re.I)
 # A reStructuredText adornment line: one punctuation mark repeated ("=====", "-----").
+_BLOCK_SCALAR = re.compile(r"[>|][-+0-9]*")  # a YAML block's indicator: the text is below
+_SOURCE_LINE = re.compile(r"[^\n]*\n|[^\n]+")  # a line of the file with its newline
 _OVERLINE = re.compile(r"([=\-~^*+#`:.'\"_])\1{2,}")
 
 
@@ -103,8 +105,7 @@ class _MarkdownText:
     def _token(self, index: int, token: Token) -> None:
         kind, out = token.type, self.out
         if kind == "front_matter":
-            found = _FRONT_MATTER_TITLE.search(token.content)
-            self.title = found.group(1).strip().strip("\"' ") if found else ""
+            self.title = _front_matter_title(token.content)
         elif kind == "inline":
             self._inline(index, token)
         elif kind in ("fence", "code_block"):
@@ -158,7 +159,9 @@ class _MarkdownText:
     def _code(self, token: Token) -> None:
         """Fenced or indented code: its lines verbatim, one block, no fences."""
         first = (token.map[0] if token.map else 0) + 1 + (token.type == "fence")
-        lines = token.content.splitlines(keepends=True)
+        # split at "\n" only: splitlines() also breaks at U+2028, U+2029 and U+0085, which
+        # are no line of the file, and every line below them took the next one's number
+        lines = _SOURCE_LINE.findall(token.content)
         block = self.out.block([(first + i, line) for i, line in enumerate(lines)],
                                "item" if self.markers and self.markers[-1] else "para",
                                prefix=self.markers[-1] if self.markers else "",
@@ -176,6 +179,23 @@ class _MarkdownText:
             self.out.block(pieces, "heading", int(heading.group(1)))
         else:
             self.out.block(pieces)
+
+
+def _front_matter_title(content: str) -> str:
+    """The front matter's `title:`; a YAML block (`title: >`, `|-`, or the value on the
+    lines below) is its indented lines joined, not the block's indicator."""
+    found = _FRONT_MATTER_TITLE.search(content)
+    if found is None:
+        return ""
+    value = found.group(1).strip()
+    if not value or _BLOCK_SCALAR.fullmatch(value):
+        below = []
+        for line in content[found.end() + 1:].split("\n"):
+            if not line[:1].isspace():
+                break
+            below.append(line.strip())
+        value = " ".join(w for w in below if w)
+    return value.strip("\"' ")
 
 
 def _without_overline(pieces: list[Piece]) -> list[Piece]:

@@ -29,7 +29,8 @@ Blocks. Paragraphs are runs of non-blank lines; inside one, indentation gives th
 
 A first line repeating one token at both ends with wide gaps (`GREP(1)  User Commands
 GREP(1)`) is a running header: not a block, nor the title; the last line is a running footer
-when it ends with that token or repeats one at both ends. A man page's title is its name and
+when it ends with that token or repeats one at both ends. The token holds a letter or digit:
+`=====  Harbour Rules  =====` is a framed title, and text. A man page's title is its name and
 section (`grep(1)`), spelled as its NAME section spells the name.
 """
 
@@ -151,10 +152,15 @@ def _running_header(text: str, paras: list[list[_Line]]) -> str | None:
     if len(paras) < 2 or len(paras[0]) != 1:
         return None
     first = text[paras[0][0].start:paras[0][0].end]
-    words = first.split()
-    if len(words) >= 2 and words[0] == words[-1] and _WIDE_GAP.search(first):
-        return words[0]
-    return None
+    return first.split()[0] if _repeats_token(first) else None
+
+
+def _repeats_token(line: str) -> bool:
+    """Whether a line repeats one token at both ends with wide gaps ("GREP(1)  ...  GREP(1)").
+    The token holds a letter or digit: "=====  Harbour Rules  =====" is a framed title."""
+    words = line.split()
+    return (len(words) >= 2 and words[0] == words[-1] and any(c.isalnum() for c in words[0])
+            and bool(_WIDE_GAP.search(line)))
 
 
 def _without_running_lines(text: str, paras: list[list[_Line]],
@@ -167,7 +173,7 @@ def _without_running_lines(text: str, paras: list[list[_Line]],
     line = text[last.start:last.end]
     words = line.split()
     footer = words == [header] or bool(_WIDE_GAP.search(line)) and header in (words[-1], words[0])
-    footer = footer or len(words) >= 2 and words[0] == words[-1] and bool(_WIDE_GAP.search(line))
+    footer = footer or _repeats_token(line)
     return paras[:-1] if footer and len(paras) > 1 and len(paras[-1]) == 1 else paras
 
 

@@ -206,3 +206,22 @@ def test_short_list_items_still_share_a_chunk(count: TokenCounter) -> None:
     d = doc("# Guarantees\n\nThe service gives three:\n\n- Consistency\n- Availability\n"
             "- Partition tolerance\n", "short.md")
     assert len(chunk_document(d, count)) == 1
+
+
+@pytest.mark.parametrize("name, template", [
+    ("long.md", "# {heading}\n\n{body}\n"),
+    ("long.html", "<h2>{heading}</h2><p>{body}</p>"),
+])
+def test_an_overlong_heading_is_read_as_text_not_copied_into_every_chunk(
+        count: TokenCounter, name: str, template: str) -> None:
+    from index.chunking import MAX_HEADING_CHARS
+
+    heading = " ".join(f"heading{i}" for i in range(2000))  # a whole page as one heading
+    body = " ".join(f"Sentence {i} of the body says something about item {i}." for i in range(80))
+    d = doc(template.format(heading=heading, body=body), name)
+    chunks = chunk_document(d, count)
+    assert len(chunks) > 3
+    assert all(len(title) <= MAX_HEADING_CHARS for c in chunks for title in c.heading_path)
+    indexed = " ".join(c.text for c in chunks)
+    assert "heading0 " in indexed and "heading1999" in indexed  # its text is not lost
+    assert all(d.text[c.start:c.end] == c.text for c in chunks)

@@ -163,3 +163,13 @@ def area(width, height):
 for shape in shapes:
     print(area(shape.width, shape.height))
 """
+
+# A title framed by marks, laid out with wide gaps like a man page's running header, and a
+# closing line framed the same way: both are text, not a running header and footer.
+FRAMED = """=====  Harbour Rules  =====
+
+Boats must moor at the east pier after dark.
+The harbour master keeps the keys.
+
+=====  End of the Rules  =====
+"""

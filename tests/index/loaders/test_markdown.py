@@ -149,3 +149,19 @@ def test_every_character_maps_to_its_source_line() -> None:
     lines = source.split("\n")
     for word in ("One", "two", "three", "x", "y", "q", "r"):
         assert word in lines[source_line_of(doc, word) - 1], word
+
+
+def test_code_lines_keep_their_numbers_past_a_unicode_line_separator() -> None:
+    # U+2028 is a line break to str.splitlines, but not to the file's line count
+    source = "Intro.\n\n```\nalpha\u2028beta\ngamma\n```\n\nAfter delta.\n"
+    doc = load_bytes("code.md", source)
+    lines = source.split("\n")
+    for word in ("alpha", "beta", "gamma", "delta"):
+        assert word in lines[source_line_of(doc, word) - 1], word
+
+
+def test_a_front_matter_title_written_as_a_yaml_block_is_its_text() -> None:
+    for value in (">\n  Harbour rules\n  for small boats", "|-\n  Harbour rules for small boats",
+                  "\n  Harbour rules for small boats"):
+        doc = load_bytes("rules.md", f"---\ntitle: {value}\nauthor: x\n---\n\nBody text.\n")
+        assert doc.title == "Harbour rules for small boats", value

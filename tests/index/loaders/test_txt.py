@@ -5,7 +5,7 @@ lines."""
 from __future__ import annotations
 
 from support.documents import block_texts, load_bytes, source_line_of
-from support.plain_texts import ADDRESS, CODE, POEM, frob_man_page, rfc
+from support.plain_texts import ADDRESS, CODE, FRAMED, POEM, frob_man_page, rfc
 
 from index.chunking import chunk_document
 from index.sentences import split_sentences
@@ -68,6 +68,14 @@ def test_man_running_header_and_footer_are_not_text() -> None:
     texts = block_texts(doc)
     assert not any("FROB(1)" in t for t in texts)
     assert texts[0] == "NAME"
+
+
+def test_a_title_framed_by_marks_is_text_and_title_not_a_running_header() -> None:
+    doc = load_bytes("rules.txt", FRAMED)
+    texts = block_texts(doc)
+    assert any("Harbour Rules" in t for t in texts)
+    assert any("End of the Rules" in t for t in texts)
+    assert "Harbour Rules" in doc.title
 
 
 def test_man_page_title_is_its_name_and_section() -> None:
