@@ -47,6 +47,9 @@ MAX_WORD_CHARS = 1000
 # A heading longer than this is read as text (no heading path holds it): a 500 KB <h2> over
 # 500 KB of text was copied into each of ~300 chunks, 150 MB to store and tokenize.
 MAX_HEADING_CHARS = 300
+# A list item at least this long (an option or a parameter with its description) starts a
+# chunk of its own, so its vector is not shared with its neighbours'.
+ITEM_CHUNK_CHARS = 120
 _WORD = re.compile(r"\w+")
 _NON_SPACE = re.compile(r"\S+")
 
@@ -88,11 +91,6 @@ def count_many(count_tokens: Callable[[str], int], texts: Sequence[str]) -> list
     """Token counts of many texts, batched when the counter can."""
     batch = getattr(count_tokens, "batch", None)
     return batch(texts) if batch else [count_tokens(t) for t in texts]
-
-
-# A list item at least this long (an option or a parameter with its description) starts a
-# chunk of its own, so its vector is not shared with its neighbours'.
-ITEM_CHUNK_CHARS = 120
 
 
 @dataclass

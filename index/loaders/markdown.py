@@ -50,9 +50,9 @@ _BREAK_TAG = re.compile(r"<br\b", re.I)
 # A raw HTML block that is one heading element and nothing else.
 _HTML_HEADING = re.compile(r"\s*<h([1-6])\b[^>]*>(?:(?!</?h[1-6]\b).)*</h\1\s*>\s*$", re.S | re.I)
 # A reStructuredText adornment line: one punctuation mark repeated ("=====", "-----").
+_OVERLINE = re.compile(r"([=\-~^*+#`:.'\"_])\1{2,}")
 _BLOCK_SCALAR = re.compile(r"[>|][-+0-9]*")  # a YAML block's indicator: the text is below
 _SOURCE_LINE = re.compile(r"[^\n]*\n|[^\n]+")  # a line of the file with its newline
-_OVERLINE = re.compile(r"([=\-~^*+#`:.'\"_])\1{2,}")
 
 
 @lru_cache(maxsize=1)
