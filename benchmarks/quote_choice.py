@@ -45,12 +45,18 @@ SETS = {  # name: (question file, corpus folder, store under .quotebot/eval)
     "real-markdown": ("real-markdown.jsonl", DATA / "real-markdown", "real-markdown"),
     "pdfs-trust": ("real-pdfs-trust.jsonl", DATA / "real-pdfs", "real-pdfs"),
     "bbc-trust": ("bbc-trust.jsonl", ROOT / EVAL_ROOT / "bbc" / "corpus", "bbc"),
+    # The machine's own documents, gathered by benchmarks/machine_docs.py (a check set).
+    "machine-docs": ("machine-docs.jsonl", ROOT / EVAL_ROOT / "machine-docs" / "corpus",
+                     "machine-docs"),
+    "man-pages": ("man-pages.jsonl", ROOT / EVAL_ROOT / "machine-docs" / "corpus",
+                  "machine-docs"),
 }
 # The names of `Settings` fields a variant may set, by a short name.
 KNOBS = {"window": "window_weight",
          "lexical": "lexical_weight", "join": "join_margin", "margin": "excerpt_margin",
          "chunk": "ranked_chunk_weight", "sentrank": "sentence_rank_weight",
-         "type": "answer_type_weight", "item": "item_weight"}
+         "type": "answer_type_weight", "item": "item_weight",
+         "heading": "heading_weight"}
 
 
 def variant(spec: str, base: Settings) -> Settings:

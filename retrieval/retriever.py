@@ -109,6 +109,13 @@ class Settings:
     # question. 0.5 (equal shares, as the fusion's own blend) held on every question set
     # and SQuAD; 0.25 gained less, 0.75 lost on Markdown (benchmarks/quote_choice.py).
     sentence_rank_weight: float = 0.5
+    # In that re-ordering, a passage also gains this x the share of the question's words
+    # (by IDF) its section headings hold: a section titled "Exit status" or "Timeouts" is
+    # what a question using those words asks about, however its sentences word it (BM25
+    # sees a heading as one more line of the chunk). 0.4 gained on real-markdown and the
+    # machine's docs (0.2 less, 0.8 lost Markdown questions), lost none elsewhere
+    # (BENCHMARKS.md "Section headings that name the question's words").
+    heading_weight: float = 0.4
     # A sentence holding what the question's answer type expects (a number for "How
     # many...", a time for "When...": retrieval/excerpts.py `answer_type`) gains this.
     # Off: 0.05 and 0.1 lost on the real PDFs (benchmarks/quote_choice.py).
@@ -437,8 +444,9 @@ class Retriever:
                           passages: list[Passage], terms: _Terms,
                           scored: dict[int, list[SentenceScore]]) -> list[Passage]:
         """`passages` re-ordered by their fused score blended with their best quotable
-        sentence's score (`Settings.sentence_rank_weight`); each passage's sentence
-        scores are left in `scored` (by `id(passage)`) for `_hits`."""
+        sentence's score (`Settings.sentence_rank_weight`) plus the share of the question
+        its headings hold (`Settings.heading_weight`); each passage's sentence scores are
+        left in `scored` (by `id(passage)`) for `_hits`."""
         if len(passages) < 2:
             return passages
         best = []
@@ -446,8 +454,10 @@ class Retriever:
             doc = self._document(reader, passage.doc_id)
             scores = scored[id(passage)] = self._score_sentences(doc, passage, vector, terms)
             strict = doc.format == "pdf"
-            best.append(next((s.score for s in sorted(scores, key=lambda s: -s.score)
-                              if quotable(doc.text[s.start:s.end], strict=strict)), 0.0))
+            top = next((s.score for s in sorted(scores, key=lambda s: -s.score)
+                        if quotable(doc.text[s.start:s.end], strict=strict)), 0.0)
+            best.append(top + self.settings.heading_weight * heading_share(
+                passage.chunks[0].heading_path, terms.weights))
         w = self.settings.sentence_rank_weight
         blended = ((1 - w) * minmax(np.array([p.score for p in passages], np.float64))
                    + w * minmax(np.array(best, np.float64)))
@@ -574,6 +584,17 @@ def _terms(reader: Reader, question: str, hidden: tuple[int, dict[str, int]] | N
     asking = sum(w for t, w in idf.items() if is_question_word(t) and t not in weights)
     return _Terms(content, weights, keys, [key for key in keys if key[:1].isdigit()],
                   answer_type(question), n_chunks, sum(weights.values()) + asking or 1.0)
+
+
+def heading_share(heading_path: Sequence[str], weights: dict[str, float]) -> float:
+    """Share of the question's word weight (`weights`: its content words' IDF) that the
+    section headings of a chunk hold ("exit status" under "EXIT STATUS": 0.5 of a
+    question weighing those two words as much as the rest)."""
+    total = sum(weights.values())
+    if not heading_path or not total:
+        return 0.0
+    held = set(tokenize(" ".join(heading_path)))
+    return sum(w for t, w in weights.items() if t in held) / total
 
 
 def holds_every_word(terms: _Terms, quote: str) -> bool:

@@ -3,12 +3,15 @@ and a neighbour nearly as good is quoted with the best sentence (benchmarks/quot
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+from quotebot.config import Config
 from retrieval import Retriever
 from retrieval.excerpts import (
     SentenceScore,
@@ -21,7 +24,7 @@ from retrieval.excerpts import (
     score_sentences,
     term_share,
 )
-from retrieval.retriever import Settings
+from retrieval.retriever import Settings, heading_share
 
 TEXT = ("The Eiffel Tower is a landmark in Paris. It stands 330 metres tall today. "
         "Tourists visit it every year.")
@@ -193,3 +196,63 @@ def test_full_sentence_rank_weight_orders_passages_by_their_best_sentence(
     # Ordered by the best sentence; a quote's score may also hold the ranked chunk's bonus.
     assert all(a >= b - default.ranked_chunk_weight - 1e-6
                for a, b in zip(scores, scores[1:], strict=False))
+
+
+MANUAL = """# frob
+
+frob reads lines and prints the ones that match its pattern.
+
+## Options
+
+- `--quiet`: print nothing, and stop at the first match.
+- `--count`: print how many lines match instead of the lines themselves.
+- `--invert`: select the lines that do not match, so that nothing matching is printed.
+
+## Exit status
+
+The value is 0 when a line was selected and 1 when no line was selected.
+A value of 2 means that an error occurred.
+
+## Bugs
+
+Report bugs to the mailing list.
+"""
+EXIT_QUESTION = "What exit status does frob return when nothing matches?"
+
+
+def test_heading_share_is_the_share_of_the_question_weight_its_headings_hold() -> None:
+    weights = {"exit": 2.0, "status": 2.0, "frob": 1.0, "match": 3.0}
+    assert heading_share(["frob", "EXIT STATUS"], weights) == pytest.approx(5 / 8)
+    assert heading_share([], weights) == 0.0
+    assert heading_share(["Exit status"], {}) == 0.0
+
+
+@pytest.fixture(scope="module")
+def manual(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Retriever]:
+    """A manual page in Markdown whose exit status section words its answer without the
+    question's words, while an option's item holds "nothing" and "match"."""
+    from index.build import build_index
+
+    base = tmp_path_factory.mktemp("manual")
+    (base / "corpus").mkdir()
+    (base / "corpus" / "frob.md").write_text(MANUAL, encoding="utf-8")
+    config = Config()
+    config.corpus, config.store = Path(base / "corpus"), Path(base / "store")
+    build_index(config, progress=False)
+    with Retriever.open(config) as opened:
+        yield opened
+
+
+def first_section(retriever: Retriever, heading_weight: float) -> list[str]:
+    default = retriever.settings
+    retriever.settings = replace(default, heading_weight=heading_weight)
+    try:
+        return retriever.ask(EXIT_QUESTION, abstain=False).hits[0].citation.heading_path
+    finally:
+        retriever.settings = default
+
+
+def test_a_section_whose_heading_holds_the_question_words_ranks_higher(
+        manual: Retriever) -> None:
+    assert first_section(manual, 0.0)[-1:] != ["Exit status"]
+    assert first_section(manual, 1.0)[-1:] == ["Exit status"]
