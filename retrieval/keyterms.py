@@ -19,5 +19,7 @@ _NAME = re.compile(r"(?<=[\w,;:)\"'’] )[A-Z][\w'’-]*")
 def key_terms(question: str) -> list[str]:
     """The question's numbers and names as index tokens (stemmed, lowercased), in order."""
     found = [m.group(0) for m in _NUMBER.finditer(question)]
-    found += [m.group(0) for m in _NAME.finditer(question)]
+    if any(ch.islower() for ch in question):  # in a question typed in capitals ("WHAT
+        # DOES TAO STAND FOR?") every word looks like a name: none can be told apart
+        found += [m.group(0) for m in _NAME.finditer(question)]
     return list(dict.fromkeys(t for word in found for t in tokenize(word)))

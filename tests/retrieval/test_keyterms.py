@@ -26,6 +26,10 @@ def test_key_terms_are_numbers_and_names_not_the_first_word() -> None:
     assert key_terms("Why is the sky blue?") == []
 
 
+def test_a_question_in_capitals_has_no_names_only_its_numbers() -> None:
+    assert key_terms("WHAT HAPPENED TO THE FESTIVAL IN 1998?") == ["1998"]
+
+
 @pytest.fixture(scope="module")
 def harbour(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Retriever]:
     from index.build import build_index
