@@ -298,10 +298,13 @@ def whole_answer(text: str, scores: Sequence[SentenceScore], first: int, last: i
 
 def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
                    max_sentences: int = 3, join_margin: float = 0.0, question: str = "",
-                   rules: Sequence[str] = RULES, pages: Sequence[int] = ()) -> Excerpt:
+                   rules: Sequence[str] = RULES, pages: Sequence[int] = (),
+                   can_quote: Callable[[str], bool] | None = None) -> Excerpt:
     """The best sentence, widened by one neighbour when it cannot stand alone, by a
     neighbour that answers nearly as well (within `join_margin`, on the same page: `pages`
-    are the document's page starts), and to a whole answer (`whole_answer`)."""
+    are the document's page starts; one before it only if `can_quote` accepts it: a PDF
+    section label such as "5.1 Raft basics" matches the question's words but is no part
+    of the answer), and to a whole answer (`whole_answer`)."""
     first = last = best
     want = needs_neighbour(text[scores[best].start:scores[best].end])
     if want == "before" and best > 0:
@@ -324,6 +327,8 @@ def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
         for j in sorted((first - 1, last + 1), key=lambda j: -_score_at(scores, j)):
             if (last - first + 1 < max_sentences and low <= j <= high
                     and _score_at(scores, j) >= floor
+                    and (j > last or can_quote is None
+                         or can_quote(text[scores[j].start:scores[j].end]))
                     and not _other_page(pages, scores, min(j, first), max(j, last))):
                 first, last = min(first, j), max(last, j)
     if last - first + 1 > max_sentences:
@@ -404,7 +409,8 @@ def best_excerpts(text: str, scores: Sequence[SentenceScore], *, limit: int,
         if not (close or also):
             continue
         excerpt = excerpt_around(text, scores, i, join_margin=join_margin,
-                                 question=question, rules=rules, pages=pages)
+                                 question=question, rules=rules, pages=pages,
+                                 can_quote=can_quote)
         first, last = excerpt.sentences
         if all(last + 1 < c.sentences[0] or c.sentences[1] + 1 < first for c in chosen):
             chosen.append(excerpt)

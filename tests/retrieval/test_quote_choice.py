@@ -21,6 +21,7 @@ from retrieval.excerpts import (
     excerpt_around,
     favour_span,
     question_weights,
+    quotable,
     score_sentences,
     term_share,
 )
@@ -118,6 +119,18 @@ def test_neighbour_on_another_page_is_not_joined_for_its_score() -> None:
     excerpt = excerpt_around(MEETING, scores, 1, join_margin=Settings().join_margin,
                              pages=[0, page_two])
     assert excerpt.sentences == (1, 1)
+
+
+def test_a_section_label_before_the_quote_is_not_joined_for_its_score() -> None:
+    text = "5.1 Raft basics\nA Raft cluster contains several servers. Each is a leader."
+    label, first = text.index("\n"), text.index("Each")
+    scores = [SentenceScore(0, 0, label, 0.78), SentenceScore(1, label + 1, first - 1, 0.8),
+              SentenceScore(2, first, len(text), 0.1)]
+    excerpt = excerpt_around(text, scores, 1, join_margin=Settings().join_margin,
+                             can_quote=lambda s: quotable(s, strict=True))
+    assert excerpt.sentences == (1, 1)
+    assert excerpt_around(text, scores, 1, join_margin=Settings().join_margin
+                          ).sentences == (0, 1)
 
 
 def test_sentences_of_the_ranked_chunk_are_favoured() -> None:
