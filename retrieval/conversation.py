@@ -263,17 +263,45 @@ def antecedent(turn: Turn, idf: Idf | None = None, *, person: bool = False,
                 if p.text.lower().endswith("s") and not p.text.lower().endswith("ss")]
         if many:
             return max(many, key=lambda p: salience(p, idf)).text
+    topic = "" if person or plural else _topic(turn)
+    if topic:  # "What is chain replication?" "what does it coordinate?" "who proposed it?"
+        return topic
     if person and turn.interpreted.lower().startswith("who") and turn.excerpt:
         asked = turn.interpreted.lower()
         named = [p for p in phrases(turn.excerpt) if p.name and p.text.lower() not in asked]
         if named:
             return max(named, key=lambda p: salience(p, idf)).text
     for source in (turn.interpreted, turn.excerpt):
-        found = phrases(source)
+        found = [p for p in phrases(source) if not _only_attributes(p.text)]
         names = [p for p in found if p.name]
         if names or found:
             return max(names or found, key=lambda p: salience(p, idf)).text
     return ""
+
+
+def _only_attributes(text: str) -> bool:
+    """A phrase of attribute nouns alone ("kind" of "what kind of servers"): it names an
+    attribute of the thing asked about, never a thing a pronoun can stand for."""
+    return all(t.low in ATTRIBUTES for t in _tokens(text))
+
+
+def _topic(turn: Turn) -> str:
+    """What a follow-up turn's reading put in place of its pronoun ("chain replication"
+    when "what does it coordinate?" was read as "what does chain replication
+    coordinate?"), or "": the subject a conversation keeps until a question names
+    another."""
+    if turn.interpreted == turn.question:
+        return ""
+    asked = [t.text for t in _tokens(turn.question)]
+    read = _tokens(turn.interpreted)
+    inserted = [(j1, j2) for tag, i1, i2, j1, j2 in
+                SequenceMatcher(None, asked, [t.text for t in read]).get_opcodes()
+                if tag in ("replace", "insert")]
+    if len(inserted) != 1:  # several changes, or none: not one pronoun replaced
+        return ""
+    j1, j2 = inserted[0]
+    text = re.sub(r"['’]s$", "", turn.interpreted[read[j1].start:read[j2 - 1].end])
+    return "" if "(" in text or _only_attributes(text) else text
 
 
 def _unresolved_pronoun(tokens: list[_Token]) -> int | None:

@@ -19,6 +19,22 @@ def test_pronoun_is_replaced_by_the_previous_questions_name() -> None:
     assert (rewrite.rule, rewrite.antecedent) == ("pronoun", "Chubby")
 
 
+def test_a_pronoun_keeps_the_subject_the_last_follow_up_was_read_with() -> None:
+    last = Turn("what kind of servers does it coordinate?",
+                "what kind of servers does chain replication coordinate?", [], "")
+    rewrite = resolve("who proposed it?", [last])
+    assert (rewrite.text, rewrite.antecedent) == ("who proposed chain replication?",
+                                                  "chain replication")
+
+
+def test_an_attribute_noun_is_never_the_antecedent() -> None:
+    idf = {"kind": 4.3, "server": 1.6, "replic": 1.8, "coordin": 1.0}  # a rare "kind"
+    rewrite = resolve("who proposed it?", [turn("What kind of servers does replication "
+                                                "coordinate?")],
+                      lambda words: {w: idf[w] for w in words if w in idf})
+    assert rewrite.antecedent not in ("", "kind")
+
+
 def test_possessive_pronoun_becomes_possessive_name() -> None:
     assert resolve("What are its main parts?", [CHUBBY]).text == "What are Chubby's main parts?"
 
