@@ -143,6 +143,58 @@ def term_share(term: str, weights: dict[str, float]) -> float:
     return sum(t in weights for t in words) / len(words)
 
 
+# "What is a stable property?", "What are consistent hash functions, roughly speaking?":
+# the question asks what a term is, and a sentence with that term as its subject, before
+# "is" or "are", defines it.
+_DEFINITION_Q = re.compile(
+    r"^\W*what(?:'s|’s|\s+is|\s+are)\s+(?:an?\s+|the\s+)?(?P<term>[^?,;]+?)\s*"
+    r"(?:,[^?]*)?\?*\s*$", re.IGNORECASE)
+_TERM_TAIL = re.compile(r"\s+(?:in|within|according to)\s+.*$", re.IGNORECASE)
+# "is a/an/the/one ...", "are (the) <plural noun> ...", "refers to", "means", "denotes", "is
+# defined as": a copula before an adjective ("Raft is similar") or an adverb ("are often
+# applied") describes, it does not define.
+_DEFINES_VERB = (r"\s+(?:is\s+(?:an?|the|one|any|defined\s+as)|are\s+(?:an?|the|those|ones|"
+                 r"[^\W\d]+s)|refers?\s+to|means|denotes)\b")
+_TERM_ENDS = frozenset(("to", "for", "of", "with", "by", "from", "about", "like", "on", "at",
+                        "as", "into"))
+MAX_TERM_WORDS = 6
+LEAD_IN_CHARS = 30  # "Roughly speaking, ", "In short, ": a short phrase may open the sentence
+
+
+def asked_term(question: str) -> str:
+    """The term a "What is X?" question asks to define ("stable property"), or "": the
+    question has another shape, or its X holds a verb ("the file size that tar can
+    store")."""
+    match = _DEFINITION_Q.match(question.strip())
+    if not match:
+        return ""
+    term = _TERM_TAIL.sub("", match.group("term")).strip()
+    words = [w.lower() for w in _WORDS.findall(term)]
+    if (not words or len(words) > MAX_TERM_WORDS or any(w in _VERBS for w in words)
+            or words[-1] in _TERM_ENDS or words[-1].endswith("ed")):
+        return ""  # "What is PageRank compared to?", "What is it used for?"
+    return term
+
+
+def defines(text: str, start: int, end: int, term: str) -> bool:
+    """Whether the sentence text[start:end] opens with `term` as its subject ("A stable
+    property is ...", "Roughly speaking, a consistent hash function is one ..."): at most
+    a short phrase and a comma, then an article, the term (a plural -s allowed), an
+    aside in brackets, and "is a/the/one", "are <plural noun>", "refers to", "means" or
+    "denotes" (`_DEFINES_VERB`)."""
+    words = [re.escape(w) for w in term.split()]
+    if not words:
+        return False
+    last = term.split()[-1]
+    if len(last) > 2 and last.endswith("y") and last[-2] not in "aeiou":  # property(-ies)
+        words[-1] = re.escape(last[:-1]) + "(?:y|ie)"
+    lead_in = rf"(?:[^\W\d][\w ]{{0,{LEAD_IN_CHARS}}},\s+)?"
+    pattern = re.compile(r"\W*" + lead_in + r"(?:(?:an?|the)\s+)?"
+                         + r"\s+".join(words) + r"(?:e?s)?(?:\s*\([^)]{0,80}\))?" + _DEFINES_VERB,
+                         re.IGNORECASE)
+    return pattern.match(text, start, end) is not None
+
+
 def answer_type(question: str) -> re.Pattern[str] | None:
     """What a sentence answering `question` must hold, when the question says: a number
     for a quantity, a time for "When...". None for other questions."""
@@ -164,15 +216,18 @@ def score_sentences(text: str, spans: Sequence[tuple[int, int]], vectors: np.nda
                     lexical_weight: float = 0.5, keys: Sequence[str] = (),
                     key_weight: float = 0.0, window_weight: float = 0.0,
                     expects: re.Pattern[str] | None = None, type_weight: float = 0.0,
-                    item_weight: float = 0.0, total: float = 0.0) -> list[SentenceScore]:
+                    item_weight: float = 0.0, total: float = 0.0, asked: str = "",
+                    definition_weight: float = 0.0) -> list[SentenceScore]:
     """Score each sentence span of `text` (document offsets) against the question; a
     sentence holding the question's numbers and names (`keys`) gains `key_weight` x
     the share it holds. `window_weight` x the previous sentence's word overlap is added
     (the sentence after the one naming the subject often gives the answer). A sentence
     holding what the question's answer type `expects` (`answer_type`) gains `type_weight`;
     one opening a list item that defines a term the question names gains `item_weight` x
-    the share of the term's words the question holds. A sentence's word share is of
-    `total` (default: the sum of `weights`)."""
+    the share of the term's words the question holds; one that defines `asked`, the term
+    a "What is X?" question asks about (`asked_term`, `defines`), gains
+    `definition_weight`. A sentence's word share is of `total` (default: the sum of
+    `weights`)."""
     cosine = vectors.astype(np.float32) @ query_vector if len(spans) else np.empty(0)
     total = total or sum(weights.values()) or 1.0
     scores = []
@@ -188,6 +243,8 @@ def score_sentences(text: str, spans: Sequence[tuple[int, int]], vectors: np.nda
             bonus += type_weight
         if item_weight and (term := defined_term(text, s)):
             bonus += item_weight * term_share(term, weights)
+        if definition_weight and asked and defines(text, s, e, asked):
+            bonus += definition_weight
         scores.append(SentenceScore(i, s, e, cos + lexical_weight * overlap + bonus, cos,
                                     overlap))
         previous = overlap

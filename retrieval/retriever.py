@@ -39,7 +39,9 @@ from retrieval.conversation import Turn, prefer_documents, resolve
 from retrieval.excerpts import (
     SentenceScore,
     answer_type,
+    asked_term,
     best_excerpts,
+    defines,
     favour_span,
     question_weights,
     quotable,
@@ -125,6 +127,12 @@ class Settings:
     # the term's words the question holds (retrieval/excerpts.py `defined_term`): 0.1 and
     # 0.2 measured alike (benchmarks/quote_choice.py), the smaller kept.
     item_weight: float = 0.1
+    # A sentence defining the term a "What is X?" question asks about ("A stable property
+    # is one that persists") gains this (retrieval/excerpts.py `defines`), and chunks
+    # holding one are read even when they rank low (`_defining`). 0.1 and 0.2 measured
+    # alike (pdfs-trust +1 at @1, SQuAD +1, no loss: benchmarks/quote_choice.py); the
+    # smaller kept.
+    definition_weight: float = 0.1
 
 
 @dataclass
@@ -336,9 +344,12 @@ class Retriever:
             candidates = [c for c in candidates if not exclude(paths[c.chunk_id])]
         if not candidates:
             return Answer(question, False, reason="The index is empty.")
-        passages = self._passages(reader, candidates[: 3 * k + 2], candidates)
         hidden = self._hidden_counts(reader, exclude) if exclude is not None else None
         terms = _terms(reader, text, hidden)
+        pool = candidates[: 3 * k + 2]
+        if terms.asked and self.settings.definition_weight:
+            pool = pool + _defining(reader, candidates[3 * k + 2:], terms.asked)
+        passages = self._passages(reader, pool, candidates)
         scored: dict[int, list[SentenceScore]] = {}
         if self.settings.sentence_rank_weight:
             passages = self._by_best_sentence(reader, vector, passages, terms, scored)
@@ -438,7 +449,8 @@ class Retriever:
             doc.text, spans, vectors, vector, terms.weights, self.settings.lexical_weight,
             terms.numbers, self.settings.key_weight, self.settings.window_weight,
             terms.expects, self.settings.answer_type_weight, self.settings.item_weight,
-            total=terms.quote_total)
+            total=terms.quote_total, asked=terms.asked,
+            definition_weight=self.settings.definition_weight)
 
     def _by_best_sentence(self, reader: Reader, vector: np.ndarray,
                           passages: list[Passage], terms: _Terms,
@@ -567,6 +579,7 @@ class _Terms:
     # ("in what follows") but which keep the share on the scale quote choice was tuned on
     # (leaving them out of the sum as well lost 4 real-markdown questions; BENCHMARKS.md).
     quote_total: float
+    asked: str = ""  # the term a "What is X?" question asks to define (`asked_term`)
 
 
 def _terms(reader: Reader, question: str, hidden: tuple[int, dict[str, int]] | None,
@@ -583,7 +596,31 @@ def _terms(reader: Reader, question: str, hidden: tuple[int, dict[str, int]] | N
     weights = question_weights(question, idf)
     asking = sum(w for t, w in idf.items() if is_question_word(t) and t not in weights)
     return _Terms(content, weights, keys, [key for key in keys if key[:1].isdigit()],
-                  answer_type(question), n_chunks, sum(weights.values()) + asking or 1.0)
+                  answer_type(question), n_chunks, sum(weights.values()) + asking or 1.0,
+                  asked_term(question))
+
+
+DEFINING_DEPTH = 200  # candidates searched for a sentence defining the asked term
+MAX_DEFINING = 2  # of those, added to the passages a "What is X?" question considers
+
+
+def _defining(reader: Reader, candidates: Sequence[Candidate], term: str) -> list[Candidate]:
+    """The first few of `candidates` (below the passages `ask` considers) whose chunk
+    holds a sentence defining `term` ("Chain replication is a new approach to ..."):
+    a paper's subject is in every chunk of it, so the chunk that defines it need not
+    rank near the top for "What is chain replication?"."""
+    chosen = candidates[:DEFINING_DEPTH]
+    chunks = reader.chunks([c.chunk_id for c in chosen])
+    found = []
+    for cand in chosen:
+        chunk = chunks.get(cand.chunk_id)
+        if chunk is not None and any(
+                defines(chunk.text, s - chunk.start, e - chunk.start, term)
+                for s, e in chunk.sentences):
+            found.append(cand)
+            if len(found) == MAX_DEFINING:
+                break
+    return found
 
 
 def heading_share(heading_path: Sequence[str], weights: dict[str, float]) -> float:

@@ -16,8 +16,10 @@ from retrieval import Retriever
 from retrieval.excerpts import (
     SentenceScore,
     answer_type,
+    asked_term,
     best_excerpts,
     defined_term,
+    defines,
     excerpt_around,
     favour_span,
     question_weights,
@@ -269,3 +271,73 @@ def test_a_section_whose_heading_holds_the_question_words_ranks_higher(
         manual: Retriever) -> None:
     assert first_section(manual, 0.0)[-1:] != ["Exit status"]
     assert first_section(manual, 1.0)[-1:] == ["Exit status"]
+
+
+@pytest.mark.parametrize(("question", "term"), [
+    ("What is a stable property?", "stable property"),
+    ("What are consistent hash functions, roughly speaking?", "consistent hash functions"),
+    ("What is a quorum in a council?", "quorum"),
+    ("What is PageRank compared to?", ""),
+    ("What is the largest file that tar can store?", ""),
+    ("What is Microsoft's blogging service called?", ""),
+    ("Who is the chairman?", ""),
+])
+def test_asked_term_is_the_x_of_what_is_x(question: str, term: str) -> None:
+    assert asked_term(question) == term
+
+
+@pytest.mark.parametrize(("sentence", "expected"), [
+    ("A stable property is one that persists.", True),
+    ("Roughly speaking, a consistent hash function is one which changes minimally.", True),
+    ("Stable properties are predicates that stay true.", True),
+    ("A user study shows that a stable property is easy.", False),
+    ("A stable property is similar to an invariant.", False),
+])
+def test_a_sentence_defines_a_term_it_opens_with_before_is_a(sentence: str,
+                                                               expected: bool) -> None:
+    term = "consistent hash function" if "hash" in sentence else "stable property"
+    assert defines(sentence, 0, len(sentence), term) is expected
+
+
+COUNCIL = """Meetings of the council
+
+The council meets every month in the town hall, and a quorum must be present before any \
+vote is taken. When the quorum is lost during a meeting, the chair adjourns it. Members who \
+arrive late still count towards the quorum for the votes that remain.
+
+A quorum is the minimum number of members who must be present for the council to act. For \
+this council it is seven members.
+
+Minutes of every meeting record whether the quorum was present at each vote. Votes taken \
+without a quorum are void and must be taken again at the next meeting.
+"""
+
+
+@pytest.fixture(scope="module")
+def council(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Retriever]:
+    """Council rules whose every sentence names the quorum; one defines it."""
+    from index.build import build_index
+
+    base = tmp_path_factory.mktemp("council")
+    (base / "corpus").mkdir()
+    (base / "corpus" / "council.txt").write_text(COUNCIL, encoding="utf-8")
+    config = Config()
+    config.corpus, config.store = Path(base / "corpus"), Path(base / "store")
+    build_index(config, progress=False)
+    with Retriever.open(config) as opened:
+        yield opened
+
+
+def first_quote(retriever: Retriever, question: str, **settings: float) -> str:
+    default = retriever.settings
+    retriever.settings = replace(default, **settings)
+    try:
+        return retriever.ask(question, abstain=False).hits[0].excerpt
+    finally:
+        retriever.settings = default
+
+
+def test_what_is_x_quotes_the_sentence_defining_x(council: Retriever) -> None:
+    definition = "A quorum is the minimum number"
+    assert definition not in first_quote(council, "What is a quorum?", definition_weight=0.0)
+    assert definition in first_quote(council, "What is a quorum?")
