@@ -346,15 +346,23 @@ class Retriever:
             return Answer(question, False, reason="The index is empty.")
         hidden = self._hidden_counts(reader, exclude) if exclude is not None else None
         terms = _terms(reader, text, hidden)
-        pool = candidates[: 3 * k + 2]
+        # The first POOL candidates' passages are ranked by their best sentence and read
+        # by the confidence, whatever k: more hits asked for only add passages after them.
+        size = max(POOL, 3 * k + 2)
+        core_ids = {c.chunk_id for c in candidates[:POOL]}
+        pool = candidates[:size]
         if terms.asked and self.settings.definition_weight:
-            pool = pool + _defining(reader, candidates[3 * k + 2:], terms.asked)
+            defining = _defining(reader, candidates[size:], terms.asked)
+            core_ids |= {c.chunk_id for c in defining}
+            pool = pool + defining
         passages = self._passages(reader, pool, candidates)
+        core = [p for p in passages if p.chunks[0].chunk_id in core_ids]
+        rest = [p for p in passages if p.chunks[0].chunk_id not in core_ids]
         scored: dict[int, list[SentenceScore]] = {}
         if self.settings.sentence_rank_weight:
-            passages = self._by_best_sentence(reader, vector, passages, terms, scored)
-        hits = self._hits(reader, text, vector, passages, k, terms, pool_z(candidates),
-                          scored)
+            core = self._by_best_sentence(reader, vector, core, terms, scored)
+        hits = self._hits(reader, text, vector, core + rest, k, terms, pool_z(candidates),
+                          scored, peers=core)
         if not hits:
             return Answer(question, False, reason="No passage has a sentence to quote.")
         confidence = hits[0].confidence  # the first quote: the one a reader sees
@@ -478,7 +486,11 @@ class Retriever:
     def _hits(self, reader: Reader, question: str,
               vector: np.ndarray, passages: list[Passage], k: int, terms: _Terms,
               z: Callable[[float], float] = lambda cosine: 0.0,
-              scored: dict[int, list[SentenceScore]] | None = None) -> list[Hit]:
+              scored: dict[int, list[SentenceScore]] | None = None,
+              peers: list[Passage] | None = None) -> list[Hit]:
+        """Hits quoted from `passages` in order, up to `k`; a passage's confidence compares
+        it with `peers` (default: all of `passages`)."""
+        peers = passages if peers is None else peers
         content, weights, keys = terms.content, terms.weights, terms.keys
         model = load_model()
         hits: list[Hit] = []
@@ -505,9 +517,9 @@ class Retriever:
             ceiling = (K1 + 1) * total  # BM25 can score at most this (every word saturated)
             held = set(tokenize(text))
             passage_overlap = sum(w for t, w in weights.items() if t in held) / total
-            margin = passage.score - max((p.score for p in passages if p is not passage),
+            margin = passage.score - max((p.score for p in peers if p is not passage),
                                          default=0.0)
-            others = [p for p in passages if p.doc_id != passage.doc_id]  # other documents
+            others = [p for p in peers if p.doc_id != passage.doc_id]  # other documents
             strict = doc.format == "pdf"  # PDF layouts scatter figure and table labels
             for excerpt in best_excerpts(doc.text, scores, limit=limit,
                                          margin=self.settings.excerpt_margin,
@@ -600,6 +612,10 @@ def _terms(reader: Reader, question: str, hidden: tuple[int, dict[str, int]] | N
                   asked_term(question))
 
 
+# Candidates whose passages `ask` re-orders by their best sentence and whose scores the
+# confidence compares, for any number of hits asked (11 is what the default k = 3 read
+# when the pool was 3k + 2: a k of 1 or 5 gave another first answer and confidence).
+POOL = 11
 DEFINING_DEPTH = 200  # candidates searched for a sentence defining the asked term
 MAX_DEFINING = 2  # of those, added to the passages a "What is X?" question considers
 

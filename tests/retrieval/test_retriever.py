@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -235,3 +237,34 @@ def test_document_cache_is_bounded_by_bytes_not_by_count(retriever: Retriever,
         assert retriever.ask(question).found  # quoting still works: the latest stays
         assert len(retriever._docs) == 1
     assert retriever._docs_bytes == module._doc_bytes(next(iter(retriever._docs.values())))
+
+
+
+@pytest.fixture(scope="module")
+def project_docs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The project's own README and RELIABILITY as a corpus: real Markdown, long enough
+    (a few hundred chunks) for the passages a question reads to depend on how many."""
+    from index.build import build_index
+
+    base = tmp_path_factory.mktemp("project-docs")
+    (base / "corpus").mkdir()
+    root = Path(__file__).resolve().parents[2]
+    for name in ("README.md", "RELIABILITY.md"):
+        shutil.copy(root / name, base / "corpus" / name)
+    config = Config()
+    config.corpus, config.store = base / "corpus", base / "store"
+    build_index(config, progress=False)
+    with Retriever.open(config) as opened:
+        yield opened
+
+
+@pytest.mark.parametrize("question", [
+    "How do I rebuild the index?", "What happens when a build is killed?",
+    "How do I run the tests?", "Which file formats are supported?"])
+def test_first_answer_and_its_confidence_do_not_depend_on_k(project_docs: Any,
+                                                             question: str) -> None:
+    firsts = set()
+    for k in (1, 2, 3, 5, 8):
+        hit = project_docs.ask(question, k=k, abstain=False).hits[0]
+        firsts.add((hit.citation.path, hit.excerpt_start, hit.excerpt_end, hit.confidence))
+    assert len(firsts) == 1
