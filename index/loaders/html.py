@@ -5,7 +5,8 @@ Two readers work together:
   source lines: script/style/head/svg/... and hidden elements (`hidden`, `aria-hidden`,
   `display:none`, `visibility:hidden`) are dropped; nav/aside/form, and header/footer outside
   <article>/<main>, are marked as page chrome; `<br>` and newlines inside `<pre>` end a line;
-  list items are written after a "• " or "2. " marker;
+  list items are written after a "• " or "2. " marker; a `<h2>`..`<h6>` that is a whole
+  sentence (a news standfirst, "X said on Monday that ...") is a paragraph, not a heading;
 - trafilatura (`favor_recall=True`) says which text is the article. A block of the page is
   kept when its text is in trafilatura's: most of its word trigrams for a block of three
   words or more, the whole of one of trafilatura's text runs for a shorter one (a heading,
@@ -48,6 +49,13 @@ from index.loaders.textbuilder import LINE, PARAGRAPH, Piece, TextBuilder
 MAX_ELEMENTS = 10_000
 ARTICLE_SHARE = 0.5  # share of a block's word trigrams found in the article to keep it
 SHORT_BLOCK = 3  # blocks of fewer words must equal one of the article's text runs
+# A <h2>..<h6> of at least this many words that ends like a statement is the article's
+# standfirst (news sites mark "X said on Monday that ..." up as <h2>): a paragraph, since
+# indexing never quotes a heading, only files the text below under it. A bare "?" ends a
+# section title ("So, where do people learn how to fix these issues?"); a quoted one
+# ('... asking if there were "any un-angry Trump supporters?"') ends a statement.
+SENTENCE_HEADING_WORDS = 12
+_SENTENCE_END = re.compile(r"(?:[.!…][\"'”’)\]]*|\?[\"'”’]+[)\]]*)\s*$")
 
 _META_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.I)
 _DROPPED = frozenset({"script", "style", "noscript", "template", "svg", "math", "head",
@@ -407,6 +415,8 @@ def _read_page(data: bytes) -> _Page:
         raise SkipFile(f"HTML could not be parsed: {short(exc)}") from exc
     for block in blocks:
         block.words = _words(" ".join(raw for _, raw in block.pieces))
+        if _sentence_heading(block):
+            block.kind, block.level = "para", 0
     _mark_navigation(blocks)
     article = _article_runs(source) if parser.elements <= MAX_ELEMENTS and blocks else None
     kept: list[_RawBlock] = []
@@ -422,6 +432,13 @@ def _read_page(data: bytes) -> _Page:
         chosen.add(id(first_h1))
     return _Page([b for b in blocks if id(b) in chosen],
                  [b for b in blocks if id(b) not in chosen], title)
+
+
+def _sentence_heading(block: _RawBlock) -> bool:
+    """Whether a heading below the page's title is a sentence: a standfirst, not a title."""
+    return (block.kind == "heading" and block.level >= 2
+            and len(block.words) >= SENTENCE_HEADING_WORDS
+            and bool(_SENTENCE_END.search("".join(raw for _, raw in block.pieces))))
 
 
 def _mark_navigation(blocks: list[_RawBlock]) -> None:

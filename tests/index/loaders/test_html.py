@@ -84,3 +84,41 @@ def test_unfinished_tags_and_thousands_of_unclosed_navs_are_read_as_text() -> No
     doc = load_bytes("page.html", page)
     assert doc.text.startswith("a < b and 3<4")
     assert "<a<a" in doc.text and "Last words." not in doc.text  # inside the unclosed navs
+
+
+STANDFIRST = ("The regional council approved the new ferry timetable on Tuesday after a "
+              "year of complaints from island residents.")
+QUESTION = "What will the new timetable cost the passengers who travel to the island every day?"
+STANDFIRST_PAGE = f"""<html><head><title>Ferry timetable | Example News</title></head><body>
+<article>
+<h1>Ferries to run every hour</h1>
+<h2>{STANDFIRST}</h2>
+<p>The first boat will leave the harbour at six in the morning and the last at midnight.</p>
+<h2>{QUESTION}</h2>
+<p>Fares stay the same until the end of the year, the operator said in a statement.</p>
+<h2>Reaction</h2>
+<p>Residents welcomed the change but asked for more boats at weekends in the summer.</p>
+</article></body></html>
+"""
+
+
+def test_a_heading_that_is_a_whole_sentence_is_a_paragraph_a_reader_can_quote() -> None:
+    # News sites mark the standfirst up as <h2>; indexing never quotes a heading.
+    doc = load_bytes("page.html", STANDFIRST_PAGE)
+    kinds = {doc.text[b.start:b.end]: b.kind for b in doc.blocks}
+    assert kinds[STANDFIRST] == "para"
+    assert kinds["Ferries to run every hour"] == "heading"
+    assert kinds["Reaction"] == "heading"
+    # a question, however long, is a section's title
+    assert kinds[QUESTION] == "heading"
+    offset = doc.text.index("Residents welcomed")
+    assert doc.heading_path_at(offset) == ["Ferries to run every hour", "Reaction"]
+
+
+def test_a_standfirst_ending_in_a_quoted_question_is_a_paragraph_too() -> None:
+    standfirst = ("The mayor's spokesman asked reporters on Friday whether anyone had "
+                  "\u201cever seen a quieter election night?\u201d")
+    page = STANDFIRST_PAGE.replace(STANDFIRST, standfirst)
+    doc = load_bytes("page.html", page)
+    kinds = {doc.text[b.start:b.end]: b.kind for b in doc.blocks}
+    assert kinds[standfirst] == "para"
