@@ -5,7 +5,10 @@ Two readers work together:
   source lines: script/style/head/svg/... and hidden elements (`hidden`, `aria-hidden`,
   `display:none`, `visibility:hidden`) are dropped; nav/aside/form, and header/footer outside
   <article>/<main>, are marked as page chrome; `<br>` and newlines inside `<pre>` end a line;
-  list items are written after a "• " or "2. " marker;
+  list items are written after a "• " or "2. " marker; a `<h2>`..`<h6>` that is a whole
+  sentence (a news standfirst, "X said on Monday that ...") is a paragraph, not a heading;
+  a data table's row is a line, its cells joined by " | " (as in Markdown), and a short cell
+  is kept with its row whenever another cell of the row is article text;
 - trafilatura (`favor_recall=True`) says which text is the article. A block of the page is
   kept when its text is in trafilatura's: most of its word trigrams for a block of three
   words or more, the whole of one of trafilatura's text runs for a shorter one (a heading,
@@ -41,13 +44,24 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 from index.loaders.common import Loaded, SkipFile, decode_text, normalise, short
-from index.loaders.textbuilder import LINE, PARAGRAPH, Piece, TextBuilder
+from index.loaders.textbuilder import CELL, LINE, PARAGRAPH, Piece, TextBuilder
 
 # Pages with more elements than this skip trafilatura (its lxml tree and XPath passes grow
 # with the page) and keep the fallback's text: real articles have a few thousand elements.
 MAX_ELEMENTS = 10_000
 ARTICLE_SHARE = 0.5  # share of a block's word trigrams found in the article to keep it
 SHORT_BLOCK = 3  # blocks of fewer words must equal one of the article's text runs
+# A table cell of one block this short is kept with its row when another cell of the row is
+# article text: trafilatura empties a cell that is all link ("Netflix" naming a row of
+# figures) and drops parts of one ("February 28, 1998; 18 years ago" loses its noprint span).
+ROW_CELL_WORDS = 6
+# A <h2>..<h6> of at least this many words that ends like a statement is the article's
+# standfirst (news sites mark "X said on Monday that ..." up as <h2>): a paragraph, since
+# indexing never quotes a heading, only files the text below under it. A bare "?" ends a
+# section title ("So, where do people learn how to fix these issues?"); a quoted one
+# ('... asking if there were "any un-angry Trump supporters?"') ends a statement.
+SENTENCE_HEADING_WORDS = 12
+_SENTENCE_END = re.compile(r"(?:[.!…][\"'”’)\]]*|\?[\"'”’]+[)\]]*)\s*$")
 
 _META_CHARSET = re.compile(rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.I)
 _DROPPED = frozenset({"script", "style", "noscript", "template", "svg", "math", "head",
@@ -95,6 +109,10 @@ class _RawBlock:
     link_words: int = 0  # words inside <a href> links
     nav: bool = False  # holds a navigation link (rel=next/prev/..., accesskey)
     group: int = 0  # the <pre> listing the block is a line of (0: none)
+    table: int = 0  # the innermost <table>, row and cell the block is in (0: none)
+    row: int = 0
+    cell: int = 0
+    lone: bool = False  # the only block of its table cell (a data table's cell, not a layout's)
 
 
 def _chrome_role(attrs: list[tuple[str, str | None]]) -> bool:
@@ -141,6 +159,8 @@ class _PageBlocks(HTMLParser):
         self.nav_link = False  # the pending block holds a navigation link
         self.permalink: int | None = None  # where an open permalink-like <a> began in pending
         self.group, self.groups = 0, 0  # the open <pre> listing, listings so far
+        self.tables: list[list[int]] = []  # per open <table>: [table, row, cell] ids
+        self.ids = 0  # table, row and cell ids handed out so far
         self.code_closed = False  # a <code> just closed inside <pre>, nothing written since
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -196,6 +216,8 @@ class _PageBlocks(HTMLParser):
                 self.group = self.group if self.pre_depth else 0
             elif tag in ("ul", "ol") and self.lists:
                 self.lists.pop()
+            elif tag == "table" and self.tables:
+                self.tables.pop()
             self.kind, self.level, self.prefix = "para", 0, ""
 
     def handle_data(self, data: str) -> None:
@@ -238,6 +260,14 @@ class _PageBlocks(HTMLParser):
                 self.group, self.code_closed = self.groups, False
         elif tag in ("ul", "ol"):
             self.lists.append(-1 if tag == "ul" else 0)
+        elif tag == "table":
+            self.tables.append([self._new_id(), 0, 0])
+        elif tag in ("tr", "td", "th") and self.tables:
+            frame = self.tables[-1]
+            if tag == "tr" or not frame[1]:  # a cell outside any <tr> opens a row
+                frame[1], frame[2] = self._new_id(), 0
+            if tag != "tr":
+                frame[2] = self._new_id()
         if tag in _HEADINGS:
             self.kind, self.level = "heading", _HEADINGS[tag]
         elif tag == "li":
@@ -249,6 +279,10 @@ class _PageBlocks(HTMLParser):
                 self.prefix = "• "
         else:
             self.kind, self.level = "para", 0
+
+    def _new_id(self) -> int:
+        self.ids += 1
+        return self.ids
 
     def _open_link(self, attrs: dict[str, str | None]) -> None:
         """Start a link's text (an `<a>` ends any open one, as in browsers); note what it is."""
@@ -299,11 +333,12 @@ class _PageBlocks(HTMLParser):
         nav, self.nav_link = self.nav_link, False
         self.permalink = None
         if any(raw.strip() for _, raw in pieces):
+            table, row, cell = self.tables[-1] if self.tables else (0, 0, 0)
             self.blocks.append(_RawBlock(
                 self.kind, self.level, pieces, self.separator,
                 self.prefix if self.kind == "item" else "", self.chrome > 0,
                 link_words=len(_words(" ".join(link_text))), nav=nav,
-                group=self.group if self.pre_depth else 0))
+                group=self.group if self.pre_depth else 0, table=table, row=row, cell=cell))
             self.prefix = "" if self.kind == "item" else self.prefix
             self.separator = separator
         elif separator == PARAGRAPH:
@@ -378,10 +413,19 @@ def _words(text: str) -> list[str]:
 
 
 def _write(blocks: list[_RawBlock]) -> TextBuilder:
-    """The text of the kept blocks, with their separators, markers and line anchors."""
+    """The text of the kept blocks, with their separators, markers and line anchors.
+
+    A data table is written as Markdown's are: the cells of a row joined by " | ", a row a
+    line. Cells of several blocks (a page laid out in a table) keep their own separators.
+    """
     out = TextBuilder()
+    previous: _RawBlock | None = None
     for block in blocks:
-        out.owe(block.separator)
+        if previous and block.lone and previous.lone and block.table == previous.table:
+            out.owe(CELL if block.row == previous.row else LINE)
+        else:
+            out.owe(block.separator)
+        previous = block
         out.block(block.pieces, block.kind, block.level, prefix=block.prefix,
                   verbatim=False)
     return out
@@ -405,13 +449,18 @@ def _read_page(data: bytes) -> _Page:
         blocks = parser.finish()
     except Exception as exc:  # HTMLParser is lenient; this guards against its rare asserts
         raise SkipFile(f"HTML could not be parsed: {short(exc)}") from exc
+    cell_blocks = Counter(block.cell for block in blocks)
     for block in blocks:
         block.words = _words(" ".join(raw for _, raw in block.pieces))
+        block.lone = bool(block.cell) and cell_blocks[block.cell] == 1
+        if _sentence_heading(block):
+            block.kind, block.level = "para", 0
     _mark_navigation(blocks)
     article = _article_runs(source) if parser.elements <= MAX_ELEMENTS and blocks else None
     kept: list[_RawBlock] = []
     if article:
-        kept = [b for b in _article_blocks(blocks, *article) if not b.chrome]
+        kept = _with_rows([b for b in _article_blocks(blocks, *article) if not b.chrome],
+                          blocks)
     if not kept:
         kept = [b for b in blocks if not b.chrome] or blocks
     chosen = {id(b) for b in kept} | _headings_of(blocks, {id(b) for b in kept})
@@ -422,6 +471,22 @@ def _read_page(data: bytes) -> _Page:
         chosen.add(id(first_h1))
     return _Page([b for b in blocks if id(b) in chosen],
                  [b for b in blocks if id(b) not in chosen], title)
+
+
+def _with_rows(kept: list[_RawBlock], blocks: list[_RawBlock]) -> list[_RawBlock]:
+    """`kept` with the short lone cells (outside chrome) of the table rows it holds a cell of:
+    a row is read whole, its label with its figures."""
+    rows = {b.row for b in kept if b.lone}
+    chosen = {id(b) for b in kept}
+    return [b for b in blocks if id(b) in chosen or (
+        b.lone and b.row in rows and not b.chrome and len(b.words) <= ROW_CELL_WORDS)]
+
+
+def _sentence_heading(block: _RawBlock) -> bool:
+    """Whether a heading below the page's title is a sentence: a standfirst, not a title."""
+    return (block.kind == "heading" and block.level >= 2
+            and len(block.words) >= SENTENCE_HEADING_WORDS
+            and bool(_SENTENCE_END.search("".join(raw for _, raw in block.pieces))))
 
 
 def _mark_navigation(blocks: list[_RawBlock]) -> None:

@@ -84,3 +84,79 @@ def test_unfinished_tags_and_thousands_of_unclosed_navs_are_read_as_text() -> No
     doc = load_bytes("page.html", page)
     assert doc.text.startswith("a < b and 3<4")
     assert "<a<a" in doc.text and "Last words." not in doc.text  # inside the unclosed navs
+
+
+STANDFIRST = ("The regional council approved the new ferry timetable on Tuesday after a "
+              "year of complaints from island residents.")
+QUESTION = "What will the new timetable cost the passengers who travel to the island every day?"
+STANDFIRST_PAGE = f"""<html><head><title>Ferry timetable | Example News</title></head><body>
+<article>
+<h1>Ferries to run every hour</h1>
+<h2>{STANDFIRST}</h2>
+<p>The first boat will leave the harbour at six in the morning and the last at midnight.</p>
+<h2>{QUESTION}</h2>
+<p>Fares stay the same until the end of the year, the operator said in a statement.</p>
+<h2>Reaction</h2>
+<p>Residents welcomed the change but asked for more boats at weekends in the summer.</p>
+</article></body></html>
+"""
+
+
+def test_a_heading_that_is_a_whole_sentence_is_a_paragraph_a_reader_can_quote() -> None:
+    # News sites mark the standfirst up as <h2>; indexing never quotes a heading.
+    doc = load_bytes("page.html", STANDFIRST_PAGE)
+    kinds = {doc.text[b.start:b.end]: b.kind for b in doc.blocks}
+    assert kinds[STANDFIRST] == "para"
+    assert kinds["Ferries to run every hour"] == "heading"
+    assert kinds["Reaction"] == "heading"
+    # a question, however long, is a section's title
+    assert kinds[QUESTION] == "heading"
+    offset = doc.text.index("Residents welcomed")
+    assert doc.heading_path_at(offset) == ["Ferries to run every hour", "Reaction"]
+
+
+def test_a_standfirst_ending_in_a_quoted_question_is_a_paragraph_too() -> None:
+    standfirst = ("The mayor's spokesman asked reporters on Friday whether anyone had "
+                  "\u201cever seen a quieter election night?\u201d")
+    page = STANDFIRST_PAGE.replace(STANDFIRST, standfirst)
+    doc = load_bytes("page.html", page)
+    kinds = {doc.text[b.start:b.end]: b.kind for b in doc.blocks}
+    assert kinds[standfirst] == "para"
+
+
+TABLE_PAGE = """<html><head><title>Smaller updates | Example Blog</title></head><body>
+<nav><a href="/">Home</a> <a href="/archive">Archive</a></nav>
+<article>
+<h1>App updates got smaller this year</h1>
+<p>We changed how the store builds the patches that bring each installed app up to date.
+Here are the sizes of a few updates before and after the change, measured last month.</p>
+<table>
+<tr><th>Application</th><th>Original size</th><th>New patch size</th></tr>
+<tr><td><div><a href="https://example.com/apps/maps">Street Maps</a></div></td>
+<td>32.7 MB</td><td>9.6 MB (-71%)</td></tr>
+<tr><td><div><a href="https://example.com/apps/films">Film Club</a></div></td>
+<td>16.2 MB</td><td>1.2 MB (-92%)</td></tr>
+</table>
+<p>The patches are made on our servers, so developers do not need to change anything at
+all to benefit from them, and users save data on every automatic update they install.</p>
+</article></body></html>
+"""
+
+
+def test_a_table_row_is_one_line_and_keeps_the_link_that_names_it() -> None:
+    # trafilatura drops a cell's <div> that is all link: the row's figures lost their name.
+    doc = load_bytes("page.html", TABLE_PAGE)
+    assert "Application | Original size | New patch size\n" in doc.text
+    assert "\nStreet Maps | 32.7 MB | 9.6 MB (-71%)\n" in doc.text
+    assert "\nFilm Club | 16.2 MB | 1.2 MB (-92%)\n\nThe patches" in doc.text
+    assert "Archive" not in doc.text
+    assert source_line_of(doc, "Film Club") == TABLE_PAGE.split("\n").index(
+        '<tr><td><div><a href="https://example.com/apps/films">Film Club</a></div></td>') + 1
+
+
+def test_a_page_laid_out_in_a_table_keeps_its_paragraphs() -> None:
+    # A cell of several blocks is layout, not data: its paragraphs stay paragraphs.
+    page = ARTICLE_PAGE.replace("<article>", "<table><tr><td><article>").replace(
+        "</article>", "</article></td></tr></table>")
+    doc = load_bytes("page.html", page)
+    assert f"{PARAGRAPHS[0]}\n\n{PARAGRAPHS[1]}" in doc.text
