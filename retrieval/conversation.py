@@ -272,7 +272,7 @@ def antecedent(turn: Turn, idf: Idf | None = None, *, person: bool = False,
         if named:
             return max(named, key=lambda p: salience(p, idf)).text
     for source in (turn.interpreted, turn.excerpt):
-        found = [p for p in phrases(source) if not _only_attributes(p.text)]
+        found = _things(source)
         names = [p for p in found if p.name]
         if names or found:
             return max(names or found, key=lambda p: salience(p, idf)).text
@@ -285,13 +285,30 @@ def _only_attributes(text: str) -> bool:
     return all(t.low in ATTRIBUTES for t in _tokens(text))
 
 
+def _things(text: str) -> list[_Phrase]:
+    """`phrases(text)` without those of attribute nouns alone; the phrase after one and
+    "of" takes its place ("What kind of hashing ...": "hashing" is what was asked about)."""
+    found = phrases(text)
+    out = []
+    for i, phrase in enumerate(found):
+        if not _only_attributes(phrase.text):
+            out.append(phrase)
+            continue
+        at = text.find(phrase.text)
+        if i + 1 < len(found) and re.match(r"\s+of\s+(?:the\s+|an?\s+)?" + re.escape(
+                found[i + 1].text), text[at + len(phrase.text):]):
+            found[i + 1] = _Phrase(found[i + 1].text, found[i + 1].name, phrase.position)
+    return out
+
+
 def _topic(turn: Turn) -> str:
     """What a follow-up turn's reading put in place of its pronoun ("chain replication"
     when "what does it coordinate?" was read as "what does chain replication
     coordinate?"), or "": the subject a conversation keeps until a question names
-    another."""
-    if turn.interpreted == turn.question:
-        return ""
+    another (a follow-up that names something, "When did it write the Large Catechism?",
+    keeps none: its next pronoun may mean either)."""
+    if turn.interpreted == turn.question or any(p.name for p in phrases(turn.question)):
+        return ""  # a name the follow-up brought in may be what the next pronoun means
     asked = [t.text for t in _tokens(turn.question)]
     read = _tokens(turn.interpreted)
     inserted = [(j1, j2) for tag, i1, i2, j1, j2 in

@@ -35,6 +35,20 @@ def test_an_attribute_noun_is_never_the_antecedent() -> None:
     assert rewrite.antecedent not in ("", "kind")
 
 
+def test_the_noun_after_kind_of_stands_in_for_it() -> None:
+    idf = {"kind": 4.3, "hash": 2.0, "cach": 1.0, "protocol": 1.0}
+    rewrite = resolve("What else is it used for?",
+                      [turn("What kind of hashing are caching protocols based on?")],
+                      lambda words: {w: idf[w] for w in words if w in idf})
+    assert rewrite.antecedent == "hashing"
+
+
+def test_a_follow_up_naming_something_keeps_no_subject() -> None:
+    last = Turn("When did he write the Large Catechism?",
+                "When did Luther write the Large Catechism?", [], "")
+    assert resolve("To whom was it directed?", [last]).antecedent == "Large Catechism"
+
+
 def test_possessive_pronoun_becomes_possessive_name() -> None:
     assert resolve("What are its main parts?", [CHUBBY]).text == "What are Chubby's main parts?"
 
