@@ -362,6 +362,10 @@ def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
     are the document's page starts; one before it only if `can_quote` accepts it: a PDF
     section label such as "5.1 Raft basics" matches the question's words but is no part
     of the answer), and to a whole answer (`whole_answer`)."""
+    row = table_row(text, scores, best)
+    if row != (best, best):  # a table cell is quoted with its row, and nothing else
+        return Excerpt(scores[row[0]].start, scores[row[1]].end, scores[best].score, row,
+                       scores[best].cosine, scores[best].overlap)
     first = last = best
     want = needs_neighbour(text[scores[best].start:scores[best].end])
     if want == "before" and best > 0:
@@ -437,19 +441,50 @@ def _score_at(scores: Sequence[SentenceScore], i: int) -> float:
     return scores[i].score if 0 <= i < len(scores) else float("-inf")
 
 
+CELL = " | "  # what loaders write between the cells of a table row (index/loaders)
+MAX_ROW_CHARS = 400  # a table row longer than this is not quoted whole
+
+
+def table_row(text: str, scores: Sequence[SentenceScore], i: int) -> tuple[int, int]:
+    """First and last sentence of the table row whose cell is sentence `i` (cells are
+    sentences of their own, written with " | " between them); (i, i) when it is no cell
+    or its row is too long to quote whole."""
+    def joined(a: int, b: int) -> bool:
+        return text[scores[a].end:scores[b].start] == CELL
+
+    first = last = i
+    while first > 0 and joined(first - 1, first):
+        first -= 1
+    while last + 1 < len(scores) and joined(last, last + 1):
+        last += 1
+    if scores[last].end - scores[first].start > MAX_ROW_CHARS:
+        return i, i
+    return first, last
+
+
+def quotable_at(text: str, scores: Sequence[SentenceScore], i: int,
+                can_quote: Callable[[str], bool] | None) -> bool:
+    """Whether sentence `i` may be chosen for a quote: `can_quote` accepts it, or, for a
+    table cell ("1.2 MB (-92%)"), its whole row ("Netflix | 16.2 MB | 1.2 MB (-92%)")."""
+    if can_quote is None:
+        return True
+    first, last = table_row(text, scores, i)
+    return can_quote(text[scores[first].start:scores[last].end])
+
+
 def best_excerpts(text: str, scores: Sequence[SentenceScore], *, limit: int,
                   margin: float, join_margin: float = 0.0,
                   can_quote: Callable[[str], bool] | None = None, question: str = "",
                   rules: Sequence[str] = RULES, pages: Sequence[int] = ()) -> list[Excerpt]:
     """The best excerpt, and up to `limit - 1` more non-touching ones that also answer.
 
-    Only sentences `can_quote` accepts are chosen (their neighbours may still join them).
+    Only sentences `can_quote` accepts are chosen (their neighbours may still join them;
+    a table cell is judged, and quoted, with its row: `quotable_at`).
 
     Another sentence is quoted too when it scores within `margin` of the best, or when it
     matches the question's words and meaning nearly as well as the best does.
     """
-    ranked = sorted((i for i in range(len(scores))
-                     if can_quote is None or can_quote(text[scores[i].start:scores[i].end])),
+    ranked = sorted((i for i in range(len(scores)) if quotable_at(text, scores, i, can_quote)),
                     key=lambda i: -scores[i].score)
     if not ranked:
         return []

@@ -45,6 +45,7 @@ from retrieval.excerpts import (
     favour_span,
     question_weights,
     quotable,
+    quotable_at,
     score_sentences,
 )
 from retrieval.generations import Generations
@@ -475,7 +476,9 @@ class Retriever:
             scores = scored[id(passage)] = self._score_sentences(doc, passage, vector, terms)
             strict = doc.format == "pdf"
             top = next((s.score for s in sorted(scores, key=lambda s: -s.score)
-                        if quotable(doc.text[s.start:s.end], strict=strict)), 0.0)
+                        if quotable_at(doc.text, scores, s.index,
+                                       lambda t, strict=strict: quotable(t, strict=strict))),
+                       0.0)
             best.append(top + self.settings.heading_weight * heading_share(
                 passage.chunks[0].heading_path, terms.weights))
         w = self.settings.sentence_rank_weight

@@ -1,0 +1,74 @@
+"""A table row is quoted whole: its cells are sentences of their own, and a cell of figures
+("1.2 MB (-92%)") is no quote alone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from quotebot.config import Config
+from retrieval import Retriever
+from retrieval.excerpts import SentenceScore, best_excerpts, quotable, table_row
+
+ROWS = "Sizes we measured.\nGmail | 17.8 MB | 7.3 MB\nNetflix | 16.2 MB | 1.2 MB\nThe end."
+
+
+def cells(text: str) -> list[SentenceScore]:
+    """Each line a sentence, each cell of a row a sentence of its own."""
+    out, at = [], 0
+    for line in text.split("\n"):
+        for part in line.split(" | "):
+            start = text.index(part, at)
+            out.append(SentenceScore(len(out), start, start + len(part), 0.1))
+            at = start + len(part)
+    return out
+
+
+def test_table_row_spans_the_cells_of_one_line() -> None:
+    scores = cells(ROWS)
+    assert table_row(ROWS, scores, 6) == (4, 6)  # "1.2 MB" -> Netflix's row
+    assert table_row(ROWS, scores, 0) == (0, 0)  # a sentence is no cell
+
+
+def test_a_cell_of_figures_is_quoted_with_its_row() -> None:
+    scores = cells(ROWS)
+    scores[6].score = 0.9  # "1.2 MB" answers
+    excerpts = best_excerpts(ROWS, scores, limit=1, margin=0.1,
+                             can_quote=lambda s: quotable(s, strict=False))
+    assert [ROWS[e.start:e.end] for e in excerpts] == ["Netflix | 16.2 MB | 1.2 MB"]
+
+
+SIZES = """# Update sizes
+
+File-by-file patching makes app updates smaller. These are the sizes we measured.
+
+| Application | Original size | Patch size |
+|---|---|---|
+| Google Maps | 32.7 MB | 9.6 MB |
+| Gmail | 17.8 MB | 7.3 MB |
+| Netflix | 16.2 MB | 1.2 MB |
+
+Smaller updates save data for every user.
+"""
+
+
+@pytest.fixture(scope="module")
+def sizes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Retriever]:
+    from index.build import build_index
+
+    base = tmp_path_factory.mktemp("sizes")
+    (base / "corpus").mkdir()
+    (base / "corpus" / "sizes.md").write_text(SIZES, encoding="utf-8")
+    config = Config()
+    config.corpus, config.store = Path(base / "corpus"), Path(base / "store")
+    build_index(config, progress=False)
+    with Retriever.open(config) as opened:
+        yield opened
+
+
+def test_a_markdown_table_row_that_answers_is_quoted_whole(sizes: Retriever) -> None:
+    quotes = [h.excerpt for h in sizes.ask("How big is the Netflix patch?",
+                                           abstain=False).hits]
+    assert "Netflix | 16.2 MB | 1.2 MB" in quotes
