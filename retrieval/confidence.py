@@ -24,7 +24,11 @@ MODEL_FILE = Path(__file__).with_name("confidence_model.json")
 
 # What kind of answer a question asks for, from its first words.
 _COUNT_Q = re.compile(r"\b(how (many|much|long|old|far|tall|big|large|often|high)|"
-                      r"what (percentage|proportion|number|amount|size))\b", re.I)
+                      r"what (percentage|proportion|number|amount|size))\b|"
+                      # "What is the (retail) price of ...?", "What was the population ...?"
+                      r"^\W*what\s+(is|was|are|were)\s+the\s+(\w+\s+)?(price|cost|population|"
+                      r"salary|fee|budget|revenue|number|amount|size|length|height|weight|age|"
+                      r"speed|rate|percentage|share|total)\b", re.I)
 _DATE_Q = re.compile(r"\b(when|what (year|date|day|month|century|decade)|"
                      r"which (year|date|day|month|century|decade))\b", re.I)
 _WHO_Q = re.compile(r"\b(who|whom|whose)\b", re.I)

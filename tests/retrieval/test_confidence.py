@@ -24,6 +24,9 @@ SEEDS = Path(__file__).resolve().parents[2] / "seeds"
     ("In what year was it built?", "date"),
     ("Who designed the tower?", "who"),
     ("Why is Mars red?", ""),
+    ("What is the retail price of the headset?", "count"),
+    ("What was the population of Sudan?", "count"),
+    ("What is the capital of France?", ""),
 ])
 def test_question_type_from_its_question_words(question: str, kind: str) -> None:
     assert question_type(question) == kind
