@@ -121,6 +121,18 @@ def _chrome_role(attrs: list[tuple[str, str | None]]) -> bool:
                for name, value in attrs)
 
 
+# MediaWiki's reference lists (`<ol class="references">`, `<div class="reflist">`): entries
+# such as '"Mozilla.org WHOIS". DomainTools. Retrieved 1 May 2016.' are where a fact came
+# from, not the article, and a question about the fact found them first.
+_REFERENCE_CLASSES = frozenset({"references", "reflist"})
+# ... and its citation marks in the text ("free.[3] One day later"): `<sup class="reference">`.
+_CITATION_MARK_CLASSES = frozenset({"reference"})
+
+
+def _classes(attrs: list[tuple[str, str | None]]) -> set[str]:
+    return {c for name, value in attrs if name == "class" for c in (value or "").split()}
+
+
 def _hidden(attrs: list[tuple[str, str | None]]) -> bool:
     """Whether an element's attributes hide it from a reader."""
     for name, value in attrs:
@@ -177,10 +189,12 @@ class _PageBlocks(HTMLParser):
                 self._push(tag, dropped=True)  # nested like the element that hides: balance it
             elif tag in _DROPPED:
                 self._push(tag, dropped=True)
-        elif tag in _DROPPED or ((tag == "p" or tag not in _NO_END) and _hidden(attrs)):
+        elif (tag in _DROPPED or ((tag == "p" or tag not in _NO_END) and _hidden(attrs))
+              or (tag == "sup" and _classes(attrs) & _CITATION_MARK_CLASSES)):
             self._push(tag, dropped=True)
         elif (tag in _CHROME or (tag in _CHROME_OUTSIDE_CONTENT and not self.content_depth)
-              or (tag not in _NO_END and (_chrome_role(attrs) or self.chrome and self.open[tag]))):
+              or (tag not in _NO_END and (_chrome_role(attrs) or self.chrome and self.open[tag]
+                                          or _classes(attrs) & _REFERENCE_CLASSES))):
             # (the last: nested like the chrome element it is in, so its end tag balances)
             self._end_block(PARAGRAPH)
             self._push(tag, dropped=False)

@@ -72,6 +72,18 @@ def test_hidden_elements_are_not_text() -> None:
     assert not {"Invisible", "gone", "Icon"} & set(load_bytes("page.html", page).text.split())
 
 
+def test_a_wiki_pages_reference_list_and_citation_marks_are_not_text() -> None:
+    page = ('<article><p>On January 23, 1998, Netscape said the source code would be free.'
+            '<sup id="cite_ref-3" class="reference"><a href="#cite_note-3">[3]</a></sup> '
+            'One day later, Jamie Zawinski registered mozilla.org.</p>'
+            '<h2>References</h2><div class="reflist"><ol class="references">'
+            '<li id="cite_note-3"><a href="#cite_ref-3">^</a> "Mozilla.org WHOIS". '
+            'DomainTools. Retrieved 1 May 2016.</li></ol></div></article>')
+    text = load_bytes("wiki.html", page).text
+    assert "free. One day later, Jamie Zawinski registered mozilla.org." in text
+    assert "[3]" not in text and "Retrieved" not in text
+
+
 def test_list_items_are_blocks_written_after_a_marker() -> None:
     page = "<p>Bring the following:</p><ul><li>a torch</li><li>water</li></ul><ol><li>Go</li></ol>"
     doc = load_bytes("page.html", page)
