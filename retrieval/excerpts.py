@@ -356,12 +356,14 @@ def whole_answer(text: str, scores: Sequence[SentenceScore], first: int, last: i
 def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
                    max_sentences: int = 3, join_margin: float = 0.0, question: str = "",
                    rules: Sequence[str] = RULES, pages: Sequence[int] = (),
-                   can_quote: Callable[[str], bool] | None = None) -> Excerpt:
+                   can_quote: Callable[[str], bool] | None = None,
+                   whole_lists: bool = True) -> Excerpt:
     """The best sentence, widened by one neighbour when it cannot stand alone, by a
     neighbour that answers nearly as well (within `join_margin`, on the same page: `pages`
     are the document's page starts; one before it only if `can_quote` accepts it: a PDF
     section label such as "5.1 Raft basics" matches the question's words but is no part
-    of the answer), and to a whole answer (`whole_answer`)."""
+    of the answer), and to a whole answer (`whole_answer`). A sentence introducing a list
+    takes its first items, or (`whole_lists`) all its short items that fit."""
     row = table_row(text, scores, best)
     if row != (best, best):  # a table cell is quoted with its row, and nothing else
         return Excerpt(scores[row[0]].start, scores[row[1]].end, scores[best].score, row,
@@ -379,9 +381,13 @@ def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
         low, high = _item_sentences(text, scores, best)
         first, last = (low, high) if high - low < max_sentences else (max(first, low),
                                                                       min(last, high))
-    else:  # a sentence introducing a list takes its first items
-        while (last + 1 < len(scores) and last - first + 1 < max_sentences
-               and _opens_item(text, scores, last + 1)):
+    else:  # a sentence introducing a list takes its first items; short items, all of them
+        # that fit in LIST_QUOTE_CHARS ("three guarantees: • Consistency • Availability
+        # • Partition-tolerance" is one answer, not three sentences)
+        while (last + 1 < len(scores) and _opens_item(text, scores, last + 1)
+               and (last - first + 1 < max_sentences
+                    or (whole_lists and last - first < MAX_LIST_ITEMS
+                        and scores[last + 1].end - scores[first].start <= LIST_QUOTE_CHARS))):
             last += 1
     if join_margin > 0:
         floor = scores[best].score - join_margin
@@ -392,7 +398,7 @@ def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
                          or can_quote(text[scores[j].start:scores[j].end]))
                     and not _other_page(pages, scores, min(j, first), max(j, last))):
                 first, last = min(first, j), max(last, j)
-    if last - first + 1 > max_sentences:
+    if last - first + 1 > max_sentences and not _opens_item(text, scores, last):
         first, last = best, best
     first, last = whole_answer(text, scores, first, last, best, question, rules,
                                max_sentences)
@@ -441,6 +447,10 @@ def _score_at(scores: Sequence[SentenceScore], i: int) -> float:
     return scores[i].score if 0 <= i < len(scores) else float("-inf")
 
 
+# A list of short items is quoted whole with the sentence introducing it when the quote
+# stays this short (the usual quote is about 270 characters), up to this many items.
+LIST_QUOTE_CHARS = 400
+MAX_LIST_ITEMS = 8
 CELL = " | "  # what loaders write between the cells of a table row (index/loaders)
 MAX_ROW_CHARS = 400  # a table row longer than this is not quoted whole
 
@@ -500,10 +510,16 @@ def best_excerpts(text: str, scores: Sequence[SentenceScore], *, limit: int,
                 and s.cosine >= best.cosine - SECOND_COSINE_GAP)
         if not (close or also):
             continue
-        excerpt = excerpt_around(text, scores, i, join_margin=join_margin,
-                                 question=question, rules=rules, pages=pages,
-                                 can_quote=can_quote)
-        first, last = excerpt.sentences
-        if all(last + 1 < c.sentences[0] or c.sentences[1] + 1 < first for c in chosen):
+        def apart(excerpt: Excerpt) -> bool:
+            first, last = excerpt.sentences
+            return all(last + 1 < c.sentences[0] or c.sentences[1] + 1 < first
+                       for c in chosen)
+
+        options = dict(join_margin=join_margin, question=question, rules=rules, pages=pages,
+                       can_quote=can_quote)
+        excerpt = excerpt_around(text, scores, i, **options)
+        if not apart(excerpt):  # its whole list may run into a quote already chosen
+            excerpt = excerpt_around(text, scores, i, whole_lists=False, **options)
+        if apart(excerpt):
             chosen.append(excerpt)
     return chosen

@@ -30,13 +30,23 @@ SENTENCES = ["First, let's take a look at the ownership rules.", "Keep them in m
              "When the owner goes out of scope, the value will be dropped."]
 
 
-def test_the_sentence_before_a_list_takes_its_first_items_up_to_three_sentences() -> None:
+def test_the_sentence_before_a_short_list_takes_all_its_items() -> None:
     scores = sentence_scores(TEXT, SENTENCES, best=1)
     excerpt = excerpt_around(TEXT, scores, 1)
-    assert excerpt.sentences == (1, 3)
+    assert excerpt.sentences == (1, 4)
     assert TEXT[excerpt.start:excerpt.end] == (
         "Keep them in mind.\n\n• Each value in Rust has an owner.\n"
-        "• There can only be one owner at a time.")
+        "• There can only be one owner at a time.\n"
+        "• When the owner goes out of scope, the value will be dropped.")
+
+
+def test_the_sentence_before_a_long_list_takes_its_first_items_up_to_three_sentences(
+        ) -> None:
+    items = [f"Rule {n} says that every value has exactly one owner, and that the owner "
+             f"drops the value when it goes out of scope, whatever happens." for n in range(4)]
+    text = "Keep them in mind.\n\n" + "\n".join(f"• {item}" for item in items)
+    scores = sentence_scores(text, ["Keep them in mind.", *items], best=0)
+    assert excerpt_around(text, scores, 0).sentences == (0, 2)
 
 
 def test_a_list_item_that_answers_is_quoted_alone() -> None:
@@ -75,28 +85,30 @@ def test_a_quote_from_a_list_item_never_runs_into_the_next_item() -> None:
 
 @pytest.mark.parametrize(("fmt", "marker"), [
     ("pdf", "•"), ("docx", "•"), ("html", "•"), ("md", "•"), ("txt", "-")])
-def test_a_sentence_introducing_a_list_takes_its_first_items_in_every_format(
+def test_a_sentence_introducing_a_short_list_takes_its_items_in_every_format(
         fmt: str, marker: str) -> None:
     doc = load_bytes(*list_file(fmt))
     excerpt = quote_of(doc, "conjecture:")
     quote = doc.text[excerpt.start:excerpt.end]
-    assert " ".join(quote.split()) == f"{INTRO} {marker} Consistency {marker} Availability"
+    assert " ".join(quote.split()) == (f"{INTRO} {marker} Consistency {marker} Availability "
+                                       f"{marker} Partition-tolerance")
 
 
 @pytest.mark.parametrize("marker", ["* ", "1. ", "◦ "])
 def test_a_txt_list_of_any_marker_is_taken_by_its_introduction(marker: str) -> None:
     doc = load_bytes(*list_file("txt", marker))
     quote = doc.text[(excerpt := quote_of(doc, "conjecture:")).start:excerpt.end]
-    assert quote.endswith("Availability") and "Partition" not in quote
+    assert quote.endswith("Partition-tolerance") and "All three" not in quote
 
 
 def test_a_pdf_quote_taking_a_list_cites_the_list_page_and_lines() -> None:
     doc = load_bytes("paper.pdf", pdf_bytes(PdfSpec([
         ["A first page that says something else entirely, at some length."], PDF_LINES])))
     excerpt = quote_of(doc, "conjecture:")
-    assert doc.text[excerpt.start:excerpt.end].endswith("• Consistency\n• Availability")
+    assert doc.text[excerpt.start:excerpt.end].endswith(
+        "• Consistency\n• Availability\n• Partition-tolerance")
     assert doc.page_at(excerpt.start) == 2
-    assert (doc.line_at(excerpt.start), doc.line_at(excerpt.end - 1)) == (1, 5)
+    assert (doc.line_at(excerpt.start), doc.line_at(excerpt.end - 1)) == (1, 6)
 
 
 def test_an_item_after_another_bullet_glyph_is_taken_by_its_introduction() -> None:

@@ -1,5 +1,6 @@
 """One list in every format the loaders read: a sentence that introduces it, three short
-items and a sentence after it; and the quote a question about the introduction gets."""
+items and a sentence after it; and the quote a question about the introduction gets
+(the introduction with all three items)."""
 
 from __future__ import annotations
 
