@@ -152,9 +152,13 @@ _DEFINITION_Q = re.compile(
 _TERM_TAIL = re.compile(r"\s+(?:in|within|according to)\s+.*$", re.IGNORECASE)
 # "is a/an/the/one ...", "are (the) <plural noun> ...", "refers to", "means", "denotes", "is
 # defined as": a copula before an adjective ("Raft is similar") or an adverb ("are often
-# applied") describes, it does not define.
+# applied") describes, it does not define. Words ending in -s that are no plural noun
+# ("are always", "are as long", "are stateless", "are numerous") are not one.
+_NOT_PLURAL = (r"(?!(?:always|sometimes|perhaps|thus|as|is|was|has|does|its|this|his|"
+               r"nevertheless|nonetheless|besides|across|towards|afterwards|whereas|"
+               r"nowadays|plus)\b)(?![^\W\d]*(?:ous|ss)\b)")
 _DEFINES_VERB = (r"\s+(?:is\s+(?:an?|the|one|any|defined\s+as)|are\s+(?:an?|the|those|ones|"
-                 r"[^\W\d]+s)|refers?\s+to|means|denotes)\b")
+                 + _NOT_PLURAL + r"[^\W\d]+s)|refers?\s+to|means|denotes)\b")
 _TERM_ENDS = frozenset(("to", "for", "of", "with", "by", "from", "about", "like", "on", "at",
                         "as", "into"))
 MAX_TERM_WORDS = 6
