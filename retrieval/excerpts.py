@@ -400,6 +400,14 @@ def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
         first, last = best, best
     first, last = whole_answer(text, scores, first, last, best, question, rules,
                                max_sentences)
+    for j in range(best, first, -1):  # no neighbour from another line of a table
+        if _row_edge(text, scores, j - 1):
+            first = j
+            break
+    for j in range(best, last):
+        if _row_edge(text, scores, j):
+            last = j
+            break
     return Excerpt(scores[first].start, scores[last].end, scores[best].score, (first, last),
                    scores[best].cosine, scores[best].overlap)
 
@@ -464,6 +472,17 @@ def table_row(text: str, scores: Sequence[SentenceScore], i: int) -> tuple[int, 
     if scores[last].end - scores[first].start > MAX_ROW_CHARS:
         return i, i
     return first, last
+
+
+def _row_edge(text: str, scores: Sequence[SentenceScore], a: int) -> bool:
+    """Whether a line break between sentences `a` and `a + 1` ends or starts a table row
+    (either is a cell): a quote may not run from a row into the next one ("Memory use
+    dropped by half." and the next row's "2.1") or from a paragraph into a row."""
+    def cell(i: int) -> bool:
+        return ((i > 0 and text[scores[i - 1].end:scores[i].start] == CELL)
+                or (i + 1 < len(scores) and text[scores[i].end:scores[i + 1].start] == CELL))
+
+    return "\n" in text[scores[a].end:scores[a + 1].start] and (cell(a) or cell(a + 1))
 
 
 def quotable_at(text: str, scores: Sequence[SentenceScore], i: int,
