@@ -49,7 +49,7 @@ from store.writer import Previous, Tokenizer
 # OCR in one file may use this share of loading.file_timeout_s; pages past it are named in
 # the build report instead of the whole file being killed as too slow.
 OCR_BUDGET_SHARE = 0.75
-CHUNKER_VERSION = 16  # bump when chunking or loading rules change: stored chunks are redone
+CHUNKER_VERSION = 17  # bump when chunking or loading rules change: stored chunks are redone
 # (2: overlong sentences past a document's start are cut where they are, not further on;
 # near repeats are looked for among recent alike sentences only: index/chunking.py;
 # 3: chunks capped at MAX_CHUNK_CHARS characters, longer "words" cut: issue 14;
@@ -63,7 +63,8 @@ CHUNKER_VERSION = 16  # bump when chunking or loading rules change: stored chunk
 # 13: overlong headings read as text, framed .txt titles kept, Markdown block titles;
 # 14: a web page's <h2>..<h6> that is a whole sentence (a standfirst) is a paragraph;
 # 15: a web page's data table read by rows (" | " between cells), short cells kept with them;
-# 16: MediaWiki reference lists and citation marks ("[3]") left out of web pages)
+# 16: MediaWiki reference lists and citation marks ("[3]") left out of web pages;
+# 17: a web page's table cell after </tr> with no <tr> of its own opens a row)
 EMBED_GROUP = 256  # chunks embedded between cache commits
 LOW_SPACE = 64 * 2**20  # a write error with less free space than this is called "disk full"
 

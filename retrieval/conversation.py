@@ -311,12 +311,14 @@ def _topic(turn: Turn) -> str:
         return ""  # a name the follow-up brought in may be what the next pronoun means
     asked = [t.text for t in _tokens(turn.question)]
     read = _tokens(turn.interpreted)
-    inserted = [(j1, j2) for tag, i1, i2, j1, j2 in
-                SequenceMatcher(None, asked, [t.text for t in read]).get_opcodes()
-                if tag in ("replace", "insert")]
-    if len(inserted) != 1:  # several changes, or none: not one pronoun replaced
+    changed = [(i1, i2, j1, j2) for tag, i1, i2, j1, j2 in
+               SequenceMatcher(None, asked, [t.text for t in read]).get_opcodes()
+               if tag in ("replace", "insert")]
+    if len(changed) != 1:  # several changes, or none: not one pronoun replaced
         return ""
-    j1, j2 = inserted[0]
+    i1, i2, j1, j2 = changed[0]
+    if i2 - i1 != 1 or asked[i1].lower() not in PRONOUNS | DEMONSTRATIVES:
+        return ""  # another rule's reading ("the price of X", "why (X, Y)?", an ellipsis)
     text = re.sub(r"['’]s$", "", turn.interpreted[read[j1].start:read[j2 - 1].end])
     return "" if "(" in text or _only_attributes(text) else text
 

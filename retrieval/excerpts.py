@@ -152,9 +152,13 @@ _DEFINITION_Q = re.compile(
 _TERM_TAIL = re.compile(r"\s+(?:in|within|according to)\s+.*$", re.IGNORECASE)
 # "is a/an/the/one ...", "are (the) <plural noun> ...", "refers to", "means", "denotes", "is
 # defined as": a copula before an adjective ("Raft is similar") or an adverb ("are often
-# applied") describes, it does not define.
+# applied") describes, it does not define. Words ending in -s that are no plural noun
+# ("are always", "are as long", "are stateless", "are numerous") are not one.
+_NOT_PLURAL = (r"(?!(?:always|sometimes|perhaps|thus|as|is|was|has|does|its|this|his|"
+               r"nevertheless|nonetheless|besides|across|towards|afterwards|whereas|"
+               r"nowadays|plus)\b)(?![^\W\d]*(?:ous|ss)\b)")
 _DEFINES_VERB = (r"\s+(?:is\s+(?:an?|the|one|any|defined\s+as)|are\s+(?:an?|the|those|ones|"
-                 r"[^\W\d]+s)|refers?\s+to|means|denotes)\b")
+                 + _NOT_PLURAL + r"[^\W\d]+s)|refers?\s+to|means|denotes)\b")
 _TERM_ENDS = frozenset(("to", "for", "of", "with", "by", "from", "about", "like", "on", "at",
                         "as", "into"))
 MAX_TERM_WORDS = 6
@@ -402,6 +406,14 @@ def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
         first, last = best, best
     first, last = whole_answer(text, scores, first, last, best, question, rules,
                                max_sentences)
+    for j in range(best, first, -1):  # no neighbour from another line of a table
+        if _row_edge(text, scores, j - 1):
+            first = j
+            break
+    for j in range(best, last):
+        if _row_edge(text, scores, j):
+            last = j
+            break
     return Excerpt(scores[first].start, scores[last].end, scores[best].score, (first, last),
                    scores[best].cosine, scores[best].overlap)
 
@@ -470,6 +482,17 @@ def table_row(text: str, scores: Sequence[SentenceScore], i: int) -> tuple[int, 
     if scores[last].end - scores[first].start > MAX_ROW_CHARS:
         return i, i
     return first, last
+
+
+def _row_edge(text: str, scores: Sequence[SentenceScore], a: int) -> bool:
+    """Whether a line break between sentences `a` and `a + 1` ends or starts a table row
+    (either is a cell): a quote may not run from a row into the next one ("Memory use
+    dropped by half." and the next row's "2.1") or from a paragraph into a row."""
+    def cell(i: int) -> bool:
+        return ((i > 0 and text[scores[i - 1].end:scores[i].start] == CELL)
+                or (i + 1 < len(scores) and text[scores[i].end:scores[i + 1].start] == CELL))
+
+    return "\n" in text[scores[a].end:scores[a + 1].start] and (cell(a) or cell(a + 1))
 
 
 def quotable_at(text: str, scores: Sequence[SentenceScore], i: int,

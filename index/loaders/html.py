@@ -232,6 +232,8 @@ class _PageBlocks(HTMLParser):
                 self.lists.pop()
             elif tag == "table" and self.tables:
                 self.tables.pop()
+            elif tag in ("tr", "thead", "tbody", "tfoot") and self.tables:
+                self.tables[-1][1] = 0  # a cell after it, with no <tr> of its own, opens a row
             self.kind, self.level, self.prefix = "para", 0, ""
 
     def handle_data(self, data: str) -> None:

@@ -27,6 +27,20 @@ def test_a_pronoun_keeps_the_subject_the_last_follow_up_was_read_with() -> None:
                                                   "chain replication")
 
 
+@pytest.mark.parametrize(("last", "wrong"), [
+    # another rule's reading is no pronoun's: the words it added are not the subject
+    (Turn("How many are there?", "How many are there (kind, servers, Raft, use)?", [], ""),
+     "kind, servers, Raft, use"),
+    (Turn("the price?", "the price of Apple Vision Pro?", [], ""), "of Apple Vision Pro"),
+    (Turn("what about rendezvous hashing?", "What is rendezvous hashing?", [], ""),
+     "What is"),
+])
+def test_only_a_pronoun_reading_passes_its_subject_on(last: Turn, wrong: str) -> None:
+    rewrite = resolve("Who designed it?", [last])
+    assert rewrite.antecedent != wrong
+    assert rewrite.text != f"Who designed {wrong}?"
+
+
 def test_an_attribute_noun_is_never_the_antecedent() -> None:
     idf = {"kind": 4.3, "server": 1.6, "replic": 1.8, "coordin": 1.0}  # a rare "kind"
     rewrite = resolve("who proposed it?", [turn("What kind of servers does replication "

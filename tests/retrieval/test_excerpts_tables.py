@@ -10,7 +10,13 @@ import pytest
 
 from quotebot.config import Config
 from retrieval import Retriever
-from retrieval.excerpts import SentenceScore, best_excerpts, quotable, table_row
+from retrieval.excerpts import (
+    SentenceScore,
+    best_excerpts,
+    excerpt_around,
+    quotable,
+    table_row,
+)
 
 ROWS = "Sizes we measured.\nGmail | 17.8 MB | 7.3 MB\nNetflix | 16.2 MB | 1.2 MB\nThe end."
 
@@ -38,6 +44,27 @@ def test_a_cell_of_figures_is_quoted_with_its_row() -> None:
     excerpts = best_excerpts(ROWS, scores, limit=1, margin=0.1,
                              can_quote=lambda s: quotable(s, strict=False))
     assert [ROWS[e.start:e.end] for e in excerpts] == ["Netflix | 16.2 MB | 1.2 MB"]
+
+
+NOTES = ("Releases.\n2.0 | March 3, 2001 | Dr. Smith rewrote the parser. Memory use dropped "
+         "by half.\n2.1 | A bug fix release\nAfter that it was retired.")
+
+
+def test_a_cells_sentence_is_not_joined_to_the_next_row() -> None:
+    # A cell of several sentences: its last is no cell (a space, not " | ", before it),
+    # and its neighbour across the line break, "2.1", is the next row's first cell.
+    cuts = ["Releases.", "2.0", "March 3, 2001", "Dr. Smith rewrote the parser.",
+            "Memory use dropped by half.", "2.1", "A bug fix release", "After that it was retired."]
+    scores, at = [], 0
+    for i, cut in enumerate(cuts):
+        start = NOTES.index(cut, at)
+        at = start + len(cut)
+        scores.append(SentenceScore(i, start, at, 0.9 if i in (4, 5) else 0.1))
+    excerpt = excerpt_around(NOTES, scores, 4, join_margin=0.1)
+    assert NOTES[excerpt.start:excerpt.end] == "Memory use dropped by half."
+    scores[0].score = scores[1].score = 0.9  # nor a paragraph to the row after it
+    excerpt = excerpt_around(NOTES, scores, 0, join_margin=0.1)
+    assert NOTES[excerpt.start:excerpt.end] == "Releases."
 
 
 SIZES = """# Update sizes

@@ -299,6 +299,21 @@ def test_a_sentence_defines_a_term_it_opens_with_before_is_a(sentence: str,
     assert defines(sentence, 0, len(sentence), term) is expected
 
 
+@pytest.mark.parametrize(("sentence", "term", "expected"), [
+    ("Servers are always in one of three states.", "servers", False),
+    ("Logs are as long as they need to be.", "logs", False),
+    ("Hash functions are sometimes used to spread keys.", "hash functions", False),
+    ("Servers are stateless.", "servers", False),
+    ("Servers are numerous in the cluster.", "servers", False),
+    ("Logs are thus kept short.", "logs", False),
+    ("Servers are machines that answer requests.", "servers", True),
+    ("Servers are processes that answer requests.", "servers", True),
+])
+def test_are_before_a_word_in_s_that_is_no_plural_noun_does_not_define(
+        sentence: str, term: str, expected: bool) -> None:
+    assert defines(sentence, 0, len(sentence), term) is expected
+
+
 COUNCIL = """Meetings of the council
 
 The council meets every month in the town hall, and a quorum must be present before any \

@@ -166,6 +166,14 @@ def test_a_table_row_is_one_line_and_keeps_the_link_that_names_it() -> None:
         '<tr><td><div><a href="https://example.com/apps/films">Film Club</a></div></td>') + 1
 
 
+def test_cells_after_a_closed_row_without_their_own_tr_are_a_row_of_their_own() -> None:
+    # "</tr><td>..." (a <tr> left out): browsers open a new row; it was read into the last.
+    page = TABLE_PAGE.replace("<tr><td><div><a href=\"https://example.com/apps/films\">",
+                              "<td><div><a href=\"https://example.com/apps/films\">")
+    doc = load_bytes("page.html", page)
+    assert "\nStreet Maps | 32.7 MB | 9.6 MB (-71%)\nFilm Club | 16.2 MB" in doc.text
+
+
 def test_a_page_laid_out_in_a_table_keeps_its_paragraphs() -> None:
     # A cell of several blocks is layout, not data: its paragraphs stay paragraphs.
     page = ARTICLE_PAGE.replace("<article>", "<table><tr><td><article>").replace(
