@@ -107,6 +107,21 @@ def _excerpts(make: Callable[[int], str]) -> Callable[[int], Any]:
     return run
 
 
+def _table_row(n: int) -> Any:
+    """One table row of n/4 cells, each cell a sentence (as the loaders write tables):
+    every cell's row is looked for when choosing quotes."""
+    import numpy as np
+
+    from retrieval.excerpts import SentenceScore, best_excerpts
+
+    cells = [f"c{i % 100:02d}" for i in range(n // 6)]
+    text = " | ".join(cells)
+    scores = [SentenceScore(i, 6 * i, 6 * i + 3, float(v)) for i, v in
+              enumerate(np.random.default_rng(0).random(len(cells)))]
+    return best_excerpts(text, scores, limit=3, margin=0.1, join_margin=0.05,
+                         can_quote=lambda s: True)
+
+
 def _render(make: Callable[[int], str]) -> Callable[[int], Any]:
     def run(n: int) -> Any:
         from bot.render import render_context, render_hit, split_html
@@ -168,6 +183,7 @@ CASES: dict[str, tuple[str, Callable[[int], Any]]] = {
     # stage: excerpts
     "excerpts/one long line": ("excerpts", _excerpts(hf.long_line)),
     "excerpts/author list": ("excerpts", _excerpts(hf.author_list)),
+    "excerpts/one table row of many cells": ("excerpts", _table_row),
     # stage: the bot's renderer
     "render/long quote": ("render", _render(hf.long_line)),
     "render/markup characters": ("render", _render(lambda n: "<&>" * (n // 3))),

@@ -474,14 +474,15 @@ def table_row(text: str, scores: Sequence[SentenceScore], i: int) -> tuple[int, 
     def joined(a: int, b: int) -> bool:
         return text[scores[a].end:scores[b].start] == CELL
 
+    def too_long() -> bool:  # checked as the walk goes: a long row costs no more
+        return scores[last].end - scores[first].start > MAX_ROW_CHARS
+
     first = last = i
-    while first > 0 and joined(first - 1, first):
+    while first > 0 and joined(first - 1, first) and not too_long():
         first -= 1
-    while last + 1 < len(scores) and joined(last, last + 1):
+    while last + 1 < len(scores) and joined(last, last + 1) and not too_long():
         last += 1
-    if scores[last].end - scores[first].start > MAX_ROW_CHARS:
-        return i, i
-    return first, last
+    return (i, i) if too_long() else (first, last)
 
 
 def _row_edge(text: str, scores: Sequence[SentenceScore], a: int) -> bool:
