@@ -63,10 +63,13 @@ def variant(spec: str, base: Settings) -> Settings:
     """`base` with the knobs of `spec` ("base", or "window=0.2,join=0.1") changed."""
     if spec == "base":
         return base
-    changes = {}
+    changes: dict[str, object] = {}
     for part in spec.split(","):
         name, value = part.split("=")
-        changes[KNOBS[name]] = float(value)
+        if name == "rules":  # the whole-answer rules in use, "+"-separated ("announce+count")
+            changes["quote_rules"] = tuple(r for r in value.split("+") if r)
+        else:
+            changes[KNOBS[name]] = float(value)
     return replace(base, **changes)
 
 
@@ -88,7 +91,8 @@ def squad_excerpts(retriever: Retriever, limit: int) -> tuple[list[float], list[
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variant", action="append", default=[],
-                        help="base, or knob=value[,knob=value] with knobs " + ", ".join(KNOBS))
+                        help="base, or knob=value[,knob=value] with knobs "
+                        + ", ".join(KNOBS) + ", rules (e.g. rules=announce+remedy+count)")
     parser.add_argument("--limit", type=int, default=2000, help="SQuAD questions (0: skip)")
     parser.add_argument("--sets", default=",".join(SETS), help="question sets to run")
     parser.add_argument("--context", default=None,

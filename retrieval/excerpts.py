@@ -331,14 +331,16 @@ def holds_missing_subject(question: str, previous: str, sentence: str) -> bool:
     return any(s in there and s not in here for s in subjects)
 
 
-RULES = ("announce", "remedy", "subject")  # which whole-answer rules apply (all, by default)
+# Which whole-answer rules apply (all, by default).
+RULES = ("announce", "remedy", "subject", "count")
 
 
 def whole_answer(text: str, scores: Sequence[SentenceScore], first: int, last: int,
                  best: int, question: str, rules: Sequence[str] = RULES,
                  max_sentences: int = 3) -> tuple[int, int]:
-    """Widen [first, last] to a whole answer: the next sentence when the quote announces
-    more or names the problem whose remedy is asked; the previous one when it names the
+    """Widen [first, last] to a whole answer: up to the next sentence holding a number when
+    a "How many" quote holds none; the next sentence when the quote announces more or
+    names the problem whose remedy is asked; the previous one when it names the
     question's subject. Verbatim and contiguous, at most `max_sentences`."""
     def sentence(i: int) -> str:
         return text[scores[i].start:scores[i].end]
@@ -346,6 +348,14 @@ def whole_answer(text: str, scores: Sequence[SentenceScore], first: int, last: i
     def room() -> bool:
         return last - first + 1 < max_sentences
 
+    if "count" in rules and question and _QUANTITY_Q.search(question) and not any(
+            _NUMBER.search(sentence(i)) for i in range(first, last + 1)):
+        # "How many ...?" quoted by a sentence without a number: the next sentences up to
+        # the quote's limit, when one of them holds a number, are the rest of the answer
+        ahead = next((j for j in range(last + 1, min(len(scores), first + max_sentences))
+                      if _NUMBER.search(sentence(j))), None)
+        if ahead is not None:
+            last = ahead
     quoted = sentence(last)
     if room() and last + 1 < len(scores) and (
             ("announce" in rules and announces_more(quoted))

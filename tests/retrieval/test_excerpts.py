@@ -52,6 +52,25 @@ def test_a_count_that_is_itself_the_answer_stays_alone() -> None:
     assert got == "The storm killed two people in the northern hills."
 
 
+def test_a_how_many_quote_without_a_number_takes_the_sentences_up_to_one() -> None:
+    got = quoted("How many faulty processes make consensus impossible?",
+                 "Consensus is studied in asynchronous systems of processes.",
+                 "The problem is for the reliable processes to agree on a value.",
+                 "Every protocol may fail to terminate, even with only one faulty process.",
+                 best=0)
+    assert got.endswith("even with only one faulty process.")
+
+
+def test_a_how_many_quote_takes_nothing_when_no_number_is_near() -> None:
+    got = quoted("How many faulty processes make consensus impossible?",
+                 "Consensus is studied in asynchronous systems of processes.",
+                 "The problem is for the reliable processes to agree on a value.",
+                 "Solutions are known for the synchronous case.",
+                 "Every protocol may fail to terminate with a faulty process at 3 sites.",
+                 best=0)
+    assert got == "Consensus is studied in asynchronous systems of processes."
+
+
 def test_problem_sentence_takes_the_remedy_when_the_question_asks_for_it() -> None:
     got = quoted("How does Raft avoid split votes?", "Elections start after a timeout.",
                  "Split votes are a problem when many followers become candidates at once.",
