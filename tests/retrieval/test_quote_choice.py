@@ -356,3 +356,43 @@ def test_what_is_x_quotes_the_sentence_defining_x(council: Retriever) -> None:
     definition = "A quorum is the minimum number"
     assert definition not in first_quote(council, "What is a quorum?", definition_weight=0.0)
     assert definition in first_quote(council, "What is a quorum?")
+
+
+FESTIVAL = {  # every document names the festival; one, about the town, defines it
+    "programme.txt": "The harbour festival programme\n\nThe harbour festival opens on Friday "
+    "with a parade along the quay. The harbour festival closes on Sunday with fireworks over "
+    "the water. Tickets for the harbour festival are sold at the harbour office.",
+    "history.txt": "History of the town\n\nThe town grew around its harbour in the "
+    "eighteenth century. Fishing boats still land their catch there every morning. The "
+    "harbour festival is a three-day summer fair held on the quay since 1998, with music, "
+    "food stalls and boat races.",
+    "traffic.txt": "Traffic during the harbour festival\n\nRoads near the harbour festival "
+    "are closed to cars all weekend. Buses to the harbour festival leave the station every "
+    "ten minutes. Parking for the harbour festival is on the school field.",
+    "volunteers.txt": "Volunteers\n\nThe harbour festival needs two hundred volunteers each "
+    "year. Volunteers for the harbour festival get a free T-shirt and a meal. Sign up for "
+    "the harbour festival at the library.",
+}
+
+
+@pytest.fixture(scope="module")
+def festival(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Retriever]:
+    from index.build import build_index
+
+    base = tmp_path_factory.mktemp("festival")
+    (base / "corpus").mkdir()
+    for name, text in FESTIVAL.items():
+        (base / "corpus" / name).write_text(text + "\n", encoding="utf-8")
+    config = Config()
+    config.corpus, config.store = Path(base / "corpus"), Path(base / "store")
+    build_index(config, progress=False)
+    with Retriever.open(config) as opened:
+        yield opened
+
+
+def test_the_passage_defining_x_comes_first_though_others_name_x_more(
+        festival: Retriever) -> None:
+    definition = "The harbour festival is a three-day summer fair"
+    question = "What is the harbour festival?"
+    assert not first_quote(festival, question, definition_weight=0.0).startswith(definition)
+    assert first_quote(festival, question).startswith(definition)
