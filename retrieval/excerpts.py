@@ -159,6 +159,7 @@ _NOT_PLURAL = (r"(?!(?:always|sometimes|perhaps|thus|as|is|was|has|does|its|this
                r"nowadays|plus)\b)(?![^\W\d]*(?:ous|ss)\b)")
 _DEFINES_VERB = (r"\s+(?:is\s+(?:an?|the|one|any|defined\s+as)|are\s+(?:an?|the|those|ones|"
                  + _NOT_PLURAL + r"[^\W\d]+s)|refers?\s+to|means|denotes)\b")
+_PRESENTS = r"(?:present|presents|describe|describes|introduce|introduces|propose|proposes)"
 _TERM_ENDS = frozenset(("to", "for", "of", "with", "by", "from", "about", "like", "on", "at",
                         "as", "into"))
 MAX_TERM_WORDS = 6
@@ -185,7 +186,8 @@ def defines(text: str, start: int, end: int, term: str) -> bool:
     property is ...", "Roughly speaking, a consistent hash function is one ..."): at most
     a short phrase and a comma, then an article, the term (a plural -s allowed), an
     aside in brackets, and "is a/the/one", "are <plural noun>", "refers to", "means" or
-    "denotes" (`_DEFINES_VERB`)."""
+    "denotes" (`_DEFINES_VERB`); or that presents it in apposition, "We present Mesos, a
+    platform for ...", "Chubby, a lock service, ..."."""
     words = [re.escape(w) for w in term.split()]
     if not words:
         return False
@@ -193,10 +195,15 @@ def defines(text: str, start: int, end: int, term: str) -> bool:
     if len(last) > 2 and last.endswith("y") and last[-2] not in "aeiou":  # property(-ies)
         words[-1] = re.escape(last[:-1]) + "(?:y|ie)"
     lead_in = rf"(?:[^\W\d][\w ]{{0,{LEAD_IN_CHARS}}},\s+)?"
-    pattern = re.compile(r"\W*" + lead_in + r"(?:(?:an?|the)\s+)?"
-                         + r"\s+".join(words) + r"(?:e?s)?(?:\s*\([^)]{0,80}\))?" + _DEFINES_VERB,
-                         re.IGNORECASE)
-    return pattern.match(text, start, end) is not None
+    subject = (r"(?:(?:an?|the)\s+)?" + r"\s+".join(words)
+               + r"(?:e?s)?(?:\s*\([^)]{0,80}\))?")
+    pattern = re.compile(r"\W*" + lead_in + subject + _DEFINES_VERB, re.IGNORECASE)
+    # ... or presents it in apposition: "We present Mesos, a platform for sharing ...",
+    # "Chubby, a lock service for loosely coupled systems, ..."
+    presented = re.compile(r"\W*(?:(?:we|this\s+paper)\s+" + _PRESENTS + r"\s+)?" + subject
+                           + r"\s*,\s+(?:an?|the)\s+[^\W\d]", re.IGNORECASE)
+    return (pattern.match(text, start, end) is not None
+            or presented.match(text, start, end) is not None)
 
 
 def answer_type(question: str) -> re.Pattern[str] | None:

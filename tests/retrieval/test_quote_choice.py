@@ -292,6 +292,9 @@ def test_asked_term_is_the_x_of_what_is_x(question: str, term: str) -> None:
     ("Stable properties are predicates that stay true.", True),
     ("A user study shows that a stable property is easy.", False),
     ("A stable property is similar to an invariant.", False),
+    ("We present stable property, a predicate that stays true.", True),
+    ("Stable property, a predicate that stays true, is easy to detect.", True),
+    ("Stable property, however, is hard to detect.", False),
 ])
 def test_a_sentence_defines_a_term_it_opens_with_before_is_a(sentence: str,
                                                                expected: bool) -> None:
