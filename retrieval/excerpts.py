@@ -14,6 +14,7 @@ import bisect
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -84,6 +85,7 @@ class SentenceScore:
     score: float
     cosine: float = 0.0  # dense similarity to the question
     overlap: float = 0.0  # IDF-weighted share of the question's words it holds
+    defining: bool = False  # it defines the term a "What is X?" question asks (`defines`)
 
 
 @dataclass
@@ -188,9 +190,17 @@ def defines(text: str, start: int, end: int, term: str) -> bool:
     aside in brackets, and "is a/the/one", "are <plural noun>", "refers to", "means" or
     "denotes" (`_DEFINES_VERB`); or that presents it in apposition, "We present Mesos, a
     platform for ...", "Chubby, a lock service, ..."."""
+    patterns = _definition_patterns(term)
+    return any(p.match(text, start, end) is not None for p in patterns)
+
+
+@lru_cache(maxsize=64)
+def _definition_patterns(term: str) -> tuple[re.Pattern[str], ...]:
+    """The patterns of `defines` for one term, compiled once: one question's term is
+    matched against every sentence of up to 200 chunks."""
     words = [re.escape(w) for w in term.split()]
     if not words:
-        return False
+        return ()
     last = term.split()[-1]
     if len(last) > 2 and last.endswith("y") and last[-2] not in "aeiou":  # property(-ies)
         words[-1] = re.escape(last[:-1]) + "(?:y|ie)"
@@ -202,8 +212,7 @@ def defines(text: str, start: int, end: int, term: str) -> bool:
     # "Chubby, a lock service for loosely coupled systems, ..."
     presented = re.compile(r"\W*(?:(?:we|this\s+paper)\s+" + _PRESENTS + r"\s+)?" + subject
                            + r"\s*,\s+(?:an?|the)\s+[^\W\d]", re.IGNORECASE)
-    return (pattern.match(text, start, end) is not None
-            or presented.match(text, start, end) is not None)
+    return pattern, presented
 
 
 def answer_type(question: str) -> re.Pattern[str] | None:
@@ -254,10 +263,11 @@ def score_sentences(text: str, spans: Sequence[tuple[int, int]], vectors: np.nda
             bonus += type_weight
         if item_weight and (term := defined_term(text, s)):
             bonus += item_weight * term_share(term, weights)
-        if definition_weight and asked and defines(text, s, e, asked):
+        defining = bool(definition_weight and asked) and defines(text, s, e, asked)
+        if defining:
             bonus += definition_weight
         scores.append(SentenceScore(i, s, e, cos + lexical_weight * overlap + bonus, cos,
-                                    overlap))
+                                    overlap, defining))
         previous = overlap
     return scores
 
@@ -484,20 +494,22 @@ CELL = " | "  # what loaders write between the cells of a table row (index/loade
 MAX_ROW_CHARS = 400  # a table row longer than this is not quoted whole
 
 
+def _joined(text: str, scores: Sequence[SentenceScore], a: int) -> bool:
+    """Whether sentences `a` and `a + 1` are cells of one table row."""
+    return text[scores[a].end:scores[a + 1].start] == CELL
+
+
 def table_row(text: str, scores: Sequence[SentenceScore], i: int) -> tuple[int, int]:
     """First and last sentence of the table row whose cell is sentence `i` (cells are
     sentences of their own, written with " | " between them); (i, i) when it is no cell
     or its row is too long to quote whole."""
-    def joined(a: int, b: int) -> bool:
-        return text[scores[a].end:scores[b].start] == CELL
-
     def too_long() -> bool:  # checked as the walk goes: a long row costs no more
         return scores[last].end - scores[first].start > MAX_ROW_CHARS
 
     first = last = i
-    while first > 0 and joined(first - 1, first) and not too_long():
+    while first > 0 and _joined(text, scores, first - 1) and not too_long():
         first -= 1
-    while last + 1 < len(scores) and joined(last, last + 1) and not too_long():
+    while last + 1 < len(scores) and _joined(text, scores, last) and not too_long():
         last += 1
     return (i, i) if too_long() else (first, last)
 
@@ -507,8 +519,8 @@ def _row_edge(text: str, scores: Sequence[SentenceScore], a: int) -> bool:
     (either is a cell): a quote may not run from a row into the next one ("Memory use
     dropped by half." and the next row's "2.1") or from a paragraph into a row."""
     def cell(i: int) -> bool:
-        return ((i > 0 and text[scores[i - 1].end:scores[i].start] == CELL)
-                or (i + 1 < len(scores) and text[scores[i].end:scores[i + 1].start] == CELL))
+        return ((i > 0 and _joined(text, scores, i - 1))
+                or (i + 1 < len(scores) and _joined(text, scores, i)))
 
     return "\n" in text[scores[a].end:scores[a + 1].start] and (cell(a) or cell(a + 1))
 
@@ -541,6 +553,13 @@ def best_excerpts(text: str, scores: Sequence[SentenceScore], *, limit: int,
         return []
     best = scores[ranked[0]]
     chosen: list[Excerpt] = []
+
+    def apart(excerpt: Excerpt) -> bool:
+        first, last = excerpt.sentences
+        return all(last + 1 < c.sentences[0] or c.sentences[1] + 1 < first for c in chosen)
+
+    options = dict(join_margin=join_margin, question=question, rules=rules, pages=pages,
+                   can_quote=can_quote)
     for i in ranked:
         if len(chosen) >= limit:
             break
@@ -551,13 +570,6 @@ def best_excerpts(text: str, scores: Sequence[SentenceScore], *, limit: int,
                 and s.cosine >= best.cosine - SECOND_COSINE_GAP)
         if not (close or also):
             continue
-        def apart(excerpt: Excerpt) -> bool:
-            first, last = excerpt.sentences
-            return all(last + 1 < c.sentences[0] or c.sentences[1] + 1 < first
-                       for c in chosen)
-
-        options = dict(join_margin=join_margin, question=question, rules=rules, pages=pages,
-                       can_quote=can_quote)
         excerpt = excerpt_around(text, scores, i, **options)
         if not apart(excerpt):  # its whole list may run into a quote already chosen
             excerpt = excerpt_around(text, scores, i, whole_lists=False, **options)

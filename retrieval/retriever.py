@@ -477,9 +477,8 @@ class Retriever:
             doc = self._document(reader, passage.doc_id)
             scores = scored[id(passage)] = self._score_sentences(doc, passage, vector, terms)
             strict = doc.format == "pdf"
-            defining.append(bool(terms.asked and self.settings.definition_weight) and any(
-                defines(doc.text, s.start, s.end, terms.asked)
-                and quotable(doc.text[s.start:s.end], strict=strict) for s in scores))
+            defining.append(any(s.defining and quotable(doc.text[s.start:s.end], strict=strict)
+                                for s in scores))
             top = next((s.score for s in sorted(scores, key=lambda s: -s.score)
                         if quotable_at(doc.text, scores, s.index,
                                        lambda t, strict=strict: quotable(t, strict=strict))),

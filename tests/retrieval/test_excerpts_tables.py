@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
+from support.indexes import indexed
 
-from quotebot.config import Config
 from retrieval import Retriever
 from retrieval.excerpts import (
     SentenceScore,
@@ -83,15 +82,7 @@ Smaller updates save data for every user.
 
 @pytest.fixture(scope="module")
 def sizes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Retriever]:
-    from index.build import build_index
-
-    base = tmp_path_factory.mktemp("sizes")
-    (base / "corpus").mkdir()
-    (base / "corpus" / "sizes.md").write_text(SIZES, encoding="utf-8")
-    config = Config()
-    config.corpus, config.store = Path(base / "corpus"), Path(base / "store")
-    build_index(config, progress=False)
-    with Retriever.open(config) as opened:
+    with indexed(tmp_path_factory.mktemp("sizes"), {"sizes.md": SIZES}) as opened:
         yield opened
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from support.indexes import indexed
 
-from quotebot.config import Config
 from retrieval import Retriever
 from retrieval.keyterms import key_terms
 
@@ -32,15 +32,7 @@ def test_a_question_in_capitals_has_no_names_only_its_numbers() -> None:
 
 @pytest.fixture(scope="module")
 def harbour(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Retriever]:
-    from index.build import build_index
-
-    base = tmp_path_factory.mktemp("harbour")
-    (base / "corpus").mkdir()
-    (base / "corpus" / "festival.txt").write_text(HARBOUR, encoding="utf-8")
-    config = Config()
-    config.corpus, config.store = base / "corpus", base / "store"
-    build_index(config, progress=False)
-    with Retriever.open(config) as opened:
+    with indexed(tmp_path_factory.mktemp("harbour"), {"festival.txt": HARBOUR}) as opened:
         yield opened
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from support.indexes import indexed, settings_changed
 
-from quotebot.config import Config
 from retrieval import Retriever
 from retrieval.excerpts import (
     SentenceScore,
@@ -246,25 +245,13 @@ def test_heading_share_is_the_share_of_the_question_weight_its_headings_hold() -
 def manual(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Retriever]:
     """A manual page in Markdown whose exit status section words its answer without the
     question's words, while an option's item holds "nothing" and "match"."""
-    from index.build import build_index
-
-    base = tmp_path_factory.mktemp("manual")
-    (base / "corpus").mkdir()
-    (base / "corpus" / "frob.md").write_text(MANUAL, encoding="utf-8")
-    config = Config()
-    config.corpus, config.store = Path(base / "corpus"), Path(base / "store")
-    build_index(config, progress=False)
-    with Retriever.open(config) as opened:
+    with indexed(tmp_path_factory.mktemp("manual"), {"frob.md": MANUAL}) as opened:
         yield opened
 
 
 def first_section(retriever: Retriever, heading_weight: float) -> list[str]:
-    default = retriever.settings
-    retriever.settings = replace(default, heading_weight=heading_weight)
-    try:
+    with settings_changed(retriever, heading_weight=heading_weight):
         return retriever.ask(EXIT_QUESTION, abstain=False).hits[0].citation.heading_path
-    finally:
-        retriever.settings = default
 
 
 def test_a_section_whose_heading_holds_the_question_words_ranks_higher(
@@ -334,25 +321,13 @@ without a quorum are void and must be taken again at the next meeting.
 @pytest.fixture(scope="module")
 def council(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Retriever]:
     """Council rules whose every sentence names the quorum; one defines it."""
-    from index.build import build_index
-
-    base = tmp_path_factory.mktemp("council")
-    (base / "corpus").mkdir()
-    (base / "corpus" / "council.txt").write_text(COUNCIL, encoding="utf-8")
-    config = Config()
-    config.corpus, config.store = Path(base / "corpus"), Path(base / "store")
-    build_index(config, progress=False)
-    with Retriever.open(config) as opened:
+    with indexed(tmp_path_factory.mktemp("council"), {"council.txt": COUNCIL}) as opened:
         yield opened
 
 
 def first_quote(retriever: Retriever, question: str, **settings: float) -> str:
-    default = retriever.settings
-    retriever.settings = replace(default, **settings)
-    try:
+    with settings_changed(retriever, **settings):
         return retriever.ask(question, abstain=False).hits[0].excerpt
-    finally:
-        retriever.settings = default
 
 
 def test_what_is_x_quotes_the_sentence_defining_x(council: Retriever) -> None:
@@ -380,16 +355,8 @@ FESTIVAL = {  # every document names the festival; one, about the town, defines 
 
 @pytest.fixture(scope="module")
 def festival(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Retriever]:
-    from index.build import build_index
-
-    base = tmp_path_factory.mktemp("festival")
-    (base / "corpus").mkdir()
-    for name, text in FESTIVAL.items():
-        (base / "corpus" / name).write_text(text + "\n", encoding="utf-8")
-    config = Config()
-    config.corpus, config.store = Path(base / "corpus"), Path(base / "store")
-    build_index(config, progress=False)
-    with Retriever.open(config) as opened:
+    files = {name: text + "\n" for name, text in FESTIVAL.items()}
+    with indexed(tmp_path_factory.mktemp("festival"), files) as opened:
         yield opened
 
 

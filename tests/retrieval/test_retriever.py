@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -13,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from support.corpus import write_pdf
+from support.indexes import indexed
 
 from index.loaders import load_document
 from quotebot.config import Config
@@ -244,17 +244,10 @@ def test_document_cache_is_bounded_by_bytes_not_by_count(retriever: Retriever,
 def project_docs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The project's own README and RELIABILITY as a corpus: real Markdown, long enough
     (a few hundred chunks) for the passages a question reads to depend on how many."""
-    from index.build import build_index
-
-    base = tmp_path_factory.mktemp("project-docs")
-    (base / "corpus").mkdir()
     root = Path(__file__).resolve().parents[2]
-    for name in ("README.md", "RELIABILITY.md"):
-        shutil.copy(root / name, base / "corpus" / name)
-    config = Config()
-    config.corpus, config.store = base / "corpus", base / "store"
-    build_index(config, progress=False)
-    with Retriever.open(config) as opened:
+    files = {name: (root / name).read_text(encoding="utf-8")
+             for name in ("README.md", "RELIABILITY.md")}
+    with indexed(tmp_path_factory.mktemp("project-docs"), files) as opened:
         yield opened
 
 
