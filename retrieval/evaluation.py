@@ -309,7 +309,9 @@ class Question:
 
     question: str
     answers: list[str]
-    path: str | None = None  # when given, a hit must also come from this file (corpus-relative)
+    # When given, a hit must also come from one of these files (corpus-relative): more
+    # than one when several documents say the same answer (an install command on two pages).
+    paths: tuple[str, ...] = ()
 
     @property
     def absent(self) -> bool:
@@ -317,8 +319,9 @@ class Question:
 
 
 def load_questions(path: Path) -> list[Question]:
-    """A JSONL question file: `{"question": ..., "answers": [...], "path": "x.pdf"}` per line;
-    `"answers": []` for a question the corpus does not answer (it should be declined).
+    """A JSONL question file: `{"question": ..., "answers": [...], "path": "x.pdf"}` per line
+    (`"path"` may be a list: any of those files); `"answers": []` for a question the
+    corpus does not answer (it should be declined).
 
     Blank lines and lines starting with `#` are ignored; a malformed line is a ValueError
     naming its line number, so a typo is found before the corpus is indexed.
@@ -339,10 +342,14 @@ def load_questions(path: Path) -> list[Question]:
                     raise ValueError("empty question")
                 if answers and not all(str(a).strip() for a in answers):
                     raise ValueError("an empty answer phrase")
+                paths = row.get("path") or []
+                paths = [paths] if isinstance(paths, str) else paths
+                if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+                    raise ValueError("path must be a file name or a list of them")
             except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
                 raise ValueError(f"{path}:{number}: not a question line ({exc})") from exc
             questions.append(Question(str(question), [str(a) for a in answers],
-                                      row.get("path") or None))
+                                      tuple(paths)))
     return questions
 
 
@@ -357,12 +364,17 @@ def answers_in(text: str, answers: Iterable[str]) -> bool:
     return any(folded(a) in norm for a in answers if a.strip())
 
 
-def _same_file(hit_path: str, wanted: str | None) -> bool:
-    """Whether a hit's corpus-relative path is the question's file (any when none is given)."""
+def _same_file(hit_path: str, wanted: Sequence[str]) -> bool:
+    """Whether a hit's corpus-relative path is one of the question's files (any when none
+    is given)."""
     if not wanted:
         return True
-    hit_path, wanted = hit_path.replace("\\", "/"), wanted.replace("\\", "/").lstrip("./")
-    return hit_path == wanted or hit_path.endswith("/" + wanted)
+    hit_path = hit_path.replace("\\", "/")
+    for path in wanted:
+        path = path.replace("\\", "/").lstrip("./")
+        if hit_path == path or hit_path.endswith("/" + path):
+            return True
+    return False
 
 
 def evaluate_questions(retriever: Retriever, questions: Sequence[Question], *,
@@ -384,14 +396,14 @@ def evaluate_questions(retriever: Retriever, questions: Sequence[Question], *,
         answer = retriever.ask(q.question, k=k, mode=mode)  # hits come even when declined
         hits = answer.hits[:k]
         detail: dict[str, Any] = {"question": q.question, "answers": q.answers,
-                                  "path": q.path, "declined": not answer.found,
+                                  "path": "|".join(q.paths) or None, "declined": not answer.found,
                                   "confidence": answer.confidence}
         if q.absent:
             rows["absent_declined"].append(float(not answer.found))
         else:
             excerpt_ok = [answers_in(h.excerpt, q.answers)
-                          and _same_file(h.citation.path, q.path) for h in hits]
-            passage_ok = [answers_in(h.text, q.answers) and _same_file(h.citation.path, q.path)
+                          and _same_file(h.citation.path, q.paths) for h in hits]
+            passage_ok = [answers_in(h.text, q.answers) and _same_file(h.citation.path, q.paths)
                           for h in hits]
             rows["excerpt_hit@1"].append(float(excerpt_ok[:1] == [True]))
             rows[f"excerpt_hit@{k}"].append(float(any(excerpt_ok)))

@@ -122,10 +122,12 @@ def test_question_file_lines_are_read_with_optional_path(tmp_path: Path) -> None
 
     path = tmp_path / "q.jsonl"
     path.write_text('{"question": "Q1?", "answers": ["a"], "path": "x.pdf"}\n\n'
-                    '# a comment\n{"question": "Q2?", "answers": "b"}\n', encoding="utf-8")
+                    '# a comment\n{"question": "Q2?", "answers": "b"}\n'
+                    '{"question": "Q3?", "answers": ["c"], "path": ["x.md", "y.md"]}\n',
+                    encoding="utf-8")
     questions = load_questions(path)
-    assert [(q.question, q.answers, q.path) for q in questions] == [
-        ("Q1?", ["a"], "x.pdf"), ("Q2?", ["b"], None)]
+    assert [(q.question, q.answers, q.paths) for q in questions] == [
+        ("Q1?", ["a"], ("x.pdf",)), ("Q2?", ["b"], ()), ("Q3?", ["c"], ("x.md", "y.md"))]
 
 
 def test_malformed_question_line_names_its_line(tmp_path: Path) -> None:
@@ -234,3 +236,12 @@ def test_eval_questions_reports_how_often_absent_questions_are_declined(
     assert result["metrics"]["answerable_declined"] == 0.0
     assert result["metrics"]["absent_declined"] == 1.0
     assert result["details"][1]["declined"] is True
+
+
+def test_a_hit_counts_from_any_file_the_question_lists() -> None:
+    from retrieval.evaluation import _same_file
+
+    assert _same_file("httpx/index.md", ("httpx/http2.md", "httpx/index.md"))
+    assert _same_file("docs/httpx/index.md", ("httpx/index.md",))
+    assert not _same_file("httpx/quickstart.md", ("httpx/http2.md", "httpx/index.md"))
+    assert _same_file("anything.md", ())
