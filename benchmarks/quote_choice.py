@@ -56,7 +56,8 @@ KNOBS = {"window": "window_weight",
          "lexical": "lexical_weight", "join": "join_margin", "margin": "excerpt_margin",
          "chunk": "ranked_chunk_weight", "sentrank": "sentence_rank_weight",
          "type": "answer_type_weight", "item": "item_weight",
-         "heading": "heading_weight", "definition": "definition_weight"}
+         "heading": "heading_weight", "definition": "definition_weight",
+         "context": "context_weight"}
 
 
 def variant(spec: str, base: Settings) -> Settings:

@@ -237,7 +237,8 @@ def score_sentences(text: str, spans: Sequence[tuple[int, int]], vectors: np.nda
                     key_weight: float = 0.0, window_weight: float = 0.0,
                     expects: re.Pattern[str] | None = None, type_weight: float = 0.0,
                     item_weight: float = 0.0, total: float = 0.0, asked: str = "",
-                    definition_weight: float = 0.0) -> list[SentenceScore]:
+                    definition_weight: float = 0.0, context: frozenset[str] = frozenset(),
+                    context_weight: float = 0.0) -> list[SentenceScore]:
     """Score each sentence span of `text` (document offsets) against the question; a
     sentence holding the question's numbers and names (`keys`) gains `key_weight` x
     the share it holds. `window_weight` x the previous sentence's word overlap is added
@@ -247,7 +248,9 @@ def score_sentences(text: str, spans: Sequence[tuple[int, int]], vectors: np.nda
     the share of the term's words the question holds; one that defines `asked`, the term
     a "What is X?" question asks about (`asked_term`, `defines`), gains
     `definition_weight`. A sentence's word share is of `total` (default: the sum of
-    `weights`)."""
+    `weights`). The question's words it lacks but its `context` holds (the tokens of its
+    document's title and section headings, `sentence_context`) count `context_weight` x
+    their share in its score, not in its `overlap`."""
     cosine = vectors.astype(np.float32) @ query_vector if len(spans) else np.empty(0)
     total = total or sum(weights.values()) or 1.0
     scores = []
@@ -256,6 +259,7 @@ def score_sentences(text: str, spans: Sequence[tuple[int, int]], vectors: np.nda
         tokens = tokenize(text[s:e])
         words = set(tokens)
         overlap = sum(w for t, w in weights.items() if t in words) / total
+        implied = sum(w for t, w in weights.items() if t not in words and t in context) / total
         cos = float(cosine[i])
         bonus = key_weight * sum(k in words for k in keys) / len(keys) if keys else 0.0
         bonus += window_weight * previous
@@ -266,10 +270,18 @@ def score_sentences(text: str, spans: Sequence[tuple[int, int]], vectors: np.nda
         defining = bool(definition_weight and asked) and defines(text, s, e, asked)
         if defining:
             bonus += definition_weight
-        scores.append(SentenceScore(i, s, e, cos + lexical_weight * overlap + bonus, cos,
+        lexical = overlap + context_weight * implied
+        scores.append(SentenceScore(i, s, e, cos + lexical_weight * lexical + bonus, cos,
                                     overlap, defining))
         previous = overlap
     return scores
+
+
+def sentence_context(title: str, heading_path: Sequence[str]) -> frozenset[str]:
+    """The index tokens a reader has in mind for every sentence under `title` and
+    `heading_path`: "Use at most max-args arguments per command line." in the xargs manual
+    is about xargs, and a sentence under "Exit status" is about the exit status."""
+    return frozenset(tokenize("\n".join([title, *heading_path])))
 
 
 def favour_span(scores: Sequence[SentenceScore], start: int, end: int,

@@ -47,6 +47,7 @@ from retrieval.excerpts import (
     quotable,
     quotable_at,
     score_sentences,
+    sentence_context,
 )
 from retrieval.generations import Generations
 from retrieval.keyterms import key_terms
@@ -136,6 +137,15 @@ class Settings:
     # passages come first (0 turns all three off). 0.3, so that the definition is the
     # quote of its passage (BENCHMARKS.md, "What is X?").
     definition_weight: float = 0.3
+    # In quote choice a sentence is read under its document's title and section headings
+    # (retrieval/excerpts.py `sentence_context`): the question's words it lacks but they
+    # hold count this x their share (xargs's "Use at most max-args arguments per command
+    # line" for "How do I limit the arguments xargs passes?"). It weighs in choosing and
+    # ordering quotes, not in the
+    # confidence. 1 (as if the sentence said them) gained on every set but real-pdfs,
+    # where it moved none net, and on SQuAD (BENCHMARKS.md, "A sentence is read under its
+    # title and headings").
+    context_weight: float = 1.0
 
 
 @dataclass
@@ -461,7 +471,9 @@ class Retriever:
             terms.numbers, self.settings.key_weight, self.settings.window_weight,
             terms.expects, self.settings.answer_type_weight, self.settings.item_weight,
             total=terms.quote_total, asked=terms.asked,
-            definition_weight=self.settings.definition_weight)
+            definition_weight=self.settings.definition_weight,
+            context=sentence_context(doc.title, passage.chunks[0].heading_path),
+            context_weight=self.settings.context_weight)
 
     def _by_best_sentence(self, reader: Reader, vector: np.ndarray,
                           passages: list[Passage], terms: _Terms,

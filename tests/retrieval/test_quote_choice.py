@@ -24,6 +24,7 @@ from retrieval.excerpts import (
     question_weights,
     quotable,
     score_sentences,
+    sentence_context,
     term_share,
 )
 from retrieval.retriever import Settings, heading_share
@@ -71,6 +72,38 @@ def test_asking_words_are_not_words_a_sentence_can_hold() -> None:
     idf = {"what": 3.0, "server": 1.0, "chain": 1.0}
     assert question_weights("What servers does the chain have?", idf) == {
         "server": 1.0, "chain": 1.0}
+
+
+CELLS = "Each Tor node relays many cells per week. Each cell is 512 bytes."
+
+
+def cell_scores(context: frozenset[str], context_weight: float) -> list[SentenceScore]:
+    """ "How large is each Tor cell?" in the Tor paper: the first sentence holds every word
+    of the question but is about nodes; the second, closer in meaning, lacks "tor"."""
+    query = np.array([1.0, 0.0], np.float32)
+    vectors = np.array([[0.5, np.sqrt(0.75)], [0.6, 0.8]], np.float32)
+    weights = {"each": 1.0, "tor": 2.0, "cell": 3.0, "node": 0.0}
+    return score_sentences(CELLS, spans(CELLS), vectors, query, weights,
+                           context=context, context_weight=context_weight)
+
+
+def test_a_sentence_is_read_under_its_title() -> None:
+    tor = sentence_context("Tor: the second-generation onion router", [])
+    assert "tor" in tor
+    assert max(cell_scores(frozenset(), 1.0), key=lambda s: s.score).index == 0
+    assert max(cell_scores(tor, 1.0), key=lambda s: s.score).index == 1
+
+
+def test_words_the_context_holds_weigh_in_the_score_not_the_overlap() -> None:
+    tor = sentence_context("Tor", ["Cells"])
+    with_context, without = cell_scores(tor, 0.5), cell_scores(tor, 0.0)
+    assert with_context[1].overlap == without[1].overlap
+    assert with_context[1].score - without[1].score == pytest.approx(0.5 * 0.5 * 2.0 / 6.0)
+    assert with_context[0].score == without[0].score  # it says every word itself
+
+
+def test_section_headings_are_context_too() -> None:
+    assert {"exit", "status"} <= sentence_context("grep(1)", ["grep", "Exit status"])
 
 
 def test_word_share_is_of_the_total_given() -> None:
