@@ -17,7 +17,8 @@ from store.bm25 import BM25_DIR, BM25_IDS, K1, B, LexicalIndex, bm25_matrix, bui
 
 __all__ = ["BM25_DIR", "BM25_IDS", "K1", "B", "LexicalIndex", "bm25_matrix",
            "build_lexical_tokens", "tokenize", "lexical_text", "chunk_lexical_tokens",
-           "chunk_tokens", "build_lexical", "QUESTION_WORDS", "is_question_word", "question_tokens"]
+           "chunk_tokens", "build_lexical", "QUESTION_WORDS", "is_question_word",
+           "question_tokens", "without_inversion"]
 # Bump when `tokenize` or `lexical_text` change: tokens kept in the store are then redone.
 TOKENS_VERSION = 2
 
@@ -59,11 +60,28 @@ def is_question_word(token: str) -> bool:
     return token in _question_words()
 
 
+# The auxiliary of a question's inversion: "What does TAO favor...?", "How do I...?",
+# "What kind of servers does chain replication coordinate?", "Does X support Y?". It only
+# asks; in papers "does" is rare (IDF 2.5), and "TAO does not provide ..." outranked the
+# sentence that answers. "... when a request's host does not validate?" keeps its "does".
+_INVERTED = re.compile(
+    r"^\W*(?:(?:what|who|whom|whose|when|where|why|how|which)\b[^?.!]*?\s)?"
+    r"(do|does|did)\s+(?!not\b|n't\b)\w", re.IGNORECASE)
+
+
+def without_inversion(question: str) -> str:
+    """The question without the do/does/did of its inversion (`_INVERTED`)."""
+    found = _INVERTED.match(question)
+    if not found:
+        return question
+    return question[:found.start(1)] + question[found.end(1):]
+
+
 def question_tokens(question: str) -> list[str]:
-    """A question's BM25 tokens without `QUESTION_WORDS`; all of them when that would
-    leave none."""
+    """A question's BM25 tokens without `QUESTION_WORDS` or the do/does/did of its
+    inversion; all of them when that would leave none."""
     tokens = tokenize(question)
-    content = [t for t in tokens if not is_question_word(t)]
+    content = [t for t in tokenize(without_inversion(question)) if not is_question_word(t)]
     return content or tokens
 
 

@@ -627,7 +627,7 @@ def _terms(reader: Reader, question: str, hidden: tuple[int, dict[str, int]] | N
         n_chunks -= hidden[0]
     keys = key_terms(question)
     weights = question_weights(question, idf)
-    asking = sum(w for t, w in idf.items() if is_question_word(t) and t not in weights)
+    asking = sum(w for t, w in idf.items() if t not in weights)
     return _Terms(content, weights, keys, [key for key in keys if key[:1].isdigit()],
                   answer_type(question), n_chunks, sum(weights.values()) + asking or 1.0,
                   asked_term(question))

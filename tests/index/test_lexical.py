@@ -6,6 +6,7 @@ import json
 import sqlite3
 
 import numpy as np
+import pytest
 
 from index.build import build_index
 from index.lexical import (
@@ -18,6 +19,7 @@ from index.lexical import (
     lexical_text,
     question_tokens,
     tokenize,
+    without_inversion,
 )
 from quotebot.config import Config
 from store.generations import META, current_generation
@@ -152,9 +154,29 @@ def test_tokenize_splits_at_underscores_so_emphasis_marks_never_reach_a_token() 
 
 def test_question_tokens_leave_out_the_words_that_only_ask() -> None:
     assert question_tokens("What kind of servers does chain replication coordinate?") == [
-        "kind", "server", "doe", "chain", "replic", "coordin"]
+        "kind", "server", "chain", "replic", "coordin"]
     assert question_tokens("How can I turn off verification?") == [
         "can", "i", "turn", "off", "verif"]
+
+
+@pytest.mark.parametrize(("question", "left"), [
+    ("What does TAO favor over strong consistency?", "What  TAO favor over strong consistency?"),
+    ("How do I install it?", "How  I install it?"),
+    ("Does httpx support HTTP/2?", " httpx support HTTP/2?"),
+    ("Why did the build fail?", "Why  the build fail?"),
+])
+def test_the_do_of_a_questions_inversion_only_asks(question: str, left: str) -> None:
+    assert without_inversion(question) == left
+
+
+@pytest.mark.parametrize("question", [
+    "What happens when a request's host does not validate?",
+    "What does not match?",
+    "Which files do?",
+    "The parser does the rest, what then?",
+])
+def test_a_do_that_is_not_the_inversion_stays(question: str) -> None:
+    assert without_inversion(question) == question
 
 
 def test_question_of_asking_words_alone_keeps_them() -> None:
