@@ -18,7 +18,7 @@ from store.bm25 import BM25_DIR, BM25_IDS, K1, B, LexicalIndex, bm25_matrix, bui
 __all__ = ["BM25_DIR", "BM25_IDS", "K1", "B", "LexicalIndex", "bm25_matrix",
            "build_lexical_tokens", "tokenize", "lexical_text", "chunk_lexical_tokens",
            "chunk_tokens", "build_lexical", "QUESTION_WORDS", "is_question_word",
-           "question_tokens", "without_inversion"]
+           "question_tokens", "without_asking"]
 # Bump when `tokenize` or `lexical_text` change: tokens kept in the store are then redone.
 TOKENS_VERSION = 2
 
@@ -69,19 +69,27 @@ _INVERTED = re.compile(
     r"(do|does|did)\s+(?!not\b|n't\b)\w", re.IGNORECASE)
 
 
-def without_inversion(question: str) -> str:
-    """The question without the do/does/did of its inversion (`_INVERTED`)."""
+# The degree word of "how many/much/large ...": it asks for a quantity, which the answer
+# gives as a number ("Each cell is 512 bytes."), not by the word.
+_DEGREE = re.compile(r"\bhow\s+(many|much|large|big|long|old|far|tall|high|often|wide|deep|"
+                     r"small|fast|heavy)\b", re.IGNORECASE)
+
+
+def without_asking(question: str) -> str:
+    """The question without the words that only ask besides `QUESTION_WORDS`: the
+    do/does/did of its inversion (`_INVERTED`) and the degree word of "how many/much/
+    large..." (`_DEGREE`)."""
     found = _INVERTED.match(question)
-    if not found:
-        return question
-    return question[:found.start(1)] + question[found.end(1):]
+    if found:
+        question = question[:found.start(1)] + question[found.end(1):]
+    return _DEGREE.sub("how", question)
 
 
 def question_tokens(question: str) -> list[str]:
-    """A question's BM25 tokens without `QUESTION_WORDS` or the do/does/did of its
-    inversion; all of them when that would leave none."""
+    """A question's BM25 tokens without `QUESTION_WORDS` or the other words that only ask
+    (`without_asking`); all of them when that would leave none."""
     tokens = tokenize(question)
-    content = [t for t in tokenize(without_inversion(question)) if not is_question_word(t)]
+    content = [t for t in tokenize(without_asking(question)) if not is_question_word(t)]
     return content or tokens
 
 

@@ -19,7 +19,7 @@ from index.lexical import (
     lexical_text,
     question_tokens,
     tokenize,
-    without_inversion,
+    without_asking,
 )
 from quotebot.config import Config
 from store.generations import META, current_generation
@@ -166,7 +166,7 @@ def test_question_tokens_leave_out_the_words_that_only_ask() -> None:
     ("Why did the build fail?", "Why  the build fail?"),
 ])
 def test_the_do_of_a_questions_inversion_only_asks(question: str, left: str) -> None:
-    assert without_inversion(question) == left
+    assert without_asking(question) == left
 
 
 @pytest.mark.parametrize("question", [
@@ -176,7 +176,20 @@ def test_the_do_of_a_questions_inversion_only_asks(question: str, left: str) -> 
     "The parser does the rest, what then?",
 ])
 def test_a_do_that_is_not_the_inversion_stays(question: str) -> None:
-    assert without_inversion(question) == question
+    assert without_asking(question) == question
+
+
+@pytest.mark.parametrize(("question", "left"), [
+    ("How large is each Tor cell?", "how is each Tor cell?"),
+    ("In how many countries is it sold?", "In how countries is it sold?"),
+    ("How long does the build take?", "how  the build take?"),
+])
+def test_the_degree_word_of_how_many_only_asks(question: str, left: str) -> None:
+    assert without_asking(question) == left
+
+
+def test_a_degree_word_elsewhere_stays() -> None:
+    assert without_asking("What is a large object?") == "What is a large object?"
 
 
 def test_question_of_asking_words_alone_keeps_them() -> None:
