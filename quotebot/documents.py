@@ -16,6 +16,10 @@ from functools import cached_property
 # the source's, or one the loader writes, as Markdown, HTML and docx loaders do), so quoting
 # (retrieval/excerpts.py) sees where items start.
 BULLETS = "•◦▪▫‣⁃●○■□►▸➢"
+# A footnote's first characters: ∗ † ‡ § ¶, or its number glued to a capitalised word
+# ("1Eric Brewer is a professor ..."). The PDF loader ends a block before one; a quote
+# never runs on into one (it sits between a page's last sentence and its continuation).
+FOOTNOTE_MARK = r"[*\u2217\u2020\u2021\u00a7\u00b6]|\d{1,2}(?=[A-Z][a-z])"
 
 
 @dataclass(frozen=True)

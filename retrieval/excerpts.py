@@ -20,7 +20,7 @@ import numpy as np
 
 from index.boilerplate import contents_lines
 from index.lexical import question_tokens, tokenize
-from quotebot.documents import BULLETS
+from quotebot.documents import BULLETS, FOOTNOTE_MARK
 
 # Words that make a sentence lean on the one before it.
 _ANAPHORA = re.compile(
@@ -29,6 +29,7 @@ _ANAPHORA = re.compile(
     r"the latter|the former|both|another|other|which)\b",
     re.IGNORECASE)
 _MIN_WORDS = 6  # a shorter best sentence takes its follower for context
+_FOOTNOTE = re.compile(FOOTNOTE_MARK)
 # What lies between a sentence and a list item after it: a line break and the item's marker
 # (loaders write "• " or "2. " before each list item, or keep the source's, outside its block).
 _MARKER = rf"(?:[-*+{BULLETS}]|\d{{1,9}}[.)])[ \t]+"
@@ -437,7 +438,7 @@ def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
         for j in sorted((first - 1, last + 1), key=lambda j: -_score_at(scores, j)):
             if (last - first + 1 < max_sentences and low <= j <= high
                     and _score_at(scores, j) >= floor
-                    and (j > last or can_quote is None
+                    and (can_quote is None
                          or can_quote(text[scores[j].start:scores[j].end]))
                     and not _other_page(pages, scores, min(j, first), max(j, last))):
                 first, last = min(first, j), max(last, j)
@@ -445,12 +446,12 @@ def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
         first, last = best, best
     first, last = whole_answer(text, scores, first, last, best, question, rules,
                                max_sentences)
-    for j in range(best, first, -1):  # no neighbour from another line of a table
-        if _row_edge(text, scores, j - 1):
+    for j in range(best, first, -1):  # no neighbour from another line of a table, nor a footnote
+        if _row_edge(text, scores, j - 1) or _FOOTNOTE.match(text, scores[j - 1].start):
             first = j
             break
-    for j in range(best, last):
-        if _row_edge(text, scores, j):
+    for j in range(best, last):  # nor one after a page's footnote begins
+        if _row_edge(text, scores, j) or _FOOTNOTE.match(text, scores[j + 1].start):
             last = j
             break
     return Excerpt(scores[first].start, scores[last].end, scores[best].score, (first, last),

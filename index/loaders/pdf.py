@@ -46,7 +46,7 @@ from index.loaders.common import (
 )
 from index.loaders.normalise import Joiner, fold_line, normalise_lines
 from index.loaders.options import LoadOptions
-from quotebot.documents import BULLETS, Block
+from quotebot.documents import BULLETS, FOOTNOTE_MARK, Block
 
 PDF_SHORT_LINE = 0.6  # a PDF line this much shorter than the lines around it ends a block
 PDF_NEAR_LINES = 4  # lines on each side that say how long a line around here is
@@ -71,8 +71,7 @@ _PAGE_NUMBER = re.compile(r"^[\W_]*((page|p\.|seite)\s*)?(\d{1,4}|[ivxlcdm]{1,6}
                           r"(\s*(of|/)\s*\d{1,4})?[\W_]*$", re.I)
 _DIGITS = re.compile(r"\d+")
 _NOT_WORD = re.compile(r"[^\w#]+|_")
-# A footnote's first line: ∗ † ‡ § ¶, or its number glued to a capitalised word ("1Eric").
-_FOOTNOTE = re.compile(r"[*\u2217\u2020\u2021\u00a7\u00b6]|\d{1,2}(?=[A-Z][a-z])")
+_FOOTNOTE = re.compile(FOOTNOTE_MARK)  # a footnote's first line
 _CONTINUATION = frozenset(",;:.)]")  # a line opening with these goes on the line above
 _AFTER_SOFT_BREAK = re.compile(r"(\ufffe\S*)[ \t]+(?=\S)")
 

@@ -35,6 +35,20 @@ def test_quote_ending_in_colon_takes_the_next_sentence() -> None:
     assert got.endswith("leader, follower, or candidate.")
 
 
+def test_a_quote_never_runs_on_into_a_footnote() -> None:
+    got = quoted("What does the note prove?", "Consistency matters.",
+                 "In this note we prove the conjecture that has three parts:",
+                 "\u2217Laboratory for Computer Science, Cambridge, MA 02139.",
+                 "1Eric Brewer is a professor at Berkeley.", best=1)
+    assert got == "In this note we prove the conjecture that has three parts:"
+
+
+def test_a_quote_never_takes_a_footnote_before_it() -> None:
+    got = quoted("Who is the professor?", "\u2020Supported by a grant.",
+                 "He is a professor at Berkeley.", "He cofounded a company.", best=1)
+    assert not got.startswith("\u2020")
+
+
 def test_quote_announcing_a_count_takes_the_next_sentence() -> None:
     got = quoted("What does the protocol guarantee?", "The log is replicated to all servers.",
                  "The protocol provides two basic guarantees.",
