@@ -399,3 +399,10 @@ def test_the_passage_defining_x_comes_first_though_others_name_x_more(
     question = "What is the harbour festival?"
     assert not first_quote(festival, question, definition_weight=0.0).startswith(definition)
     assert first_quote(festival, question).startswith(definition)
+
+
+def test_the_noun_of_what_kind_of_weighs_more() -> None:
+    idf = {"kind": 4.0, "server": 1.5, "chain": 2.0}
+    weights = question_weights("What kind of servers does the chain coordinate?", idf)
+    assert weights["server"] == 2 * 1.5
+    assert weights["chain"] == 2.0

@@ -1,0 +1,68 @@
+"""First-quote accuracy on the SQuAD dev questions of one form, for a rule about that form.
+
+A rule for a kind of question ("what kind of X", "Besides X, ...") moves too few of our own
+questions to measure; SQuAD dev has hundreds of most forms. This asks every SQuAD dev
+question matching `--pattern` through `Retriever.ask` (k = 3, no abstention) over the index
+`quotebot eval --squad` builds, once per value of a module constant of
+retrieval/excerpts.py (`--constant NAME --values ...`), and counts the first quotes that
+hold a gold answer; with two values or more, the questions gained and lost against the
+first. Run from the repository root:
+
+    python benchmarks/squad_subset.py --pattern '\\b(kinds?|types?|sorts?)\\s+of\\s+\\w+' \\
+        --constant HEAD_NOUN_FACTOR --values 1 1.5 2 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import retrieval.excerpts as excerpts  # noqa: E402
+from quotebot.config import load_config  # noqa: E402
+from quotebot.evalstore import prepare  # noqa: E402
+from retrieval import Retriever  # noqa: E402
+from retrieval.evaluation import answers_in, load_squad  # noqa: E402
+
+SQUAD = ROOT.parent / "shared" / "data" / "squad-v1.1" / "dev-v1.1.json"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pattern", required=True, help="a regex the question must match")
+    parser.add_argument("--constant", required=True,
+                        help="a module constant of retrieval/excerpts.py, e.g. HEAD_NOUN_FACTOR")
+    parser.add_argument("--values", nargs="+", type=float, required=True,
+                        help="values to compare; the first is the baseline")
+    parser.add_argument("--squad", type=Path, default=SQUAD)
+    args = parser.parse_args()
+    if not hasattr(excerpts, args.constant):
+        parser.error(f"retrieval/excerpts.py has no {args.constant}")
+    evalset = load_squad(args.squad)
+    pattern = re.compile(args.pattern, re.IGNORECASE)
+    asked = [q for q, text in evalset.queries.items() if pattern.search(text)]
+    config = prepare(evalset, load_config(), progress=False)
+    right: dict[float, list[bool]] = {}
+    with Retriever.open(config) as retriever:
+        for value in args.values:
+            setattr(excerpts, args.constant, value)
+            right[value] = []
+            for q in asked:
+                hits = retriever.ask(evalset.queries[q], k=3, abstain=False).hits
+                right[value].append(bool(hits) and answers_in(hits[0].excerpt,
+                                                              evalset.answers[q]))
+    base = right[args.values[0]]
+    print(f"{len(asked)} SQuAD dev questions match {args.pattern!r}")
+    print(f"| {args.constant} | first quote right | gained | lost |\n|---|---|---|---|")
+    for value, got in right.items():
+        gained = sum(g and not b for g, b in zip(got, base, strict=True))
+        lost = sum(b and not g for g, b in zip(got, base, strict=True))
+        print(f"| {value:g} | {sum(got)} | {gained} | {lost} |")
+
+
+if __name__ == "__main__":
+    main()
