@@ -3,13 +3,15 @@
 A rule for a kind of question ("what kind of X", "Besides X, ...") moves too few of our own
 questions to measure; SQuAD dev has hundreds of most forms. This asks every SQuAD dev
 question matching `--pattern` through `Retriever.ask` (k = 3, no abstention) over the index
-`quotebot eval --squad` builds, once per value of a module constant of
-retrieval/excerpts.py (`--constant NAME --values ...`), and counts the first quotes that
-hold a gold answer; with two values or more, the questions gained and lost against the
-first. Run from the repository root:
+`quotebot eval --squad` builds, once per value of a knob (`--knob NAME --values ...`: a
+field of `retrieval.retriever.Settings`, or a module constant of retrieval/excerpts.py),
+and counts the first quotes that hold a gold answer; with two values or more, the
+questions gained and lost against the first. Run from the repository root:
 
     python benchmarks/squad_subset.py --pattern '\\b(kinds?|types?|sorts?)\\s+of\\s+\\w+' \\
-        --constant HEAD_NOUN_FACTOR --values 1 1.5 2 3
+        --knob HEAD_NOUN_FACTOR --values 1 1.5 2 3
+    python benchmarks/squad_subset.py --pattern '\\bwhy\\b' --knob reason_weight \\
+        --values 0 0.05 0.1 0.15 0.2
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from dataclasses import fields, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +30,7 @@ from quotebot.config import load_config  # noqa: E402
 from quotebot.evalstore import prepare  # noqa: E402
 from retrieval import Retriever  # noqa: E402
 from retrieval.evaluation import answers_in, load_squad  # noqa: E402
+from retrieval.retriever import Settings  # noqa: E402
 
 SQUAD = ROOT.parent / "shared" / "data" / "squad-v1.1" / "dev-v1.1.json"
 
@@ -34,22 +38,28 @@ SQUAD = ROOT.parent / "shared" / "data" / "squad-v1.1" / "dev-v1.1.json"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pattern", required=True, help="a regex the question must match")
-    parser.add_argument("--constant", required=True,
-                        help="a module constant of retrieval/excerpts.py, e.g. HEAD_NOUN_FACTOR")
+    parser.add_argument("--knob", required=True,
+                        help="a Settings field (reason_weight) or a module constant of "
+                             "retrieval/excerpts.py (HEAD_NOUN_FACTOR)")
     parser.add_argument("--values", nargs="+", type=float, required=True,
                         help="values to compare; the first is the baseline")
     parser.add_argument("--squad", type=Path, default=SQUAD)
     args = parser.parse_args()
-    if not hasattr(excerpts, args.constant):
-        parser.error(f"retrieval/excerpts.py has no {args.constant}")
+    is_setting = args.knob in {f.name for f in fields(Settings)}
+    if not is_setting and not hasattr(excerpts, args.knob):
+        parser.error(f"no Settings field or retrieval/excerpts.py constant {args.knob}")
     evalset = load_squad(args.squad)
     pattern = re.compile(args.pattern, re.IGNORECASE)
     asked = [q for q, text in evalset.queries.items() if pattern.search(text)]
     config = prepare(evalset, load_config(), progress=False)
     right: dict[float, list[bool]] = {}
     with Retriever.open(config) as retriever:
+        default = retriever.settings
         for value in args.values:
-            setattr(excerpts, args.constant, value)
+            if is_setting:
+                retriever.settings = replace(default, **{args.knob: value})
+            else:
+                setattr(excerpts, args.knob, value)
             right[value] = []
             for q in asked:
                 hits = retriever.ask(evalset.queries[q], k=3, abstain=False).hits
@@ -57,7 +67,7 @@ def main() -> None:
                                                               evalset.answers[q]))
     base = right[args.values[0]]
     print(f"{len(asked)} SQuAD dev questions match {args.pattern!r}")
-    print(f"| {args.constant} | first quote right | gained | lost |\n|---|---|---|---|")
+    print(f"| {args.knob} | first quote right | gained | lost |\n|---|---|---|---|")
     for value, got in right.items():
         gained = sum(g and not b for g, b in zip(got, base, strict=True))
         lost = sum(b and not g for g, b in zip(got, base, strict=True))

@@ -106,6 +106,10 @@ _QUANTITY_Q = re.compile(
     r"frequently)\b|\bwhat (size|number|percentage|proportion|fraction|amount|share)\b",
     re.IGNORECASE)
 _TIME_Q = re.compile(r"^\W*(when|in what year|what year|since when)\b", re.IGNORECASE)
+_WHY_Q = re.compile(r"\bwhy\b", re.IGNORECASE)
+# What gives a reason, for "Why ...?" (`answer_type`; weighed by `Settings.reason_weight`)
+REASON = re.compile(r"\b(because|due to|owing to|since|as a result|so that|in order to|"
+                    r"so as to|thanks to|caused by|result of|reason)\b", re.IGNORECASE)
 _NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
     r"forty|fifty|hundred|hundreds|thousand|thousands|million|millions|billion|billions|"
@@ -218,11 +222,14 @@ def _definition_patterns(term: str) -> tuple[re.Pattern[str], ...]:
 
 def answer_type(question: str) -> re.Pattern[str] | None:
     """What a sentence answering `question` must hold, when the question says: a number
-    for a quantity, a time for "When...". None for other questions."""
+    for a quantity, a time for "When...", a reason for "Why..." (`REASON`). None for
+    other questions."""
     if _QUANTITY_Q.search(question):
         return _NUMBER
     if _TIME_Q.search(question):
         return _TIME
+    if _WHY_Q.search(question):
+        return REASON
     return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,7 @@ from support.indexes import indexed, settings_changed
 
 from retrieval import Retriever
 from retrieval.excerpts import (
+    REASON,
     SentenceScore,
     answer_type,
     asked_term,
@@ -406,3 +408,23 @@ def test_the_noun_of_what_kind_of_weighs_more() -> None:
     weights = question_weights("What kind of servers does the chain coordinate?", idf)
     assert weights["server"] == 2 * 1.5
     assert weights["chain"] == 2.0
+
+
+def test_why_question_expects_a_reason() -> None:
+    assert answer_type("Why did the old bridge close?") is REASON
+    assert REASON.search("It closed because its cables had rusted.")
+
+
+def test_why_question_quotes_the_sentence_giving_a_reason(tmp_path: Path) -> None:
+    question = "Why did the old river bridge close in 2020?"
+    text = ("The old river bridge closed in 2020, the year the old river bridge turned 90. "
+            "Traffic now crosses downstream. Engineers shut it because its cables had "
+            "rusted through.\n")
+    with indexed(tmp_path, {"bridge.txt": text}) as retriever:
+        with settings_changed(retriever, reason_weight=0.0):
+            plain = retriever.ask(question, abstain=False).hits[0].excerpt
+        with settings_changed(retriever, reason_weight=0.5):
+            reason = retriever.ask(question, abstain=False).hits[0].excerpt
+    assert "because" not in plain
+    assert "because" in reason
+    assert Settings().reason_weight > 0
