@@ -57,7 +57,8 @@ KNOBS = {"window": "window_weight",
          "chunk": "ranked_chunk_weight", "sentrank": "sentence_rank_weight",
          "type": "answer_type_weight", "item": "item_weight",
          "heading": "heading_weight", "definition": "definition_weight",
-         "context": "context_weight", "reason": "reason_weight"}
+         "context": "context_weight", "reason": "reason_weight",
+         "date": "date_weight"}
 
 
 def variant(spec: str, base: Settings) -> Settings:

@@ -114,11 +114,14 @@ _NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
     r"forty|fifty|hundred|hundreds|thousand|thousands|million|millions|billion|billions|"
     r"dozen|dozens|half|twice|single|once)\b", re.IGNORECASE)
-_TIME = re.compile(
-    r"\b\d{3,4}s?\b|\b(after|before|once|until|when|whenever|while|during|since|"
-    r"then|first|last|later|earlier|every|each time|january|february|march|april|may|june|"
-    r"july|august|september|october|november|december|century|year|years|day|days|"
-    r"week|weeks|month|months)\b", re.IGNORECASE)
+# What dates a sentence, for "When ...?" (`answer_type`; weighed by `Settings.date_weight`):
+# a year, a month, a weekday, a century or decade, an ordinal day. Not "after", "then",
+# "every": a paper's "When are X justified?" asks for a condition, and those words are in
+# most of its sentences.
+DATE = re.compile(
+    r"\b(1\d{3}|20\d{2})s?\b|\b(january|february|march|april|june|july|august|september|"
+    r"october|november|december|century|centuries|decade|decades|monday|tuesday|"
+    r"wednesday|thursday|friday|saturday|sunday)\b|\b\d{1,2}(st|nd|rd|th)\b", re.IGNORECASE)
 
 
 # A list item that defines a term: "• html - Run in HTML mode.", "2. timeout: seconds to wait"
@@ -222,12 +225,12 @@ def _definition_patterns(term: str) -> tuple[re.Pattern[str], ...]:
 
 def answer_type(question: str) -> re.Pattern[str] | None:
     """What a sentence answering `question` must hold, when the question says: a number
-    for a quantity, a time for "When...", a reason for "Why..." (`REASON`). None for
-    other questions."""
+    for a quantity, a date for "When..." (`DATE`), a reason for "Why..." (`REASON`).
+    None for other questions."""
     if _QUANTITY_Q.search(question):
         return _NUMBER
     if _TIME_Q.search(question):
-        return _TIME
+        return DATE
     if _WHY_Q.search(question):
         return REASON
     return None

@@ -37,6 +37,7 @@ from retrieval.answer import Answer, Citation, Hit
 from retrieval.confidence import load_model, signals
 from retrieval.conversation import Turn, prefer_documents, resolve
 from retrieval.excerpts import (
+    DATE,
     REASON,
     SentenceScore,
     answer_type,
@@ -124,8 +125,9 @@ class Settings:
     # (BENCHMARKS.md "Section headings that name the question's words").
     heading_weight: float = 0.4
     # A sentence holding what the question's answer type expects (a number for "How
-    # many...", a time for "When...": retrieval/excerpts.py `answer_type`) gains this.
-    # Off: 0.05 and 0.1 lost on the real PDFs (benchmarks/quote_choice.py).
+    # many...": retrieval/excerpts.py `answer_type`) gains this; dates and reasons have
+    # their own weights below. Off: 0.05 and 0.1 lost on the real PDFs
+    # (benchmarks/quote_choice.py, when "When..." still expected any time word).
     answer_type_weight: float = 0.0
     # A sentence opening a list item that defines a term the question names ("• html -
     # Run in HTML mode." for "What does the html option do?") gains this x the share of
@@ -143,6 +145,10 @@ class Settings:
     # 158 why-questions first quotes right 119 -> 126 (7 gained, none lost; 0.15 gave 127,
     # 0.2 lost 3), no question set moved (BENCHMARKS.md, stop 16).
     reason_weight: float = 0.1
+    # A sentence holding a date (retrieval/excerpts.py `DATE`) gains this for "When ...?".
+    # On SQuAD dev's when-questions first quotes right 745 -> 761 (17 gained, 1 lost; 0.1
+    # gave 763 but lost 5), no question set moved (BENCHMARKS.md, stop 16).
+    date_weight: float = 0.05
     # In quote choice a sentence is read under its document's title and section headings
     # (retrieval/excerpts.py `sentence_context`): the question's words it lacks but they
     # hold count this x their share (xargs's "Use at most max-args arguments per command
@@ -475,12 +481,19 @@ class Retriever:
         return score_sentences(
             doc.text, spans, vectors, vector, terms.weights, self.settings.lexical_weight,
             terms.numbers, self.settings.key_weight, self.settings.window_weight,
-            terms.expects, self.settings.reason_weight if terms.expects is REASON
-            else self.settings.answer_type_weight, self.settings.item_weight,
+            terms.expects, self._type_weight(terms.expects), self.settings.item_weight,
             total=terms.quote_total, asked=terms.asked,
             definition_weight=self.settings.definition_weight,
             context=sentence_context(doc.title, passage.chunks[0].heading_path),
             context_weight=self.settings.context_weight)
+
+    def _type_weight(self, expects: re.Pattern[str] | None) -> float:
+        """What a sentence holding the question's answer type gains in quote choice."""
+        if expects is REASON:
+            return self.settings.reason_weight
+        if expects is DATE:
+            return self.settings.date_weight
+        return self.settings.answer_type_weight
 
     def _by_best_sentence(self, reader: Reader, vector: np.ndarray,
                           passages: list[Passage], terms: _Terms,

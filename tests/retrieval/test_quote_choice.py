@@ -14,6 +14,7 @@ from support.indexes import indexed, settings_changed
 
 from retrieval import Retriever
 from retrieval.excerpts import (
+    DATE,
     REASON,
     SentenceScore,
     answer_type,
@@ -189,9 +190,10 @@ def test_quantity_question_expects_a_number() -> None:
     assert not expects.search("Starlette runs your code in a thread pool.")
 
 
-def test_when_question_expects_a_time() -> None:
-    expects = answer_type("When is the response hook called?")
-    assert expects is not None and expects.search("Called after the response is fetched.")
+def test_when_question_expects_a_date() -> None:
+    assert answer_type("When was the bridge opened?") is DATE
+    assert DATE.search("It opened in March 1932.")
+    assert not DATE.search("Called after the response is fetched, every time.")
 
 
 def test_other_questions_expect_nothing() -> None:
