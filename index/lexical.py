@@ -63,22 +63,28 @@ def is_question_word(token: str) -> bool:
 # The auxiliary of a question's inversion: "What does TAO favor...?", "How do I...?",
 # "What kind of servers does chain replication coordinate?", "Does X support Y?". It only
 # asks; in papers "does" is rare (IDF 2.5), and "TAO does not provide ..." outranked the
-# sentence that answers. "... when a request's host does not validate?" keeps its "does".
+# sentence that answers. Only right after the question word's phrase, when that phrase has
+# no verb or clause of its own ("What happens when the server does nothing?" keeps it),
+# lowercase or capitalised (the acronyms DO and DID are words), and not before "not"
+# ("... host does not validate?"). A subject question's main verb goes too ("Who did the
+# analysis?"): "did" says little there either.
 _INVERTED = re.compile(
-    r"^\W*(?:(?:what|who|whom|whose|when|where|why|how|which)\b[^?.!]*?\s)?"
-    r"(do|does|did)\s+(?!not\b|n't\b)\w", re.IGNORECASE)
-
-
-# The degree word of "how many/much/large ...": it asks for a quantity, which the answer
-# gives as a number ("Each cell is 512 bytes."), not by the word.
-_DEGREE = re.compile(r"\bhow\s+(many|much|large|big|long|old|far|tall|high|often|wide|deep|"
-                     r"small|fast|heavy)\b", re.IGNORECASE)
+    r"^\W*(?:(?:what|who|whom|whose|when|where|why|how|which)\b"
+    r"(?:(?!\s(?:is|are|was|were|am|be|been|has|have|had|can|could|will|would|shall|"
+    r"should|may|might|must|do|does|did|if|when|where|while|whether|that|because|after|"
+    r"before|unless|until)\b)[^?.!])*?\s)?"
+    r"(?-i:([Dd]o|[Dd]oes|[Dd]id))\s+(?!not\b)\w", re.IGNORECASE)
+# The quantity word of "how many/much": it asks for an amount, which the answer gives as
+# a number ("even with only one faulty process"), as the confidence's own asking words
+# have it. Not "how large/old/far": those name what is asked (size, age, distance), and a
+# corpus that never says it is one that cannot answer.
+_DEGREE = re.compile(r"\bhow\s+(many|much)\b", re.IGNORECASE)
 
 
 def without_asking(question: str) -> str:
     """The question without the words that only ask besides `QUESTION_WORDS`: the
-    do/does/did of its inversion (`_INVERTED`) and the degree word of "how many/much/
-    large..." (`_DEGREE`)."""
+    do/does/did of its inversion (`_INVERTED`) and the "many/much" of "how many/much"
+    (`_DEGREE`)."""
     found = _INVERTED.match(question)
     if found:
         question = question[:found.start(1)] + question[found.end(1):]
@@ -87,10 +93,12 @@ def without_asking(question: str) -> str:
 
 def question_tokens(question: str) -> list[str]:
     """A question's BM25 tokens without `QUESTION_WORDS` or the other words that only ask
-    (`without_asking`); all of them when that would leave none."""
+    (`without_asking`); when that leaves none, without `QUESTION_WORDS` alone ("How
+    many?"); all of them when even that leaves none ("Who? When?")."""
     tokens = tokenize(question)
-    content = [t for t in tokenize(without_asking(question)) if not is_question_word(t)]
-    return content or tokens
+    narrowed = [t for t in tokenize(without_asking(question)) if not is_question_word(t)]
+    content = [t for t in tokens if not is_question_word(t)]
+    return narrowed or content or tokens
 
 
 def lexical_text(title: str, heading_path: Sequence[str], text: str) -> str:

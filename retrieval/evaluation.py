@@ -342,10 +342,14 @@ def load_questions(path: Path) -> list[Question]:
                     raise ValueError("empty question")
                 if answers and not all(str(a).strip() for a in answers):
                     raise ValueError("an empty answer phrase")
-                paths = row.get("path") or []
-                paths = [paths] if isinstance(paths, str) else paths
-                if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
-                    raise ValueError("path must be a file name or a list of them")
+                paths = row.get("path")
+                if paths is None or paths == "":
+                    paths = []  # any file
+                elif isinstance(paths, str):
+                    paths = [paths]
+                elif (not isinstance(paths, list) or not paths
+                      or not all(isinstance(p, str) and p.strip() for p in paths)):
+                    raise ValueError("path must be a file name or a non-empty list of them")
             except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
                 raise ValueError(f"{path}:{number}: not a question line ({exc})") from exc
             questions.append(Question(str(question), [str(a) for a in answers],
@@ -371,7 +375,10 @@ def _same_file(hit_path: str, wanted: Sequence[str]) -> bool:
         return True
     hit_path = hit_path.replace("\\", "/")
     for path in wanted:
-        path = path.replace("\\", "/").lstrip("./")
+        path = path.replace("\\", "/")
+        while path.startswith("./"):  # a prefix, not the characters: ".github/x.md" stays
+            path = path[2:]
+        path = path.lstrip("/")
         if hit_path == path or hit_path.endswith("/" + path):
             return True
     return False
@@ -395,8 +402,9 @@ def evaluate_questions(retriever: Retriever, questions: Sequence[Question], *,
     for q in questions:
         answer = retriever.ask(q.question, k=k, mode=mode)  # hits come even when declined
         hits = answer.hits[:k]
+        where = q.paths[0] if len(q.paths) == 1 else list(q.paths) or None
         detail: dict[str, Any] = {"question": q.question, "answers": q.answers,
-                                  "path": "|".join(q.paths) or None, "declined": not answer.found,
+                                  "path": where, "declined": not answer.found,
                                   "confidence": answer.confidence}
         if q.absent:
             rows["absent_declined"].append(float(not answer.found))

@@ -153,10 +153,11 @@ class Settings:
     # (retrieval/excerpts.py `sentence_context`): the question's words it lacks but they
     # hold count this x their share (xargs's "Use at most max-args arguments per command
     # line" for "How do I limit the arguments xargs passes?"). It weighs in choosing and
-    # ordering quotes, not in the
-    # confidence. 1 (as if the sentence said them) gained on every set but real-pdfs,
-    # where it moved none net, and on SQuAD (BENCHMARKS.md, "A sentence is read under its
-    # title and headings").
+    # ordering quotes, not in the confidence. 1 (as if the sentence said them) gained on
+    # five sets and SQuAD and lost one real-pdfs question net (BENCHMARKS.md, "A sentence
+    # is read under its title and headings"). Headings thus count twice in passage order:
+    # here, and in `heading_weight`, which was chosen before this; both were measured
+    # together.
     context_weight: float = 1.0
 
 
@@ -628,8 +629,9 @@ class _Terms:
     expects: re.Pattern[str] | None  # what its answer type asks a sentence to hold
     n_chunks: int  # chunks of the corpus the weights are over
     # What a sentence's word share in quote choice is of: the weights' sum plus the IDF
-    # of the question's asking words ("what", "how"), which no sentence gains by holding
-    # ("in what follows") but which keep the share on the scale quote choice was tuned on
+    # of the question's asking words ("what", "how", and the "does" and "many" that
+    # `index.lexical.without_asking` leaves out), which no sentence gains by holding ("in
+    # what follows") but which keep the share on the scale quote choice was tuned on
     # (leaving them out of the sum as well lost 4 real-markdown questions; BENCHMARKS.md).
     quote_total: float
     asked: str = ""  # the term a "What is X?" question asks to define (`asked_term`)

@@ -142,3 +142,12 @@ def test_a_question_without_content_words_is_left_to_the_model() -> None:
     assert not holds_every_word(_Terms([], {}, [], [], None, 100, 1.0), "Anything at all.")
     asking_only = _Terms(["who", "when"], {"who": 1.0, "when": 1.0}, [], [], None, 100, 2.0)
     assert not holds_every_word(asking_only, "Who knows when it came?")
+
+
+@pytest.mark.parametrize("question", ["How large is Phobos?", "How old is Olympus Mons?",
+                                      "How far is Mars from the Sun?"])
+def test_a_size_age_or_distance_the_corpus_never_gives_is_declined(
+        session_config: Config, question: str) -> None:
+    # "large", "old", "far" name what is asked: the corpus never says them of Phobos
+    with Retriever.open(session_config) as retriever:
+        assert not retriever.ask(question).found

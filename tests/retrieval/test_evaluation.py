@@ -245,3 +245,21 @@ def test_a_hit_counts_from_any_file_the_question_lists() -> None:
     assert _same_file("docs/httpx/index.md", ("httpx/index.md",))
     assert not _same_file("httpx/quickstart.md", ("httpx/http2.md", "httpx/index.md"))
     assert _same_file("anything.md", ())
+
+
+def test_a_leading_dot_slash_is_a_prefix_not_characters() -> None:
+    from retrieval.evaluation import _same_file
+
+    assert _same_file(".github/README.md", ("./.github/README.md",))
+    assert _same_file(".github/README.md", (".github/README.md",))
+
+
+@pytest.mark.parametrize("path", ["0", "false", "{}", "[]", '[""]', '["  "]', "[1]"])
+def test_a_path_that_names_no_file_is_refused(tmp_path: Path, path: str) -> None:
+    from retrieval.evaluation import load_questions
+
+    questions = tmp_path / "q.jsonl"
+    line = '{"question": "Q?", "answers": ["a"], "path": ' + path + "}\n"
+    questions.write_text(line, encoding="utf-8")
+    with pytest.raises(ValueError, match="q.jsonl:1: not a question line"):
+        load_questions(questions)
