@@ -302,10 +302,18 @@ def score_sentences(text: str, spans: Sequence[tuple[int, int]], vectors: np.nda
     return scores
 
 
+# A sentence end inside a "title": running text taken for one (a photo caption, a plain
+# text file's first line when it is a paragraph), which names no subject of the document.
+_RUNNING_TEXT = re.compile(r"[.!?][\"'”’)]*\s+[A-Z]")
+
+
 def sentence_context(title: str, heading_path: Sequence[str]) -> frozenset[str]:
     """The index tokens a reader has in mind for every sentence under `title` and
     `heading_path`: "Use at most max-args arguments per command line." in the xargs manual
-    is about xargs, and a sentence under "Exit status" is about the exit status."""
+    is about xargs, and a sentence under "Exit status" is about the exit status. A title
+    holding a sentence end is running text, not a title, and is left out."""
+    if _RUNNING_TEXT.search(title):
+        title = ""
     return frozenset(tokenize("\n".join([title, *heading_path])))
 
 

@@ -105,6 +105,13 @@ def test_words_the_context_holds_weigh_in_the_score_not_the_overlap() -> None:
     assert with_context[0].score == without[0].score  # it says every word itself
 
 
+def test_a_title_that_is_running_text_is_no_context() -> None:
+    caption = ("In this photo dated Tuesday the rocket is installed on a launch pad. "
+               "The unmanned cargo ship Pr")
+    assert sentence_context(caption, []) == frozenset()
+    assert "rocket" in sentence_context("The rocket: a history, vol. 2", [])
+
+
 def test_section_headings_are_context_too() -> None:
     assert {"exit", "status"} <= sentence_context("grep(1)", ["grep", "Exit status"])
 
@@ -419,7 +426,8 @@ def test_why_question_expects_a_reason() -> None:
 
 def test_why_question_quotes_the_sentence_giving_a_reason(tmp_path: Path) -> None:
     question = "Why did the old river bridge close in 2020?"
-    text = ("The old river bridge closed in 2020, the year the old river bridge turned 90. "
+    text = ("The old river bridge\n\n"
+            "The old river bridge closed in 2020, the year the old river bridge turned 90. "
             "Traffic now crosses downstream. Engineers shut it because its cables had "
             "rusted through.\n")
     with indexed(tmp_path, {"bridge.txt": text}) as retriever:
