@@ -438,3 +438,22 @@ def test_why_question_quotes_the_sentence_giving_a_reason(tmp_path: Path) -> Non
     assert "because" not in plain
     assert "because" in reason
     assert Settings().reason_weight > 0
+
+
+class _Idf:
+    """A reader's word statistics, without an index: every token weighs its length."""
+
+    def idf(self, tokens: list[str]) -> dict[str, float]:
+        return {t: float(len(t)) for t in tokens}
+
+    def counts(self) -> dict[str, int]:
+        return {"chunks": 100}
+
+
+def test_words_that_only_ask_weigh_in_the_total_not_in_the_weights() -> None:
+    from retrieval.retriever import _terms
+
+    terms = _terms(_Idf(), "How many nodes did the Tor network have?", None)  # type: ignore[arg-type]
+    assert set(terms.weights) == {"node", "tor", "network", "have"}
+    # "how", "mani" and "did" weigh in the whole a sentence's share is of
+    assert terms.quote_total == sum(terms.weights.values()) + len("how mani did") - 2
