@@ -39,15 +39,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pattern", required=True, help="a regex the question must match")
     parser.add_argument("--knob", required=True,
-                        help="a Settings field (reason_weight) or a module constant of "
-                             "retrieval/excerpts.py (HEAD_NOUN_FACTOR)")
+                        help="a numeric Settings field (reason_weight) or a numeric module "
+                             "constant of retrieval/excerpts.py read at each question "
+                             "(HEAD_NOUN_FACTOR)")
     parser.add_argument("--values", nargs="+", type=float, required=True,
                         help="values to compare; the first is the baseline")
     parser.add_argument("--squad", type=Path, default=SQUAD)
     args = parser.parse_args()
     is_setting = args.knob in {f.name for f in fields(Settings)}
-    if not is_setting and not hasattr(excerpts, args.knob):
-        parser.error(f"no Settings field or retrieval/excerpts.py constant {args.knob}")
+    original = getattr(excerpts, args.knob, None)
+    if not is_setting and (isinstance(original, bool)
+                           or not isinstance(original, (int, float))):
+        parser.error(f"{args.knob} is neither a Settings field nor a numeric constant of "
+                     "retrieval/excerpts.py read at each question (a weight, a factor)")
+    values = list(dict.fromkeys(args.values))  # one row per value
     evalset = load_squad(args.squad)
     pattern = re.compile(args.pattern, re.IGNORECASE)
     asked = [q for q, text in evalset.queries.items() if pattern.search(text)]
@@ -55,17 +60,20 @@ def main() -> None:
     right: dict[float, list[bool]] = {}
     with Retriever.open(config) as retriever:
         default = retriever.settings
-        for value in args.values:
+        for value in values:
             if is_setting:
                 retriever.settings = replace(default, **{args.knob: value})
             else:
-                setattr(excerpts, args.knob, value)
+                setattr(excerpts, args.knob, type(original)(value))
             right[value] = []
             for q in asked:
                 hits = retriever.ask(evalset.queries[q], k=3, abstain=False).hits
                 right[value].append(bool(hits) and answers_in(hits[0].excerpt,
                                                               evalset.answers[q]))
-    base = right[args.values[0]]
+        retriever.settings = default
+    if not is_setting:
+        setattr(excerpts, args.knob, original)
+    base = right[values[0]]
     print(f"{len(asked)} SQuAD dev questions match {args.pattern!r}")
     print(f"| {args.knob} | first quote right | gained | lost |\n|---|---|---|---|")
     for value, got in right.items():

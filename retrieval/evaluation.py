@@ -347,8 +347,9 @@ def load_questions(path: Path) -> list[Question]:
                     paths = []  # any file
                 elif isinstance(paths, str):
                     paths = [paths]
-                elif (not isinstance(paths, list) or not paths
-                      or not all(isinstance(p, str) and p.strip() for p in paths)):
+                elif not isinstance(paths, list) or not paths:
+                    paths = [None]  # refused below
+                if not all(isinstance(p, str) and p.strip(" /.") for p in paths):
                     raise ValueError("path must be a file name or a non-empty list of them")
             except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
                 raise ValueError(f"{path}:{number}: not a question line ({exc})") from exc

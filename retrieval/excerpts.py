@@ -20,6 +20,7 @@ import numpy as np
 
 from index.boilerplate import contents_lines
 from index.lexical import question_tokens, tokenize
+from index.sentences import split_sentences
 from quotebot.documents import BULLETS, FOOTNOTE_MARK
 
 # Words that make a sentence lean on the one before it.
@@ -106,22 +107,23 @@ _QUANTITY_Q = re.compile(
     r"frequently)\b|\bwhat (size|number|percentage|proportion|fraction|amount|share)\b",
     re.IGNORECASE)
 _TIME_Q = re.compile(r"^\W*(when|in what year|what year|since when)\b", re.IGNORECASE)
-_WHY_Q = re.compile(r"\bwhy\b", re.IGNORECASE)
-# What gives a reason, for "Why ...?" (`answer_type`; weighed by `Settings.reason_weight`)
-REASON = re.compile(r"\b(because|due to|owing to|since|as a result|so that|in order to|"
+_WHY_Q = re.compile(r"^\W*why\b", re.IGNORECASE)  # not "Who explained why ...?"
+# What gives a reason, for "Why ...?" (`answer_type`; weighed by `Settings.reason_weight`);
+# not "since", as often a time ("since 2001") as a cause
+REASON = re.compile(r"\b(because|due to|owing to|as a result|so that|in order to|"
                     r"so as to|thanks to|caused by|result of|reason)\b", re.IGNORECASE)
 _NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
     r"forty|fifty|hundred|hundreds|thousand|thousands|million|millions|billion|billions|"
     r"dozen|dozens|half|twice|single|once)\b", re.IGNORECASE)
 # What dates a sentence, for "When ...?" (`answer_type`; weighed by `Settings.date_weight`):
-# a year, a month, a weekday, a century or decade, an ordinal day. Not "after", "then",
-# "every": a paper's "When are X justified?" asks for a condition, and those words are in
-# most of its sentences.
+# a year, a month, a weekday, a century or decade ("the 4th" alone is as often a rank or an
+# edition as a day). Not "after", "then", "every": a paper's "When are X justified?" asks
+# for a condition, and those words are in most of its sentences.
 DATE = re.compile(
     r"\b(1\d{3}|20\d{2})s?\b|\b(january|february|march|april|june|july|august|september|"
     r"october|november|december|century|centuries|decade|decades|monday|tuesday|"
-    r"wednesday|thursday|friday|saturday|sunday)\b|\b\d{1,2}(st|nd|rd|th)\b", re.IGNORECASE)
+    r"wednesday|thursday|friday|saturday|sunday)\b", re.IGNORECASE)
 
 
 # A list item that defines a term: "• html - Run in HTML mode.", "2. timeout: seconds to wait"
@@ -241,7 +243,8 @@ def answer_type(question: str) -> re.Pattern[str] | None:
 # times its IDF: on SQuAD dev's 479 such questions, excerpt @1 394 -> 402 (11 gained, 3
 # lost; 1.5 gave +2, 3 gave +6), no question set moved (BENCHMARKS.md, stop 16).
 HEAD_NOUN_FACTOR = 2.0
-_KIND_OF = re.compile(r"\b(?:kinds?|types?|sorts?)\s+of\s+(\w+)", re.IGNORECASE)
+_KIND_OF = re.compile(r"^\W*(?:what|which)\s+(?:kinds?|types?|sorts?)\s+of\s+(\w+)",
+                      re.IGNORECASE)  # not the hedge of "Is it kind of slow?"
 
 
 def question_weights(question: str, idf: dict[str, float]) -> dict[str, float]:
@@ -302,17 +305,14 @@ def score_sentences(text: str, spans: Sequence[tuple[int, int]], vectors: np.nda
     return scores
 
 
-# A sentence end inside a "title": running text taken for one (a photo caption, a plain
-# text file's first line when it is a paragraph), which names no subject of the document.
-_RUNNING_TEXT = re.compile(r"[.!?][\"'”’)]*\s+[A-Z]")
-
-
 def sentence_context(title: str, heading_path: Sequence[str]) -> frozenset[str]:
     """The index tokens a reader has in mind for every sentence under `title` and
     `heading_path`: "Use at most max-args arguments per command line." in the xargs manual
-    is about xargs, and a sentence under "Exit status" is about the exit status. A title
-    holding a sentence end is running text, not a title, and is left out."""
-    if _RUNNING_TEXT.search(title):
+    is about xargs, and a sentence under "Exit status" is about the exit status. A
+    "title" of more than one sentence is running text taken for one (a photo caption, a
+    plain-text file whose first line is a paragraph) and is left out; "Dr. Strangelove"
+    is one sentence."""
+    if len(split_sentences(title)) > 1:
         title = ""
     return frozenset(tokenize("\n".join([title, *heading_path])))
 
@@ -433,13 +433,14 @@ def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
                    max_sentences: int = 3, join_margin: float = 0.0, question: str = "",
                    rules: Sequence[str] = RULES, pages: Sequence[int] = (),
                    can_quote: Callable[[str], bool] | None = None,
-                   whole_lists: bool = True) -> Excerpt:
+                   whole_lists: bool = True, footnotes: bool = False) -> Excerpt:
     """The best sentence, widened by one neighbour when it cannot stand alone, by a
     neighbour that answers nearly as well (within `join_margin`, on the same page: `pages`
     are the document's page starts; one before it only if `can_quote` accepts it: a PDF
     section label such as "5.1 Raft basics" matches the question's words but is no part
     of the answer), and to a whole answer (`whole_answer`). A sentence introducing a list
-    takes its first items, or (`whole_lists`) all its short items that fit."""
+    takes its first items, or (`whole_lists`) all its short items that fit. With
+    `footnotes` (a PDF's text), no neighbour is a footnote (`_is_footnote`)."""
     row = table_row(text, scores, best)
     if row != (best, best):  # a table cell is quoted with its row, and nothing else
         return Excerpt(scores[row[0]].start, scores[row[1]].end, scores[best].score, row,
@@ -479,15 +480,23 @@ def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
     first, last = whole_answer(text, scores, first, last, best, question, rules,
                                max_sentences)
     for j in range(best, first, -1):  # no neighbour from another line of a table, nor a footnote
-        if _row_edge(text, scores, j - 1) or _FOOTNOTE.match(text, scores[j - 1].start):
+        if _row_edge(text, scores, j - 1) or (footnotes and _is_footnote(text, scores[j - 1])):
             first = j
             break
     for j in range(best, last):  # nor one after a page's footnote begins
-        if _row_edge(text, scores, j) or _FOOTNOTE.match(text, scores[j + 1].start):
+        if _row_edge(text, scores, j) or (footnotes and _is_footnote(text, scores[j + 1])):
             last = j
             break
     return Excerpt(scores[first].start, scores[last].end, scores[best].score, (first, last),
                    scores[best].cosine, scores[best].overlap)
+
+
+def _is_footnote(text: str, sentence: SentenceScore) -> bool:
+    """Whether a PDF sentence opens a footnote: at the start of a line, with a footnote
+    mark ("∗Laboratory for ...", "1Eric Brewer is ..."), and not a list item."""
+    at = sentence.start
+    return ((at == 0 or text[at - 1] == "\n") and not _in_item(text, at)
+            and bool(_FOOTNOTE.match(text, at)))
 
 
 def _other_page(pages: Sequence[int], scores: Sequence[SentenceScore], i: int,
@@ -583,7 +592,8 @@ def quotable_at(text: str, scores: Sequence[SentenceScore], i: int,
 def best_excerpts(text: str, scores: Sequence[SentenceScore], *, limit: int,
                   margin: float, join_margin: float = 0.0,
                   can_quote: Callable[[str], bool] | None = None, question: str = "",
-                  rules: Sequence[str] = RULES, pages: Sequence[int] = ()) -> list[Excerpt]:
+                  rules: Sequence[str] = RULES, pages: Sequence[int] = (),
+                  footnotes: bool = False) -> list[Excerpt]:
     """The best excerpt, and up to `limit - 1` more non-touching ones that also answer.
 
     Only sentences `can_quote` accepts are chosen (their neighbours may still join them;
@@ -604,7 +614,7 @@ def best_excerpts(text: str, scores: Sequence[SentenceScore], *, limit: int,
         return all(last + 1 < c.sentences[0] or c.sentences[1] + 1 < first for c in chosen)
 
     options = dict(join_margin=join_margin, question=question, rules=rules, pages=pages,
-                   can_quote=can_quote)
+                   can_quote=can_quote, footnotes=footnotes)
     for i in ranked:
         if len(chosen) >= limit:
             break

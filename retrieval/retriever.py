@@ -142,12 +142,12 @@ class Settings:
     definition_weight: float = 0.3
     # A sentence giving a reason ("because", "due to", "in order to": retrieval/excerpts.py
     # `REASON`) gains this for "Why ...?", instead of `answer_type_weight`. On SQuAD dev's
-    # 158 why-questions first quotes right 119 -> 126 (7 gained, none lost; 0.15 gave 127,
-    # 0.2 lost 3), no question set moved (BENCHMARKS.md, stop 16).
+    # 158 why-questions first quotes right 119 -> 125 (6 gained, none lost; 0.2 lost 3),
+    # no question set moved (BENCHMARKS.md, stop 16).
     reason_weight: float = 0.1
     # A sentence holding a date (retrieval/excerpts.py `DATE`) gains this for "When ...?".
-    # On SQuAD dev's when-questions first quotes right 745 -> 761 (17 gained, 1 lost; 0.1
-    # gave 763 but lost 5), no question set moved (BENCHMARKS.md, stop 16).
+    # On SQuAD dev's when-questions first quotes right 745 -> 762 (18 gained, 1 lost; 0.1
+    # lost 5), no question set moved (BENCHMARKS.md, stop 16).
     date_weight: float = 0.05
     # In quote choice a sentence is read under its document's title and section headings
     # (retrieval/excerpts.py `sentence_context`): the question's words it lacks but they
@@ -570,7 +570,7 @@ class Retriever:
                                              s, strict=strict),
                                          question=question,
                                          rules=self.settings.quote_rules,
-                                         pages=doc.page_starts or ()):
+                                         pages=doc.page_starts or (), footnotes=strict):
                 if len(hits) >= k:
                     break
                 quote = doc.text[excerpt.start:excerpt.end]

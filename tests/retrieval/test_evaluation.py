@@ -254,7 +254,8 @@ def test_a_leading_dot_slash_is_a_prefix_not_characters() -> None:
     assert _same_file(".github/README.md", (".github/README.md",))
 
 
-@pytest.mark.parametrize("path", ["0", "false", "{}", "[]", '[""]', '["  "]', "[1]"])
+@pytest.mark.parametrize("path", ["0", "false", "{}", "[]", '[""]', '["  "]', "[1]", '"  "',
+                                  '"/"'])
 def test_a_path_that_names_no_file_is_refused(tmp_path: Path, path: str) -> None:
     from retrieval.evaluation import load_questions
 

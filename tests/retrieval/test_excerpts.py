@@ -12,19 +12,20 @@ from retrieval.excerpts import (
 )
 
 
-def sentences(*texts: str, best: int) -> tuple[str, list[SentenceScore]]:
-    """A document of these sentences, each scored low except `best`."""
+def sentences(*texts: str, best: int, sep: str = " ") -> tuple[str, list[SentenceScore]]:
+    """A document of these sentences (joined by `sep`), each scored low except `best`."""
     text, scores, at = "", [], 0
     for i, sentence in enumerate(texts):
         scores.append(SentenceScore(i, at, at + len(sentence), 1.0 if i == best else 0.1))
-        text += sentence + " "
+        text += sentence + sep
         at = len(text)
     return text, scores
 
 
-def quoted(question: str, *texts: str, best: int) -> str:
-    text, scores = sentences(*texts, best=best)
-    excerpt = excerpt_around(text, scores, best, question=question)
+def quoted(question: str, *texts: str, best: int, footnotes: bool = False,
+           sep: str = " ") -> str:
+    text, scores = sentences(*texts, best=best, sep=sep)
+    excerpt = excerpt_around(text, scores, best, question=question, footnotes=footnotes)
     return text[excerpt.start:excerpt.end]
 
 
@@ -35,18 +36,32 @@ def test_quote_ending_in_colon_takes_the_next_sentence() -> None:
     assert got.endswith("leader, follower, or candidate.")
 
 
-def test_a_quote_never_runs_on_into_a_footnote() -> None:
+def test_a_pdf_quote_never_runs_on_into_a_footnote() -> None:
     got = quoted("What does the note prove?", "Consistency matters.",
                  "In this note we prove the conjecture that has three parts:",
                  "\u2217Laboratory for Computer Science, Cambridge, MA 02139.",
-                 "1Eric Brewer is a professor at Berkeley.", best=1)
+                 "1Eric Brewer is a professor at Berkeley.", best=1, footnotes=True,
+                 sep="\n")
     assert got == "In this note we prove the conjecture that has three parts:"
 
 
-def test_a_quote_never_takes_a_footnote_before_it() -> None:
+def test_a_pdf_quote_never_takes_a_footnote_before_it() -> None:
     got = quoted("Who is the professor?", "\u2020Supported by a grant.",
-                 "He is a professor at Berkeley.", "He cofounded a company.", best=1)
+                 "He is a professor at Berkeley.", "He cofounded a company.", best=1,
+                 footnotes=True, sep="\n")
     assert not got.startswith("\u2020")
+
+
+def test_a_mark_that_opens_a_sentence_elsewhere_is_no_footnote() -> None:
+    # Markdown, HTML, plain text: "1Password ...", "§ 2 defines ..." are sentences
+    got = quoted("Which password managers did we try?", "We tried three password managers:",
+                 "1Password is the one we kept.", "Two others were slower.", best=0,
+                 sep="\n")
+    assert "1Password" in got
+    # in a PDF too, when the mark is not at the start of a line ("... see §4. §4 shows")
+    got = quoted("What does the note prove?", "In this note we prove the conjecture:",
+                 "\u00a74 evaluates it on real data.", best=0, footnotes=True)
+    assert "evaluates" in got
 
 
 def test_quote_announcing_a_count_takes_the_next_sentence() -> None:

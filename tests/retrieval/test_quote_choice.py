@@ -110,6 +110,8 @@ def test_a_title_that_is_running_text_is_no_context() -> None:
                "The unmanned cargo ship Pr")
     assert sentence_context(caption, []) == frozenset()
     assert "rocket" in sentence_context("The rocket: a history, vol. 2", [])
+    assert "strangelov" in sentence_context("Dr. Strangelove", [])
+    assert "tolkien" in sentence_context("J. R. R. Tolkien", [])
 
 
 def test_section_headings_are_context_too() -> None:
@@ -175,6 +177,32 @@ def test_a_section_label_before_the_quote_is_not_joined_for_its_score() -> None:
     assert excerpt.sentences == (1, 1)
     assert excerpt_around(text, scores, 1, join_margin=Settings().join_margin
                           ).sentences == (0, 1)
+
+
+def test_a_section_label_after_the_quote_is_not_joined_for_its_score() -> None:
+    text = "Raft was evaluated for clarity on real clusters of servers.\n9.1 Clarity"
+    label = text.index("\n")
+    scores = [SentenceScore(0, 0, label, 0.8), SentenceScore(1, label + 1, len(text), 0.78)]
+    excerpt = excerpt_around(text, scores, 0, join_margin=Settings().join_margin,
+                             can_quote=lambda s: quotable(s, strict=True))
+    assert excerpt.sentences == (0, 0)
+    assert excerpt_around(text, scores, 0, join_margin=Settings().join_margin
+                          ).sentences == (0, 1)
+
+
+def test_a_when_question_gives_a_dated_sentence_the_date_weight(tmp_path: Path) -> None:
+    question = "When did the old river bridge close?"
+    text = ("The old river bridge\n\n"
+            "The old river bridge closed after the old river bridge inspection found rust. "
+            "Traffic now crosses downstream. The closure came in March 1998.\n")
+    with indexed(tmp_path, {"bridge.txt": text}) as retriever:
+        with settings_changed(retriever, date_weight=0.0):
+            plain = retriever.ask(question, abstain=False).hits[0].excerpt
+        with settings_changed(retriever, date_weight=0.5):
+            dated = retriever.ask(question, abstain=False).hits[0].excerpt
+    assert "1998" not in plain
+    assert "1998" in dated
+    assert Settings().date_weight > 0
 
 
 def test_sentences_of_the_ranked_chunk_are_favoured() -> None:
@@ -417,6 +445,11 @@ def test_the_noun_of_what_kind_of_weighs_more() -> None:
     weights = question_weights("What kind of servers does the chain coordinate?", idf)
     assert weights["server"] == 2 * 1.5
     assert weights["chain"] == 2.0
+
+
+def test_a_hedging_kind_of_doubles_nothing() -> None:
+    idf = {"kind": 4.0, "slow": 1.5, "chain": 2.0}
+    assert question_weights("Is the chain kind of slow?", idf)["slow"] == 1.5
 
 
 def test_why_question_expects_a_reason() -> None:
