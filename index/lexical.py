@@ -95,10 +95,11 @@ def question_tokens(question: str) -> list[str]:
     """A question's BM25 tokens without `QUESTION_WORDS` or the other words that only ask
     (`without_asking`); when that leaves none, without `QUESTION_WORDS` alone ("How
     many?"); all of them when even that leaves none ("Who? When?")."""
-    tokens = tokenize(question)
     narrowed = [t for t in tokenize(without_asking(question)) if not is_question_word(t)]
-    content = [t for t in tokens if not is_question_word(t)]
-    return narrowed or content or tokens
+    if narrowed:
+        return narrowed
+    tokens = tokenize(question)
+    return [t for t in tokens if not is_question_word(t)] or tokens
 
 
 def lexical_text(title: str, heading_path: Sequence[str], text: str) -> str:

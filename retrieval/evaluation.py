@@ -342,20 +342,23 @@ def load_questions(path: Path) -> list[Question]:
                     raise ValueError("empty question")
                 if answers and not all(str(a).strip() for a in answers):
                     raise ValueError("an empty answer phrase")
-                paths = row.get("path")
-                if paths is None or paths == "":
-                    paths = []  # any file
-                elif isinstance(paths, str):
-                    paths = [paths]
-                elif not isinstance(paths, list) or not paths:
-                    paths = [None]  # refused below
-                if not all(isinstance(p, str) and p.strip(" /.") for p in paths):
-                    raise ValueError("path must be a file name or a non-empty list of them")
+                paths = _question_paths(row.get("path"))
             except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
                 raise ValueError(f"{path}:{number}: not a question line ({exc})") from exc
-            questions.append(Question(str(question), [str(a) for a in answers],
-                                      tuple(paths)))
+            questions.append(Question(str(question), [str(a) for a in answers], paths))
     return questions
+
+
+def _question_paths(given: Any) -> tuple[str, ...]:
+    """A question line's `"path"`: none (any file), a file name, or a non-empty list of
+    them; anything else (0, [], [""], "/") is a ValueError."""
+    if given is None or given == "":
+        return ()
+    paths = [given] if isinstance(given, str) else given
+    if (not isinstance(paths, list) or not paths
+            or not all(isinstance(p, str) and p.strip(" /.") for p in paths)):
+        raise ValueError("path must be a file name or a non-empty list of them")
+    return tuple(paths)
 
 
 def folded(text: str) -> str:

@@ -312,9 +312,14 @@ def sentence_context(title: str, heading_path: Sequence[str]) -> frozenset[str]:
     "title" of more than one sentence is running text taken for one (a photo caption, a
     plain-text file whose first line is a paragraph) and is left out; "Dr. Strangelove"
     is one sentence."""
-    if len(split_sentences(title)) > 1:
-        title = ""
-    return frozenset(tokenize("\n".join([title, *heading_path])))
+    return _title_tokens(title) | frozenset(tokenize("\n".join(heading_path)))
+
+
+@lru_cache(maxsize=1024)
+def _title_tokens(title: str) -> frozenset[str]:
+    """`sentence_context`'s share of a title, worked out once per document title (every
+    passage of the document asks for it, on every question)."""
+    return frozenset() if len(split_sentences(title)) > 1 else frozenset(tokenize(title))
 
 
 def favour_span(scores: Sequence[SentenceScore], start: int, end: int,
@@ -436,9 +441,9 @@ def excerpt_around(text: str, scores: Sequence[SentenceScore], best: int,
                    whole_lists: bool = True, footnotes: bool = False) -> Excerpt:
     """The best sentence, widened by one neighbour when it cannot stand alone, by a
     neighbour that answers nearly as well (within `join_margin`, on the same page: `pages`
-    are the document's page starts; one before it only if `can_quote` accepts it: a PDF
-    section label such as "5.1 Raft basics" matches the question's words but is no part
-    of the answer), and to a whole answer (`whole_answer`). A sentence introducing a list
+    are the document's page starts; only if `can_quote` accepts it: a PDF section label
+    such as "5.1 Raft basics" matches the question's words but is no part of the answer),
+    and to a whole answer (`whole_answer`). A sentence introducing a list
     takes its first items, or (`whole_lists`) all its short items that fit. With
     `footnotes` (a PDF's text), no neighbour is a footnote (`_is_footnote`)."""
     row = table_row(text, scores, best)

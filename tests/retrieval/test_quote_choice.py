@@ -196,10 +196,8 @@ def test_a_when_question_gives_a_dated_sentence_the_date_weight(tmp_path: Path) 
             "The old river bridge closed after the old river bridge inspection found rust. "
             "Traffic now crosses downstream. The closure came in March 1998.\n")
     with indexed(tmp_path, {"bridge.txt": text}) as retriever:
-        with settings_changed(retriever, date_weight=0.0):
-            plain = retriever.ask(question, abstain=False).hits[0].excerpt
-        with settings_changed(retriever, date_weight=0.5):
-            dated = retriever.ask(question, abstain=False).hits[0].excerpt
+        plain = first_quote(retriever, question, date_weight=0.0)
+        dated = first_quote(retriever, question, date_weight=0.5)
     assert "1998" not in plain
     assert "1998" in dated
     assert Settings().date_weight > 0
@@ -398,6 +396,7 @@ def council(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Retriever]:
 
 
 def first_quote(retriever: Retriever, question: str, **settings: float) -> str:
+    """The first hit's quote for `question` with these `Settings` fields changed."""
     with settings_changed(retriever, **settings):
         return retriever.ask(question, abstain=False).hits[0].excerpt
 
@@ -464,10 +463,8 @@ def test_why_question_quotes_the_sentence_giving_a_reason(tmp_path: Path) -> Non
             "Traffic now crosses downstream. Engineers shut it because its cables had "
             "rusted through.\n")
     with indexed(tmp_path, {"bridge.txt": text}) as retriever:
-        with settings_changed(retriever, reason_weight=0.0):
-            plain = retriever.ask(question, abstain=False).hits[0].excerpt
-        with settings_changed(retriever, reason_weight=0.5):
-            reason = retriever.ask(question, abstain=False).hits[0].excerpt
+        plain = first_quote(retriever, question, reason_weight=0.0)
+        reason = first_quote(retriever, question, reason_weight=0.5)
     assert "because" not in plain
     assert "because" in reason
     assert Settings().reason_weight > 0
