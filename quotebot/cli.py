@@ -267,6 +267,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     if args.questions:
         return _eval_questions(args)
+    if args.hide_sources:
+        raise ConfigError("--hide-sources goes with --questions (--squad already asks every "
+                          "question again with its article hidden)")
     try:
         evalset = load_beir(args.beir, args.split) if args.beir else load_squad(args.squad)
     except EvalDataError as exc:
@@ -321,7 +324,8 @@ def _eval_questions(args: argparse.Namespace) -> int:
         modes = ["bm25", "dense", "hybrid"] if args.mode == "all" else [args.mode]
         results = []
         for mode in modes:
-            result = evaluate_questions(retriever, questions, mode=mode, k=3)
+            result = evaluate_questions(retriever, questions, mode=mode, k=3,
+                                        hide_sources=args.hide_sources)
             result = {"dataset": args.questions.name, "mode": mode, **result}
             results.append(result)
             if args.json:
@@ -524,6 +528,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="ranking to measure; all = bm25, dense and hybrid side by side")
     p.add_argument("--limit", type=int, metavar="N", help="use only N questions (spread evenly)")
     p.add_argument("--json", action="store_true", help="one JSON object per mode")
+    p.add_argument("--hide-sources", action="store_true",
+                   help="--questions: also ask each question that names its file as if that "
+                   "file were not indexed, and report the share declined (hidden_declined): "
+                   "how often it says 'nothing answers' when the answer is not there, "
+                   "without writing such questions yourself")
     p.add_argument("--details", type=Path, metavar="FILE",
                    help="BEIR and SQuAD: also write each question's own figures to FILE, one JSON "
                    "object per line (for paired comparisons: benchmarks/backend_parity.py)")

@@ -389,7 +389,8 @@ def _same_file(hit_path: str, wanted: Sequence[str]) -> bool:
 
 
 def evaluate_questions(retriever: Retriever, questions: Sequence[Question], *,
-                       mode: str | None = None, k: int = 3) -> dict[str, Any]:
+                       mode: str | None = None, k: int = 3,
+                       hide_sources: bool = False) -> dict[str, Any]:
     """Excerpt and passage hits at 1 and `k` for a question file, with every miss listed;
     and how often questions are declined ("nothing answers").
 
@@ -398,10 +399,17 @@ def evaluate_questions(retriever: Retriever, questions: Sequence[Question], *,
     declined. `answerable_declined` is the share of answerable questions declined (lower
     is better); `absent_declined`, when the file has absent questions (`"answers": []`),
     the share of those declined (higher is better).
+
+    `hide_sources`: each answerable question that names its file is asked again as if
+    that file were not indexed, which makes an absent question of it for free;
+    `hidden_declined` is the share of those declined (higher is better). One whose answer
+    another file still gives is not counted. Its confidence is in the details
+    (`hidden_confidence`).
     """
     rows: dict[str, list[float]] = {"excerpt_hit@1": [], f"excerpt_hit@{k}": [],
                                     "passage_hit@1": [], f"passage_hit@{k}": [],
-                                    "answerable_declined": [], "absent_declined": []}
+                                    "answerable_declined": [], "absent_declined": [],
+                                    "hidden_declined": []}
     details = []
     for q in questions:
         answer = retriever.ask(q.question, k=k, mode=mode)  # hits come even when declined
@@ -424,6 +432,12 @@ def evaluate_questions(retriever: Retriever, questions: Sequence[Question], *,
             rows["answerable_declined"].append(float(not answer.found))
             detail["excerpt_rank"] = excerpt_ok.index(True) + 1 if any(excerpt_ok) else None
             detail["passage_rank"] = passage_ok.index(True) + 1 if any(passage_ok) else None
+            if hide_sources and q.paths:
+                hidden = retriever.ask(q.question, k=k, mode=mode,
+                                       exclude=lambda path, q=q: _same_file(path, q.paths))
+                if not any(answers_in(h.text, q.answers) for h in hidden.hits):
+                    detail["hidden_confidence"] = hidden.confidence
+                    rows["hidden_declined"].append(float(not hidden.found))
         detail["top"] = [{"excerpt": h.excerpt, "path": h.citation.path,
                           "page": h.citation.page} for h in hits]
         details.append(detail)

@@ -264,3 +264,50 @@ def test_a_path_that_names_no_file_is_refused(tmp_path: Path, path: str) -> None
     questions.write_text(line, encoding="utf-8")
     with pytest.raises(ValueError, match="q.jsonl:1: not a question line"):
         load_questions(questions)
+
+
+def _eiffel_question(tmp_path: Path) -> Path:
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps({"question": "How tall is the Eiffel Tower?",
+                                     "answers": ["330 metres"],
+                                     "path": "landmarks/eiffel.pdf"}) + "\n", encoding="utf-8")
+    return questions
+
+
+def test_hide_sources_asks_again_without_the_named_file_and_reports_declines(
+        fresh_copy, tmp_path: Path, capsys) -> None:
+    from quotebot.cli import main
+
+    config = fresh_copy()
+    code = main(["eval", "--questions", str(_eiffel_question(tmp_path)), "--corpus",
+                 str(config.corpus), "--store", str(config.store), "--json", "--hide-sources"])
+    result = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert result["metrics"]["excerpt_hit@1"] == 1.0  # asked whole, it is answered
+    assert result["metrics"]["hidden_declined"] == 1.0  # no other file knows the height
+    assert result["details"][0]["hidden_confidence"] < result["details"][0]["confidence"]
+
+
+def test_hide_sources_does_not_count_a_question_another_file_answers(
+        fresh_copy, tmp_path: Path, capsys) -> None:
+    from quotebot.cli import main
+
+    config = fresh_copy()
+    (config.corpus / "notes.txt").write_text(
+        "Travel notes\n\nThe Eiffel Tower is 330 metres tall, taller than we thought.\n",
+        encoding="utf-8")
+    code = main(["eval", "--questions", str(_eiffel_question(tmp_path)), "--corpus",
+                 str(config.corpus), "--store", str(config.store), "--json", "--hide-sources"])
+    result = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert "hidden_declined" not in result["metrics"]
+    assert "hidden_confidence" not in result["details"][0]
+
+
+def test_hide_sources_is_refused_without_a_question_file(tmp_path: Path, capsys) -> None:
+    from quotebot.cli import main
+
+    code = main(["eval", "--squad", str(tmp_path / "x.json"), "--hide-sources",
+                 "--store", str(tmp_path / "store")])
+    assert code == 2
+    assert "--hide-sources goes with --questions" in capsys.readouterr().err
