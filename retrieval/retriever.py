@@ -372,18 +372,19 @@ class Retriever:
             return Answer(question, False, reason="The index is empty.")
         hidden = self._hidden_counts(reader, exclude) if exclude is not None else None
         terms = _terms(reader, text, hidden)
-        # The first POOL candidates' passages are ranked by their best sentence and read
-        # by the confidence, whatever k: more hits asked for only add passages after them.
-        size = max(POOL, 3 * k + 2)
-        core_ids = {c.chunk_id for c in candidates[:POOL]}
-        pool = candidates[:size]
+        # The first POOL candidates' passages (and those defining the asked term) are
+        # ranked by their best sentence and read by the confidence, whatever k: more hits
+        # asked for only add passages after them, never reorder or reshape these.
+        core_cands = candidates[:POOL]
         if terms.asked and self.settings.definition_weight:
-            defining = _defining(reader, candidates[size:], terms.asked)
-            core_ids |= {c.chunk_id for c in defining}
-            pool = pool + defining
-        passages = self._passages(reader, pool, candidates)
-        core = [p for p in passages if p.chunks[0].chunk_id in core_ids]
-        rest = [p for p in passages if p.chunks[0].chunk_id not in core_ids]
+            core_cands = core_cands + _defining(reader, candidates[POOL:], terms.asked)
+        core = self._passages(reader, core_cands, candidates)
+        taken = {c.chunk_id for c in core_cands}
+        rest = [p for p in self._passages(
+                    reader, [c for c in candidates[POOL:max(POOL, 3 * k + 2)]
+                             if c.chunk_id not in taken], candidates)
+                if not any(p.doc_id == c.doc_id and p.start < c.end and c.start < p.end
+                           for c in core)]
         scored: dict[int, list[SentenceScore]] = {}
         if self.settings.sentence_rank_weight:
             core = self._by_best_sentence(reader, vector, core, terms, scored)

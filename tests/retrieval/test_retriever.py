@@ -261,3 +261,17 @@ def test_first_answer_and_its_confidence_do_not_depend_on_k(project_docs: Any,
         hit = project_docs.ask(question, k=k, abstain=False).hits[0]
         firsts.add((hit.citation.path, hit.excerpt_start, hit.excerpt_end, hit.confidence))
     assert len(firsts) == 1
+
+
+@pytest.mark.parametrize("question", [
+    "What is quotebot?", "What is a generation?", "What is BM25?", "What is the soak?",
+    "How do I rebuild the index?", "Which file formats are supported?"])
+def test_more_hits_asked_only_add_hits_after_the_fewer(project_docs: Any,
+                                                       question: str) -> None:
+    def hits(k: int) -> list[tuple[str, int, int, float]]:
+        return [(h.citation.path, h.excerpt_start, h.excerpt_end, h.confidence)
+                for h in project_docs.ask(question, k=k, abstain=False).hits]
+
+    most = hits(12)
+    for k in (1, 3, 5, 10):
+        assert hits(k) == most[:k]
