@@ -57,10 +57,11 @@ WORKDIR = WORK / "indexing"
 def chunk_texts(corpus: Path) -> dict[str, list[tuple[int, int]]]:
     """The distinct chunk texts `quotebot index` embeds for this corpus (its own chunker),
     with their sentence spans."""
-    from index.build import model_window, scan_corpus
+    from index.build import model_window
     from index.chunking import chunk_document, load_token_counter
     from index.embedding import Embedder
     from index.loaders import SkipFile, indexed_suffixes, load_document, read_file
+    from index.scan import scan_corpus
     from quotebot.config import load_config
 
     config = load_config(ROOT / "config.toml")

@@ -37,6 +37,7 @@ from index.loaders import LoadOptions, SkipFile, indexed_suffixes, read_file, va
 from index.onnx_export import OnnxExport, ensure_export
 from index.parsing import ParseJob, ParsePool, ParseSettings, parser_key, worker_count
 from index.progress import BuildProgress
+from index.scan import scan_corpus
 from index.skips import SKIPS, SkipMemory
 from quotebot.config import Config, ConfigError
 from quotebot.documents import Chunk, Document
@@ -49,7 +50,7 @@ from store.writer import Previous, Tokenizer
 # OCR in one file may use this share of loading.file_timeout_s; pages past it are named in
 # the build report instead of the whole file being killed as too slow.
 OCR_BUDGET_SHARE = 0.75
-CHUNKER_VERSION = 17  # bump when chunking or loading rules change: stored chunks are redone
+CHUNKER_VERSION = 18  # bump when chunking or loading rules change: stored chunks are redone
 # (2: overlong sentences past a document's start are cut where they are, not further on;
 # near repeats are looked for among recent alike sentences only: index/chunking.py;
 # 3: chunks capped at MAX_CHUNK_CHARS characters, longer "words" cut: issue 14;
@@ -121,6 +122,9 @@ class BuildReport:
             + (f" in {self.embed_seconds:.1f} s ({self.runtime})" if self.chunks_embedded else ""),
         ]
         lines += [f"  note: {note}" for note in self.notes]
+        if self.ignored:
+            lines.append(f"  note: {self.ignored} file(s) ignored: not of a type quotebot "
+                         "reads (loading.extensions in config.toml), or hidden")
         if self.skips_remembered:
             lines.append(f"  note: {self.skips_remembered} of the skipped files failed before "
                          "and are unchanged: not parsed again")
@@ -157,84 +161,6 @@ class BuildLock:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
             os.close(self.fd)
             self.fd = -1
-
-
-def scan_corpus(corpus: Path, suffixes: set[str],
-                ) -> tuple[list[tuple[str, Path]], list[tuple[str, str]], int]:
-    """Files to index (relative path, path), problems found while walking, count ignored.
-
-    Hidden files and folders are ignored; symlinked folders are not followed (no loops),
-    nor symlinked files that lead outside the corpus (whoever may add a file to the corpus
-    must not make it quote a secret the bot's user can read).
-    The walk keeps its own stack, so any depth of folders works (os.walk recurses and
-    fails past ~1000 levels); names that are not valid UTF-8 are reported, not indexed
-    (they cannot be stored or cited).
-    """
-    files: list[tuple[str, Path]] = []
-    problems: list[tuple[str, str]] = []
-    ignored = 0
-    root = os.path.realpath(corpus)
-    stack = [corpus]
-    while stack:
-        here = stack.pop()
-        try:
-            with os.scandir(here) as listing:
-                entries = list(listing)
-        except OSError as exc:
-            problems.append((_rel(here, corpus), f"cannot read folder: {exc.strerror or exc}"))
-            continue
-        for entry in entries:
-            name = entry.name
-            if name.startswith("."):
-                continue
-            path = here / name
-            if not _utf8(name):
-                problems.append((_printable(_rel(path, corpus)),
-                                 "name is not valid UTF-8: rename it to index it"))
-                continue
-            try:
-                is_dir = entry.is_dir()
-            except OSError:
-                is_dir = False
-            if is_dir and entry.is_symlink():
-                problems.append((_rel(path, corpus), "symlinked folder not followed"))
-            elif is_dir:
-                stack.append(path)
-            elif path.suffix.lower() not in suffixes:
-                ignored += 1
-            elif entry.is_symlink() and not _within(os.path.realpath(path), root):
-                problems.append((_rel(path, corpus),
-                                 "symlink to a file outside the corpus folder not followed"))
-            else:
-                files.append((_rel(path, corpus), path))
-    files.sort()
-    problems.sort()
-    return files, problems, ignored
-
-
-def _within(path: str, root: str) -> bool:
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
-
-
-def _utf8(name: str) -> bool:
-    """False for names holding bytes that are not UTF-8 (Python keeps them as surrogates)."""
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _printable(name: str) -> str:
-    """A name with undecodable bytes shown as \\xNN escapes, for the build report."""
-    return os.fsencode(name).decode("utf-8", "backslashreplace")
-
-
-def _rel(path: Path, corpus: Path) -> str:
-    try:
-        return path.relative_to(corpus).as_posix()
-    except ValueError:
-        return str(path)
 
 
 @dataclass

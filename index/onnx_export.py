@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from index.embedding import Embedder
+from index.embedding import Embedder, ModelError
 from index.onnx_encoder import OnnxEncoder
 from store.generations import (
     FileIdentity,
@@ -159,6 +159,8 @@ def ensure_export(store: Path, embedder: Embedder, *, int8: bool = False) -> Onn
             log.warning("%s: exporting the model again", why)
         try:
             export = _export(store, embedder)
+        except ModelError:
+            raise  # the model itself cannot be loaded: the slower path would fail the same
         except Exception as exc:  # noqa: BLE001 - no export only means the slower path
             log.warning("ONNX export of %s failed (%s); using sentence-transformers",
                         embedder.resolved.name, exc)

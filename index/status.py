@@ -35,6 +35,7 @@ class StoreStatus:
     pending: CorpusChanges = field(default_factory=CorpusChanges)
     watching: dict[str, Any] | None = None
     problem: str = ""
+    corpus_problem: str = ""  # "not found" or "not a folder": no changes can be listed
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -65,7 +66,9 @@ class StoreStatus:
         else:
             out.append("Build: none running")
         p = self.pending
-        if p.any:
+        if self.corpus_problem:
+            out.append(f"Corpus: {self.corpus_problem} ({self.corpus})")
+        elif p.any:
             parts = [f"{len(v)} {k}" for k, v in
                      (("added", p.added), ("changed", p.changed), ("removed", p.removed)) if v]
             names = p.added + p.changed + p.removed
@@ -90,6 +93,7 @@ def store_status(config: Config) -> StoreStatus:
         folder = st.current_generation(store)
         if folder is not None:
             manifest = st.Manifest.read(folder)
+            st.verify_files(folder, manifest)  # what opening checks: a truncated file
             status.generation = st.generation_number(folder)
             status.built = manifest.created
             status.documents, status.passages = manifest.n_documents, manifest.n_chunks
@@ -99,4 +103,6 @@ def store_status(config: Config) -> StoreStatus:
         status.problem = f"unusable ({exc})"
     if corpus.is_dir():
         status.pending = corpus_changes(config)
+    else:
+        status.corpus_problem = "not a folder" if corpus.exists() else "folder not found"
     return status

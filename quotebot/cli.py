@@ -79,7 +79,17 @@ def config_from_args(args: argparse.Namespace) -> Config:
     config.override("store", args.store)
     config.override("model.name", args.model)
     config.override("backend", args.backend)
+    config.check()  # the flags too
     return config
+
+
+def quiet_libraries() -> None:
+    """Libraries' INFO lines are not ours to show an operator: httpx logs every request,
+    faiss that it could not load its AVX-512 build (and then loads another, as it should)."""
+    import logging
+
+    for name in ("httpx", "faiss"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -107,7 +117,7 @@ def watch_index(config: Config, args: argparse.Namespace, progress: bool | None)
     from index.watch import watch_corpus
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    quiet_libraries()
     first = [args.full]
 
     def build(wait: bool) -> BuildReport:
@@ -150,6 +160,8 @@ def format_answer(answer: Answer, pictures: dict[int, str] | None = None,
     a plain "nothing answers"."""
     reading = (f"(reading this as: {answer.interpreted_as})\n"
                if answer.interpreted_as else "")
+    if not answer.found and not answer.hits and answer.reason.startswith("The question"):
+        return f"{reading}{answer.reason}"  # not searched: too long, or no words
     if not answer.found and not (closest and answer.hits):
         reason = f" ({answer.reason.rstrip('.').lower()})" if answer.reason else ""
         return (f"{reading}Nothing in the corpus answers this{reason}. "
@@ -224,7 +236,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from index.extraction import expand, extract, format_extraction
+    from index.extraction import Extraction, expand, extract, format_extraction
 
     config = config_from_args(args)
     max_bytes = int(config.loading.max_file_mb * 1024 * 1024)
@@ -232,7 +244,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     if missing:
         raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
     for path in expand(args.paths):
-        found = extract(path, max_bytes)
+        found = path if isinstance(path, Extraction) else extract(path, max_bytes)
         if args.json:
             print(json.dumps(found.to_dict(), ensure_ascii=False), flush=True)
         else:
@@ -257,6 +269,8 @@ def cmd_bot(args: argparse.Namespace) -> int:
         config.index.watch = True
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not args.verbose:
+        quiet_libraries()
     return run_bot(config)
 
 
@@ -394,7 +408,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help="answer a question from the index with quoted excerpts",
                        description="Print the passages that answer a question: the quoted "
                        "sentence(s), where they stand (document, lines, page) and a score. "
-                       "Prints a plain 'nothing answers' when the corpus does not.",
+                       "When no passage is close enough (confidence below "
+                       "retrieval.min_confidence), it says so and still shows the closest "
+                       "quote, marked 'Not sure this answers it' (retrieval.show_closest = "
+                       "false: a plain 'nothing answers'); --json then has found: false and "
+                       "the hits.",
                        epilog="examples:\n"
                        "  quotebot ask \"How many civilians are trapped in Raqqa?\"\n"
                        "  quotebot ask -k 5 --json \"Who designed the tower?\"\n"

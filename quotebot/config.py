@@ -174,6 +174,11 @@ class Config:
         if not 0 <= self.retrieval.min_confidence <= 1:
             raise ConfigError("retrieval.min_confidence must be between 0 and 1, not "
                               f"{self.retrieval.min_confidence!r}")
+        try:  # the index libraries take paths as UTF-8 text
+            str(self.store).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ConfigError(f"the store folder {str(self.store)!r} has a name that is "
+                              "not valid UTF-8: choose another folder") from None
 
 
 # Numbers that must be above zero (every other number must be zero or more).

@@ -194,7 +194,8 @@ def valid_text(text: str) -> str:
 
 
 def clean_question(question: str) -> str:
-    """Invalid characters and control characters out, whitespace collapsed, length capped."""
+    """Invalid characters and control characters out, whitespace collapsed, length capped
+    (`ask` refuses a longer question; a follow-up's rewrite may add a little)."""
     return " ".join(_CONTROL.sub(" ", valid_text(question)).split())[:MAX_QUESTION_CHARS]
 
 
@@ -337,6 +338,11 @@ class Retriever:
         `within` answers only from documents under these folders or paths (relative to
         the corpus, e.g. ["reports/2024"]): nothing outside them is ever quoted.
         """
+        words = len(" ".join(_CONTROL.sub(" ", valid_text(question)).split()))
+        if words > MAX_QUESTION_CHARS:  # a pasted document, not a question: say so
+            return Answer(valid_text(question), False,
+                          reason=f"The question is too long ({words:,} characters; at most "
+                          f"{MAX_QUESTION_CHARS:,}). Ask it in a sentence or two.")
         if history is not None:
             rewrite = resolve(clean_question(valid_text(question)), history, self.reader.idf)
             if rewrite.followup:
@@ -369,6 +375,9 @@ class Retriever:
             paths = reader.chunk_paths([c.chunk_id for c in candidates])
             candidates = [c for c in candidates if not exclude(paths[c.chunk_id])]
         if not candidates:
+            if within:
+                return Answer(question, False, reason="No indexed document is under "
+                              + ", ".join(repr(w) for w in within) + ".")
             return Answer(question, False, reason="The index is empty.")
         hidden = self._hidden_counts(reader, exclude) if exclude is not None else None
         terms = _terms(reader, text, hidden)
@@ -742,7 +751,9 @@ def normalise_scope(within: Sequence[str] | None) -> list[str] | None:
     """Scope folders as the store names paths: "/"-separated, no leading "./" or slashes.
 
     None is no scope (the whole corpus); an empty list (or only blank names) is a scope
-    that holds nothing. A name that climbs out ("..") is refused (ValueError).
+    that holds nothing. A name that climbs out ("..") is refused (ValueError). A name
+    that is not valid UTF-8 (undecodable bytes of a command line) names no stored path,
+    as builds refuse such names: it is kept escaped, so it matches nothing.
     """
     if within is None:
         return None
@@ -750,6 +761,7 @@ def normalise_scope(within: Sequence[str] | None) -> list[str] | None:
         within = [within]
     out = []
     for name in within:
+        name = name.encode("utf-8", "backslashreplace").decode("utf-8")
         parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
         if ".." in parts:
             raise ValueError(f"scope {name!r} climbs out of the corpus")

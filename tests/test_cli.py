@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -73,6 +74,35 @@ def test_index_json_reports_nothing_to_embed_on_rebuild(fresh_copy, capsys) -> N
     code, out, _ = run(capsys, "index", *where(config), "--json")
     report = json.loads(out)
     assert code == 0 and report["chunks_embedded"] == 0 and report["unchanged"] > 0
+
+
+def test_a_store_folder_named_in_bytes_that_are_not_utf8_is_refused_before_work(
+        tmp_path, capsys) -> None:
+    store = os.fsdecode(os.fsencode(tmp_path) + b"/s\xff4")
+    (tmp_path / "corpus").mkdir()
+    code, _, err = run(capsys, "index", "--corpus", str(tmp_path / "corpus"), "--store", store)
+    assert code == 2 and "not valid UTF-8" in err and "Traceback" not in err
+    assert not os.path.exists(store)
+
+
+def test_a_model_not_on_this_machine_is_said_once_and_plainly(tmp_path, capsys) -> None:
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "a.txt").write_text("The cat sat on the mat.\n")
+    code, _, err = run(capsys, "index", "--corpus", str(tmp_path / "corpus"), "--store",
+                       str(tmp_path / "store"), "--model", "nosuch/model")
+    assert code == 1
+    assert "'nosuch/model' is not on this machine" in err and "allow_download" in err
+    assert "huggingface.co" not in err and "ONNX export" not in err
+
+
+def test_library_info_lines_are_kept_from_an_operator() -> None:
+    import logging
+
+    from quotebot.cli import quiet_libraries
+
+    quiet_libraries()
+    assert logging.getLogger("faiss.loader").getEffectiveLevel() >= logging.WARNING
+    assert logging.getLogger("httpx").getEffectiveLevel() >= logging.WARNING
 
 
 def test_bad_config_file_is_a_config_error(tmp_path, capsys) -> None:
@@ -195,6 +225,26 @@ def test_extract_says_why_a_file_is_not_indexed(tmp_path, capsys) -> None:
     (tmp_path / "empty.md").write_text("")
     code, out, _ = run(capsys, "extract", str(tmp_path))
     assert code == 0 and "empty.md: not indexed: empty file" in out
+
+
+def test_extract_of_a_folder_reports_a_non_utf8_name_and_goes_on(tmp_path, capsys) -> None:
+    (tmp_path / "good.md").write_text("# Good\n\nThe harbour opens at dawn.\n")
+    bad = os.fsencode(tmp_path) + b"/bad\xffname.md"
+    with open(bad, "wb") as f:
+        f.write(b"# Bad\n\nA name that is not UTF-8.\n")
+    code, out, _ = run(capsys, "extract", "--json", str(tmp_path))
+    found = {Path(r["path"]).name: r for r in map(json.loads, out.splitlines())}
+    assert code == 0
+    assert "harbour" in found["good.md"]["text"]
+    assert "not valid UTF-8" in found["bad\\xffname.md"]["error"]
+
+
+def test_extract_of_a_folder_skips_hidden_files_as_a_build_does(tmp_path, capsys) -> None:
+    (tmp_path / "seen.md").write_text("# Seen\n\nThis one is read.\n")
+    (tmp_path / ".hidden.md").write_text("# Hidden\n\nA build never reads this.\n")
+    code, out, _ = run(capsys, "extract", "--json", str(tmp_path))
+    assert code == 0 and [Path(json.loads(line)["path"]).name
+                          for line in out.splitlines()] == ["seen.md"]
 
 
 def test_extract_prints_each_block_with_its_source_line(tmp_path, capsys) -> None:

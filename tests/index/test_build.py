@@ -476,7 +476,7 @@ def test_build_summary_lists_skipped_files_up_to_a_limit() -> None:
 def test_a_symlinked_file_is_followed_only_within_the_corpus(tmp_path: Path) -> None:
     # Whoever may add files to the corpus folder must not make the bot quote files from
     # elsewhere (a token file, ~/.ssh keys, /proc/self/environ) through a symlink.
-    from index.build import scan_corpus
+    from index.scan import scan_corpus
 
     corpus, outside = tmp_path / "corpus", tmp_path / "secrets"
     corpus.mkdir()

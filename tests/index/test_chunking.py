@@ -225,3 +225,16 @@ def test_an_overlong_heading_is_read_as_text_not_copied_into_every_chunk(
     indexed = " ".join(c.text for c in chunks)
     assert "heading0 " in indexed and "heading1999" in indexed  # its text is not lost
     assert all(d.text[c.start:c.end] == c.text for c in chunks)
+
+
+def test_a_long_code_block_is_cut_at_line_ends_never_mid_statement(count: TokenCounter) -> None:
+    code = "\n".join(f"    Route('/items/{n}', endpoint=item_{n}, methods=['GET', 'POST']),"
+                     for n in range(40))
+    d = doc(f"# Routing\n\nRoutes are listed in order.\n\n```python\nroutes = [\n{code}\n]\n"
+            "app = Starlette(routes=routes)\n```\n", "routing.md")
+    chunks = chunk_document(d, count, max_tokens=60)
+    assert len(chunks) > 3
+    for c in chunks:
+        assert d.text[c.end:c.end + 1] in ("", "\n"), repr(c.text[-40:])  # ends a line
+        assert d.text[c.start - 1:c.start] in ("", "\n", " "), repr(c.text[:40])
+    assert any(c.text.endswith("app = Starlette(routes=routes)") for c in chunks)

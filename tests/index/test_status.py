@@ -86,3 +86,17 @@ def test_a_killed_build_whose_pid_was_reused_is_not_shown_running(tmp_path: Path
     lock.release()
     progress.path.write_text(json.dumps({"pid": "x", "phase": 3}))  # hand-edited
     assert read_progress(tmp_path)["running"] is False
+
+
+@pytest.mark.parametrize(("make", "said"), [(None, "folder not found"),
+                                            ("file", "not a folder")])
+def test_status_says_when_the_corpus_folder_is_missing_or_a_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], make: str | None,
+        said: str) -> None:
+    corpus = tmp_path / "corpus"
+    if make == "file":
+        corpus.write_text("not a folder", encoding="utf-8")
+    code = main(["status", "--corpus", str(corpus), "--store", str(tmp_path / "store")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert f"Corpus: {said}" in out and "up to date" not in out

@@ -150,6 +150,12 @@ def test_question_without_words_is_not_searched(retriever: Retriever) -> None:
     assert not answer.found and answer.reason
 
 
+def test_a_pasted_document_is_refused_as_too_long_not_answered(retriever: Retriever) -> None:
+    answer = retriever.ask("How tall is the Eiffel Tower? " + "word " * 20_000)
+    assert not answer.found and not answer.hits
+    assert answer.reason.startswith("The question is too long (100,029 characters")
+
+
 def test_boilerplate_is_never_quoted(retriever: Retriever) -> None:
     for question in ("How do I sign up for the newsletter?", "Who took the photo?"):
         for hit in retriever.ask(question, k=5).hits:

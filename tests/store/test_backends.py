@@ -83,7 +83,9 @@ def test_scoped_question_quotes_only_from_its_folders(shared: Config) -> None:
         assert scoped.hits and paths(scoped) == {"astronomy/solar.md"}
         one_doc = retriever.ask(question, within=["news/raqqa.txt", "food/"], abstain=False)
         assert paths(one_doc) <= {"news/raqqa.txt", "food/coffee.html"}
-        assert not retriever.ask(question, within=["nowhere"]).hits
+        nowhere = retriever.ask(question, within=["nowhere"])
+        assert not nowhere.hits and nowhere.reason == "No indexed document is under 'nowhere'."
+        assert not retriever.ask(question, within=["bad\udcffname.md"]).hits  # not UTF-8
 
 
 def test_publish_is_atomic_under_a_concurrent_reader(built: Config) -> None:

@@ -148,3 +148,12 @@ def test_a_store_file_this_user_cannot_read_is_one_line_not_a_traceback(fresh_co
                           cwd=Path(__file__).resolve().parents[2])
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert str(live / META) in done.stderr and "readable" in done.stderr
+
+
+@pytest.mark.parametrize("damage", ["vectors truncated", "metadata truncated"])
+def test_status_calls_a_damaged_store_unusable(fresh_copy, damage: str) -> None:
+    from index.status import store_status
+
+    status = store_status(damaged_copy(fresh_copy, damage))
+    assert status.generation is None
+    assert status.problem.startswith("unusable") and "quotebot index --full" in status.problem

@@ -45,6 +45,19 @@ def test_top_heading_over_sections_a_level_below_is_the_title() -> None:
     assert doc.title == "Tool"
 
 
+def test_a_lone_heading_far_down_the_page_is_not_the_title() -> None:
+    body = "".join(f"Paragraph {n} says something about schemas.\n\n" for n in range(20))
+    doc = load_bytes("schemas.md", body + "### Third party packages\n\nSee these.\n")
+    assert doc.title == "schemas"
+
+
+def test_the_first_of_many_release_headings_is_not_the_title() -> None:
+    notes = "".join(f"## 0.{n}.0 (May {n}, 2025)\n\n### Fixed\n\n* A bug.\n\n"
+                    for n in range(40, 30, -1))
+    doc = load_bytes("release-notes.md", notes)
+    assert doc.title == "release-notes"
+
+
 def test_document_without_headings_is_titled_by_its_file_name() -> None:
     doc = load_bytes("docs/event-hooks.md", "HTTPX allows you to register event hooks.\n")
     assert doc.title == "event-hooks"
