@@ -1,8 +1,9 @@
 """Sentence boundaries inside a block of text, as exact document offsets.
 
 A rule-based splitter: a sentence ends at `.`, `!`, `?` or `…` (with any closing quotes or
-brackets) when whitespace and a character that is not lowercase follow, unless the word
-before the period is a known abbreviation, an initial or a dotted acronym. Rules, not a
+brackets, or a word's footnote mark: "response.4 That") when whitespace and a character
+that is not lowercase follow, unless the word before the period is a known abbreviation,
+an initial or a dotted acronym. Rules, not a
 model: fast, predictable, and the offsets are exact, which quoting needs.
 """
 
@@ -23,7 +24,10 @@ _BEFORE_NUMBER = frozenset({
 })
 # Linear on any input: the lookbehind starts a match only at the first mark of a run, and
 # possessive quantifiers never give back what they took (a run of n dots was O(n^2)).
-_BOUNDARY = re.compile(r"(?<![.!?…])[.!?…]++[\"'”’»)\]]*+(?=\s++\S)")
+# The second form: a footnote mark right after a word's period ("... a response.4 That
+# is ..."), which papers print as a superscript and PDF text runs on.
+_BOUNDARY = re.compile(r"(?<![.!?…])[.!?…]++[\"'”’»)\]]*+(?=\s++\S)"
+                       r"|(?<=[a-z])\.(?:\d{1,2}|[*\u2020\u2021])(?=\s++[A-Z])")
 _NEXT = re.compile(r"\s++(\S)")
 # The word before a period is looked for this far back at most: abbreviations are short,
 # and scanning from the sentence's start made an author list ("J. Smith, ...") O(n^2).
@@ -40,9 +44,10 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
         following = _NEXT.match(text, match.end(), end)
         if following is None or following.group(1).islower():
             continue
-        if match.group() == "." and _is_abbreviation(text, cursor, match.start(),
-                                                      following.group(1)):
-            continue
+        mark = match.group()[1:] if match.group()[0] == "." else ""
+        if (match.group() == "." or mark) and _is_abbreviation(
+                text, cursor, match.start(), mark[:1] or following.group(1)):
+            continue  # "Fig.3 Shows": the abbreviation's number, not a footnote
         _add(text, cursor, match.end(), spans)
         cursor = match.end()
     _add(text, cursor, end, spans)

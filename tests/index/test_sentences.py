@@ -42,6 +42,19 @@ def test_decimal_numbers_are_not_boundaries() -> None:
     assert sentences("It is 1.5 miles long. Yes.") == ["It is 1.5 miles long.", "Yes."]
 
 
+def test_a_footnote_mark_after_a_period_ends_the_sentence() -> None:
+    assert sentences("Every request must result in a response.4 That is, it never hangs.") == [
+        "Every request must result in a response.4", "That is, it never hangs."]
+    assert sentences("Cells are padded.\u2020 Then they move.") == [
+        "Cells are padded.\u2020", "Then they move."]
+
+
+def test_a_number_after_an_abbreviation_or_a_digit_is_not_a_footnote_mark() -> None:
+    for text in ("See fig.3 Shows the rest.", "Results in Eq.1 Then hold.",
+                 "It is in version 2.10 The next."):
+        assert sentences(text) == [text]
+
+
 def test_offsets_are_relative_to_the_whole_text_within_the_block() -> None:
     text = "HEAD\n  First one. Second one.  \nTAIL"
     spans = split_sentences(text, 5, len(text) - 5)
