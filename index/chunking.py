@@ -8,12 +8,14 @@ Rules, in order:
 - sentences that are page chrome (`index.boilerplate`), that repeat an earlier sentence of
   the document (exactly or nearly: a caption printed twice), or that only repeat the
   document's title are left out, and so are the lines of a table of contents (whole lines:
-  "2.4. OPTIONS . . . . 4" would split into sentences at each ". "); a left-out sentence
+  "2.4. OPTIONS . . . . 4" would split into sentences at each ". "), and so is a PDF's
+  list of references (`references_span`: an entry is no answer, and its names and
+  titles matched questions they have nothing to do with); a left-out sentence
   ends the chunk it interrupts, so
   `document.text[chunk.start:chunk.end] == chunk.text` always holds;
 - a chunk holds up to `max_tokens` word pieces and never more than the model's window
   minus its two special tokens: the model never truncates a chunk silently; a sentence
-  that alone is too long is cut at whitespace;
+  that alone is too long is cut at line ends (code), else at whitespace;
 - a chunk also holds at most `MAX_CHUNK_CHARS` characters: a "word" of a megabyte
   without spaces is one [UNK] word piece, and a chunk of it would make every later step
   (excerpts, the bot's rendering) work on a megabyte; such words are cut by characters;
@@ -53,6 +55,12 @@ ITEM_CHUNK_CHARS = 120
 _WORD = re.compile(r"\w+")
 _NON_SPACE = re.compile(r"\S+")
 _LINE = re.compile(r"\S(?:[^\n]*\S)?")  # a line's text, first to last visible character
+# A references section's heading, on a line of its own ("References", "9. REFERENCES"),
+# and an appendix after it, which is text again.
+_REFERENCES = re.compile(r"^[ \t]*(?:\d+\.?[ \t]+|[IVX]+\.[ \t]+)?(?:references|bibliography"
+                         r"|works cited|literature cited)[ \t]*$", re.I | re.M)
+_APPENDIX = re.compile(r"^[ \t]*(?:appendix|appendices)\b", re.I | re.M)
+REFERENCES_AFTER = 0.5  # a references heading in the first half is a contents line, a quote
 
 Span = tuple[int, int]
 
@@ -147,6 +155,7 @@ def _sentence_runs(doc: Document,
     headings: list[tuple[int, str]] = []
     current: _Run | None = None
     repeats = _RepeatFilter(doc.title)
+    references = references_span(doc) or (0, 0)
     for block in doc.blocks:
         if block.kind == "heading" and block.end - block.start <= MAX_HEADING_CHARS:
             while headings and headings[-1][0] >= block.level:
@@ -163,10 +172,12 @@ def _sentence_runs(doc: Document,
             current = None
         for start, end, contents in _block_sentences(doc.text, block.start, block.end):
             sentence = doc.text[start:end]
-            chrome = not contents and is_boilerplate(sentence)
-            if contents or chrome or repeats.seen(sentence):
+            cited = references[0] <= start < references[1]
+            chrome = not contents and not cited and is_boilerplate(sentence)
+            if contents or cited or chrome or repeats.seen(sentence):
                 if left_out is not None:
-                    reason = "contents" if contents else "page chrome" if chrome else "repeat"
+                    reason = ("contents" if contents else "references" if cited
+                              else "page chrome" if chrome else "repeat")
                     left_out.append((start, end, reason))
                 current = None
                 continue
@@ -175,6 +186,19 @@ def _sentence_runs(doc: Document,
                 runs.append(current)
             current.sentences.append((start, end))
     return runs
+
+
+def references_span(doc: Document) -> tuple[int, int] | None:
+    """(start, end) of a PDF's list of references: from its heading, in the second half
+    of the text, to an appendix or the end. None for other formats and without one."""
+    if doc.format != "pdf":
+        return None
+    headings = list(_REFERENCES.finditer(doc.text, int(len(doc.text) * REFERENCES_AFTER)))
+    if not headings:
+        return None
+    found = headings[-1]  # a table of references in the text may come before the list
+    appendix = _APPENDIX.search(doc.text, found.end())
+    return found.start(), appendix.start() if appendix else len(doc.text)
 
 
 def _block_sentences(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:

@@ -238,3 +238,37 @@ def test_a_long_code_block_is_cut_at_line_ends_never_mid_statement(count: TokenC
         assert d.text[c.end:c.end + 1] in ("", "\n"), repr(c.text[-40:])  # ends a line
         assert d.text[c.start - 1:c.start] in ("", "\n", " "), repr(c.text[:40])
     assert any(c.text.endswith("app = Starlette(routes=routes)") for c in chunks)
+
+
+def test_a_pdfs_list_of_references_is_left_out_and_an_appendix_after_it_kept(
+        count: TokenCounter, tmp_path) -> None:
+    from support.files import write_pdf
+
+    words = ["harbour", "pier", "boat", "tide", "rope", "anchor", "gull", "storm", "fog",
+             "bell", "mast", "sail", "wave", "rock", "dune", "reef", "shell", "net", "crab",
+             "buoy"]
+    body = [f"Section {n} explains the {a} and the {b} near the {c}."
+            for n, (a, b, c) in enumerate(zip(words, words[7:] + words[:7],
+                                              words[13:] + words[:13], strict=True))]
+    pdf = write_pdf(tmp_path / "paper.pdf", [
+        body[:10], body[10:],
+        ["References", "[1] A. Keeper. Lamps of the coast. In Proc. of France, 1990.",
+         "[2] B. Keeper. Dusk and dawn in Brittany. 1991.",
+         "Appendix A", "The lamp holds four litres of oil, the appendix says."]])
+    d = load_document("paper.pdf", pdf.read_bytes())
+    text = " ".join(c.text for c in chunk_document(d, count, max_tokens=60))
+    assert "Lamps of the coast" not in text and "Brittany" not in text
+    assert "four litres of oil" in text and "Section 19 explains" in text
+    reasons = {d.text[s:e]: why for s, e, why in left_out_sentences(d)}
+    assert any(why == "references" and "Lamps of the coast" in s for s, why in reasons.items())
+
+
+def test_a_references_line_early_in_a_pdf_is_text(count: TokenCounter, tmp_path) -> None:
+    from support.files import write_pdf
+
+    pdf = write_pdf(tmp_path / "notes.pdf", [
+        ["References", "The keeper's log lists every ship that passed the lamp."],
+        [f"Entry {n}: a ship passed the lighthouse at dusk." for n in range(20)]])
+    d = load_document("notes.pdf", pdf.read_bytes())
+    text = " ".join(c.text for c in chunk_document(d, count, max_tokens=60))
+    assert "every ship that passed" in text
