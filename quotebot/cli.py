@@ -7,12 +7,16 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from quotebot.config import Config, ConfigError, load_config
 from quotebot.errors import StoreError
 from retrieval.answer import Answer
 from retrieval.search import MODES
 from store.factory import BACKENDS
+
+if TYPE_CHECKING:
+    from retrieval.evaluation import Question
 
 EXAMPLES = """\
 examples:
@@ -200,6 +204,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from retrieval import Retriever
 
     config = config_from_args(args)
+    if args.conversation and args.question != "-":
+        raise ConfigError("--conversation reads the questions of stdin as one conversation: "
+                          "use it with - (quotebot ask - --conversation < questions.txt)")
+    if args.pictures and args.pictures.exists() and not args.pictures.is_dir():
+        raise ConfigError(f"--pictures {args.pictures}: not a folder (pictures are written "
+                          "into a folder, made when missing)")
     retriever = Retriever.open(config)
     if args.question == "-" and hasattr(sys.stdin, "reconfigure"):
         sys.stdin.reconfigure(errors="replace")  # a line that is not UTF-8 is still asked
@@ -318,6 +328,18 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def unknown_paths(questions: Sequence[Question], config: Config) -> list[str]:
+    """The files questions name that no indexed file of the corpus is (a typo, a rename)."""
+    from index.loaders import indexed_suffixes
+    from index.scan import scan_corpus
+    from retrieval.evaluation import same_file
+
+    suffixes = indexed_suffixes(config.loading.extensions)
+    files = [rel for rel, _ in scan_corpus(Path(config.corpus), suffixes)[0]]
+    named = dict.fromkeys(p for q in questions for p in q.paths)
+    return [p for p in named if not any(same_file(rel, (p,)) for rel in files)]
+
+
 def _eval_questions(args: argparse.Namespace) -> int:
     """`quotebot eval --questions FILE --corpus DIR`: excerpt hits on your own documents."""
     from quotebot.evalstore import prepare_folder
@@ -330,10 +352,17 @@ def _eval_questions(args: argparse.Namespace) -> int:
         questions = load_questions(args.questions)
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
+    if not questions:
+        raise ConfigError(f"{args.questions}: no questions (one JSON object per line)")
     base = load_config(args.config)
     base.override("model.name", args.model)
     print(f"Evaluating {len(questions)} questions over {args.corpus}", file=sys.stderr)
     config = prepare_folder(args.corpus, base, store=args.store, progress=args.progress)
+    named = unknown_paths(questions, config)
+    if named:
+        print(f"note: {len(named)} question(s) name a file not in {args.corpus}, so they can "
+              f"never hit: {', '.join(named[:5])}{', ...' if len(named) > 5 else ''}",
+              file=sys.stderr)
     with Retriever.open(config) as retriever:
         modes = ["bm25", "dense", "hybrid"] if args.mode == "all" else [args.mode]
         results = []

@@ -372,7 +372,7 @@ def answers_in(text: str, answers: Iterable[str]) -> bool:
     return any(folded(a) in norm for a in answers if a.strip())
 
 
-def _same_file(hit_path: str, wanted: Sequence[str]) -> bool:
+def same_file(hit_path: str, wanted: Sequence[str]) -> bool:
     """Whether a hit's corpus-relative path is one of the question's files (any when none
     is given)."""
     if not wanted:
@@ -422,8 +422,8 @@ def evaluate_questions(retriever: Retriever, questions: Sequence[Question], *,
             rows["absent_declined"].append(float(not answer.found))
         else:
             excerpt_ok = [answers_in(h.excerpt, q.answers)
-                          and _same_file(h.citation.path, q.paths) for h in hits]
-            passage_ok = [answers_in(h.text, q.answers) and _same_file(h.citation.path, q.paths)
+                          and same_file(h.citation.path, q.paths) for h in hits]
+            passage_ok = [answers_in(h.text, q.answers) and same_file(h.citation.path, q.paths)
                           for h in hits]
             rows["excerpt_hit@1"].append(float(excerpt_ok[:1] == [True]))
             rows[f"excerpt_hit@{k}"].append(float(any(excerpt_ok)))
@@ -434,7 +434,7 @@ def evaluate_questions(retriever: Retriever, questions: Sequence[Question], *,
             detail["passage_rank"] = passage_ok.index(True) + 1 if any(passage_ok) else None
             if hide_sources and q.paths:
                 hidden = retriever.ask(q.question, k=k, mode=mode,
-                                       exclude=lambda path, q=q: _same_file(path, q.paths))
+                                       exclude=lambda path, q=q: same_file(path, q.paths))
                 if not any(answers_in(h.text, q.answers) for h in hidden.hits):
                     detail["hidden_confidence"] = hidden.confidence
                     rows["hidden_declined"].append(float(not hidden.found))

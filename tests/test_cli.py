@@ -305,16 +305,17 @@ def test_a_folder_that_climbs_out_of_the_corpus_is_a_usage_error(session_config:
     assert exit_.value.code == 2 and "climbs out of the corpus" in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("argv", [
-    ["ask", "--pictures", "{file}", "How tall is the Eiffel Tower?"],  # FileExistsError
-    ["eval", "--squad", "{folder}"],  # IsADirectoryError
+@pytest.mark.parametrize(("argv", "exit_code"), [
+    (["ask", "--pictures", "{file}", "How tall is the Eiffel Tower?"], 2),  # a usage error
+    (["eval", "--squad", "{folder}"], 1),  # IsADirectoryError
 ])
 def test_a_path_of_the_wrong_kind_is_one_line_not_a_traceback(session_config: Config, capsys,
-                                                              tmp_path, argv) -> None:
+                                                              tmp_path, argv,
+                                                              exit_code: int) -> None:
     (tmp_path / "a file").write_text("x")
     argv = [a.format(file=tmp_path / "a file", folder=tmp_path) for a in argv]
     code, _, err = run(capsys, argv[0], *where(session_config), *argv[1:])
-    assert code == 1 and err.count("\n") == 1 and str(tmp_path) in err
+    assert code == exit_code and err.count("\n") == 1 and str(tmp_path) in err
 
 
 def test_a_reader_that_stops_reading_ends_the_command_quietly(session_config: Config) -> None:
@@ -327,3 +328,36 @@ def test_a_reader_that_stops_reading_ends_the_command_quietly(session_config: Co
         input="Why is Mars red?\n" * 200, capture_output=True, text=True, timeout=300,
         cwd=Path(__file__).resolve().parents[1])
     assert done.stderr == ""
+
+
+def test_conversation_without_stdin_questions_is_refused(session_config: Config, capsys) -> None:
+    code, _, err = run(capsys, "ask", *where(session_config), "--conversation", "What is it?")
+    assert code == 2 and "use it with -" in err
+
+
+def test_pictures_into_a_file_is_refused_plainly(session_config: Config, capsys,
+                                                 tmp_path) -> None:
+    (tmp_path / "afile").write_text("x")
+    code, _, err = run(capsys, "ask", *where(session_config), "--pictures",
+                       str(tmp_path / "afile"), "How tall is the Eiffel Tower?")
+    assert code == 2 and "not a folder" in err and "Errno" not in err
+
+
+def test_eval_of_an_empty_question_file_is_refused(session_config: Config, capsys,
+                                                   tmp_path) -> None:
+    (tmp_path / "q.jsonl").write_text("\n# nothing yet\n")
+    code, _, err = run(capsys, "eval", "--questions", str(tmp_path / "q.jsonl"),
+                       *where(session_config))
+    assert code == 2 and "no questions" in err
+
+
+def test_eval_notes_questions_naming_a_file_not_in_the_corpus(fresh_copy, capsys,
+                                                              tmp_path) -> None:
+    config = fresh_copy()
+    (tmp_path / "q.jsonl").write_text(json.dumps(
+        {"question": "How tall is the Eiffel Tower?", "answers": ["330 metres"],
+         "path": "landmarks/eifel.pdf"}) + "\n")
+    code, _, err = run(capsys, "eval", "--questions", str(tmp_path / "q.jsonl"),
+                       *where(config), "--json")
+    assert code == 0
+    assert "1 question(s) name a file not in" in err and "landmarks/eifel.pdf" in err

@@ -239,19 +239,19 @@ def test_eval_questions_reports_how_often_absent_questions_are_declined(
 
 
 def test_a_hit_counts_from_any_file_the_question_lists() -> None:
-    from retrieval.evaluation import _same_file
+    from retrieval.evaluation import same_file
 
-    assert _same_file("httpx/index.md", ("httpx/http2.md", "httpx/index.md"))
-    assert _same_file("docs/httpx/index.md", ("httpx/index.md",))
-    assert not _same_file("httpx/quickstart.md", ("httpx/http2.md", "httpx/index.md"))
-    assert _same_file("anything.md", ())
+    assert same_file("httpx/index.md", ("httpx/http2.md", "httpx/index.md"))
+    assert same_file("docs/httpx/index.md", ("httpx/index.md",))
+    assert not same_file("httpx/quickstart.md", ("httpx/http2.md", "httpx/index.md"))
+    assert same_file("anything.md", ())
 
 
 def test_a_leading_dot_slash_is_a_prefix_not_characters() -> None:
-    from retrieval.evaluation import _same_file
+    from retrieval.evaluation import same_file
 
-    assert _same_file(".github/README.md", ("./.github/README.md",))
-    assert _same_file(".github/README.md", (".github/README.md",))
+    assert same_file(".github/README.md", ("./.github/README.md",))
+    assert same_file(".github/README.md", (".github/README.md",))
 
 
 @pytest.mark.parametrize("path", ["0", "false", "{}", "[]", '[""]', '["  "]', "[1]", '"  "',
