@@ -59,7 +59,15 @@ _LINE = re.compile(r"\S(?:[^\n]*\S)?")  # a line's text, first to last visible c
 # and an appendix after it, which is text again.
 _REFERENCES = re.compile(r"^[ \t]*(?:\d+\.?[ \t]+|[IVX]+\.[ \t]+)?(?:references|bibliography"
                          r"|works cited|literature cited)[ \t]*$", re.I | re.M)
-_APPENDIX = re.compile(r"^[ \t]*(?:appendix|appendices)\b", re.I | re.M)
+# The first entry of a list of references: "[1] ...", "[BP] ...", "1. CHANDY, K. M. ...",
+# "Attiya, H., ..." (the evidence that the heading heads a list, not a body section).
+_ENTRY = re.compile(r"[ \t]*(?:\[[^\]\n]{1,24}\]|\d{1,3}\.[ \t]|[A-Z][A-Za-z'’-]+,[ \t]+[A-Z])")
+# What ends the list: an appendix or any section heading after it ("A Proof of Theorem 1",
+# "B.2 Setup", "Supplementary material"): a short line, numbered or lettered, without
+# the commas and periods of an entry.
+_AFTER_LIST = re.compile(r"^[ \t]*(?:(?i:appendix|appendices|supplementary)\b"
+                         r"|(?:[A-Z]|\d{1,2})(?:\.\d{1,2})*\.?[ \t]+[A-Z][A-Za-z0-9 \t-]{1,60}$)",
+                         re.M)
 REFERENCES_AFTER = 0.5  # a references heading in the first half is a contents line, a quote
 
 Span = tuple[int, int]
@@ -190,15 +198,17 @@ def _sentence_runs(doc: Document,
 
 def references_span(doc: Document) -> tuple[int, int] | None:
     """(start, end) of a PDF's list of references: from its heading, in the second half
-    of the text, to an appendix or the end. None for other formats and without one."""
+    of the text and followed by an entry, to an appendix, the next heading or the end.
+    None for other formats and without one."""
     if doc.format != "pdf":
         return None
-    headings = list(_REFERENCES.finditer(doc.text, int(len(doc.text) * REFERENCES_AFTER)))
+    headings = [m for m in _REFERENCES.finditer(doc.text, int(len(doc.text) * REFERENCES_AFTER))
+                if _ENTRY.match(doc.text, m.end() + 1)]  # its next line opens an entry
     if not headings:
         return None
     found = headings[-1]  # a table of references in the text may come before the list
-    appendix = _APPENDIX.search(doc.text, found.end())
-    return found.start(), appendix.start() if appendix else len(doc.text)
+    after = _AFTER_LIST.search(doc.text, found.end() + 1)
+    return found.start(), after.start() if after else len(doc.text)
 
 
 def _block_sentences(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:

@@ -27,7 +27,7 @@ _BEFORE_NUMBER = frozenset({
 # The second form: a footnote mark right after a word's period ("... a response.4 That
 # is ..."), which papers print as a superscript and PDF text runs on.
 _BOUNDARY = re.compile(r"(?<![.!?…])[.!?…]++[\"'”’»)\]]*+(?=\s++\S)"
-                       r"|(?<=[a-z])\.(?:\d{1,2}|[*\u2020\u2021])(?=\s++[A-Z])")
+                       r"|(?<=[a-z]{2})\.(?P<mark>\d{1,2}|[*\u2020\u2021])(?=\s++[A-Z])")
 _NEXT = re.compile(r"\s++(\S)")
 # The word before a period is looked for this far back at most: abbreviations are short,
 # and scanning from the sentence's start made an author list ("J. Smith, ...") O(n^2).
@@ -44,7 +44,7 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
         following = _NEXT.match(text, match.end(), end)
         if following is None or following.group(1).islower():
             continue
-        mark = match.group()[1:] if match.group()[0] == "." else ""
+        mark = match.group("mark") or ""
         if (match.group() == "." or mark) and _is_abbreviation(
                 text, cursor, match.start(), mark[:1] or following.group(1)):
             continue  # "Fig.3 Shows": the abbreviation's number, not a footnote

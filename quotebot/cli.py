@@ -207,9 +207,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if args.conversation and args.question != "-":
         raise ConfigError("--conversation reads the questions of stdin as one conversation: "
                           "use it with - (quotebot ask - --conversation < questions.txt)")
-    if args.pictures and args.pictures.exists() and not args.pictures.is_dir():
-        raise ConfigError(f"--pictures {args.pictures}: not a folder (pictures are written "
-                          "into a folder, made when missing)")
+    if args.pictures:
+        try:
+            args.pictures.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"--pictures {args.pictures}: cannot be made a folder "
+                              f"({exc.strerror or exc})") from None
     retriever = Retriever.open(config)
     if args.question == "-" and hasattr(sys.stdin, "reconfigure"):
         sys.stdin.reconfigure(errors="replace")  # a line that is not UTF-8 is still asked
@@ -284,6 +287,18 @@ def cmd_bot(args: argparse.Namespace) -> int:
     return run_bot(config)
 
 
+def metrics_table(results: Sequence[dict], width: int) -> str:
+    """One row per mode, one column per metric any mode has ("-" where a mode has none:
+    BM25 alone has no confidence, and a mode may count no hidden-source question)."""
+    names = list(dict.fromkeys(n for r in results for n in r["metrics"]))
+    rows = [f"{'mode':<8} " + " ".join(f"{n:>{width}}" for n in names)]
+    for r in results:
+        rows.append(f"{r['mode']:<8} " + " ".join(
+            f"{r['metrics'][n]:>{width}.4f}" if n in r["metrics"] else f"{'-':>{width}}"
+            for n in names))
+    return "\n".join(rows)
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from quotebot.evalstore import prepare
     from retrieval import Retriever
@@ -319,10 +334,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         args.details.write_text("".join(json.dumps({**row, "backend": config.backend}) + "\n"
                                         for row in details), encoding="utf-8")
     if not args.json:
-        names = list(results[0]["metrics"])
-        print(f"{'mode':<8} " + " ".join(f"{n:>17}" for n in names))
-        for r in results:
-            print(f"{r['mode']:<8} " + " ".join(f"{r['metrics'][n]:>17.4f}" for n in names))
+        print(metrics_table(results, 17))
         print(f"({results[0]['questions']} questions, {evalset.name}, "
               f"{config.backend} backend)")
     return 0
@@ -385,10 +397,7 @@ def _eval_questions(args: argparse.Namespace) -> int:
                     continue
                 print(f"[{result['mode']}] {what}: {d['question']}\n"
                       f"    first quote: {' '.join(got.split())[:200]}")
-        names = list(results[0]["metrics"])
-        print(f"{'mode':<8} " + " ".join(f"{n:>15}" for n in names))
-        for r in results:
-            print(f"{r['mode']:<8} " + " ".join(f"{r['metrics'][n]:>15.4f}" for n in names))
+        print(metrics_table(results, 15))
         print(f"({results[0]['questions']} questions, {args.questions.name})")
     return 0
 

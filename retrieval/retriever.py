@@ -345,11 +345,17 @@ class Retriever:
                           f"{MAX_QUESTION_CHARS:,}). Ask it in a sentence or two.")
         if history is not None:
             rewrite = resolve(clean_question(valid_text(question)), history, self.reader.idf)
-            if rewrite.followup:
-                answer = self.ask(rewrite.text, k, mode=mode, abstain=abstain,
-                                  exclude=exclude, prefer=rewrite.prefer)
+            if rewrite.followup:  # its rewrite may be a little longer than what was typed
+                answer = self._answer(rewrite.text, k, mode, abstain, exclude,
+                                      rewrite.prefer, within)
                 answer.question, answer.interpreted_as = valid_text(question), rewrite.text
                 return answer
+        return self._answer(question, k, mode, abstain, exclude, prefer, within)
+
+    def _answer(self, question: str, k: int | None, mode: str | None, abstain: bool,
+                exclude: Callable[[str], bool] | None, prefer: Sequence[str],
+                within: Sequence[str] | None) -> Answer:
+        """`ask` for a question whose length and conversation are dealt with."""
         k = k or self.config.retrieval.k
         question = valid_text(question)  # the Answer repeats it: printable as UTF-8
         text = clean_question(question)
@@ -377,7 +383,7 @@ class Retriever:
         if not candidates:
             if within:
                 return Answer(question, False, reason="No indexed document is under "
-                              + ", ".join(repr(w) for w in within) + ".")
+                              + ", ".join(repr(w.lstrip(UNSTORABLE)) for w in within) + ".")
             return Answer(question, False, reason="The index is empty.")
         hidden = self._hidden_counts(reader, exclude) if exclude is not None else None
         terms = _terms(reader, text, hidden)
@@ -389,11 +395,11 @@ class Retriever:
             core_cands = core_cands + _defining(reader, candidates[POOL:], terms.asked)
         core = self._passages(reader, core_cands, candidates)
         taken = {c.chunk_id for c in core_cands}
-        rest = [p for p in self._passages(
-                    reader, [c for c in candidates[POOL:max(POOL, 3 * k + 2)]
-                             if c.chunk_id not in taken], candidates)
-                if not any(p.doc_id == c.doc_id and p.start < c.end and c.start < p.end
-                           for c in core)]
+        # Each further candidate is a passage of its own chunk, dropped when it overlaps
+        # one before it: merged, a larger k would reshape the passages a smaller k quoted.
+        rest = self._passages(reader, [c for c in candidates[POOL:max(POOL, 3 * k + 2)]
+                                       if c.chunk_id not in taken], candidates,
+                              merge=False, after=core)
         scored: dict[int, list[SentenceScore]] = {}
         if self.settings.sentence_rank_weight:
             core = self._by_best_sentence(reader, vector, core, terms, scored)
@@ -410,9 +416,12 @@ class Retriever:
         return Answer(question, True, hits, confidence=confidence)
 
     def _passages(self, reader: Reader, candidates: list[Candidate],
-                  pool: list[Candidate]) -> list[Passage]:
-        """Group candidate chunks by document and merge the ones that overlap; each
-        passage notes how both rankings of `pool` (all candidates) place its first chunk."""
+                  pool: list[Candidate], *, merge: bool = True,
+                  after: Sequence[Passage] = ()) -> list[Passage]:
+        """Group candidate chunks by document and merge the ones that overlap (with
+        `merge` False, a chunk overlapping an earlier passage, or one of `after`, is left
+        out instead); each passage notes how both rankings of `pool` (all candidates)
+        place its first chunk."""
         chunks = reader.chunks([c.chunk_id for c in candidates])
         dense = np.sort(np.array([c.dense for c in pool], np.float64))
         lexical = np.sort(np.array([c.lexical for c in pool], np.float64))
@@ -422,7 +431,10 @@ class Retriever:
             chunk = chunks.get(cand.chunk_id)
             if chunk is None:
                 continue
-            for p in passages:
+            if not merge and any(p.doc_id == chunk.doc_id and chunk.start < p.end
+                                 and p.start < chunk.end for p in [*after, *passages]):
+                continue
+            for p in passages if merge else ():
                 if p.doc_id == chunk.doc_id and chunk.start <= p.end and p.start <= chunk.end:
                     p.start, p.end = min(p.start, chunk.start), max(p.end, chunk.end)
                     p.chunks.append(chunk)
@@ -753,7 +765,7 @@ def normalise_scope(within: Sequence[str] | None) -> list[str] | None:
     None is no scope (the whole corpus); an empty list (or only blank names) is a scope
     that holds nothing. A name that climbs out ("..") is refused (ValueError). A name
     that is not valid UTF-8 (undecodable bytes of a command line) names no stored path,
-    as builds refuse such names: it is kept escaped, so it matches nothing.
+    as builds refuse such names: it becomes one that matches nothing (`UNSTORABLE`).
     """
     if within is None:
         return None
@@ -761,13 +773,21 @@ def normalise_scope(within: Sequence[str] | None) -> list[str] | None:
         within = [within]
     out = []
     for name in within:
-        name = name.encode("utf-8", "backslashreplace").decode("utf-8")
         parts = [p for p in name.replace("\\", "/").split("/") if p not in ("", ".")]
         if ".." in parts:
             raise ValueError(f"scope {name!r} climbs out of the corpus")
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:  # no stored path is this: keep it matching nothing
+            out.append(UNSTORABLE + name.encode("utf-8", "backslashreplace").decode("utf-8"))
+            continue
         if parts:
             out.append("/".join(parts))
     return out
+
+
+# Marks a scope no stored path can match (NUL is in no file name).
+UNSTORABLE = "\x00"
 
 
 def _sentences(passage: Passage) -> tuple[list[tuple[int, int]], np.ndarray]:

@@ -100,9 +100,16 @@ def test_library_info_lines_are_kept_from_an_operator() -> None:
 
     from quotebot.cli import quiet_libraries
 
-    quiet_libraries()
-    assert logging.getLogger("faiss.loader").getEffectiveLevel() >= logging.WARNING
-    assert logging.getLogger("httpx").getEffectiveLevel() >= logging.WARNING
+    for name in ("faiss", "httpx"):
+        logging.getLogger(name).setLevel(logging.NOTSET)
+    before = logging.getLogger().level
+    logging.getLogger().setLevel(logging.INFO)  # as watch mode and the bot set it
+    try:
+        quiet_libraries()
+        assert logging.getLogger("faiss.loader").getEffectiveLevel() == logging.WARNING
+        assert logging.getLogger("httpx").getEffectiveLevel() == logging.WARNING
+    finally:
+        logging.getLogger().setLevel(before)
 
 
 def test_bad_config_file_is_a_config_error(tmp_path, capsys) -> None:
@@ -338,9 +345,10 @@ def test_conversation_without_stdin_questions_is_refused(session_config: Config,
 def test_pictures_into_a_file_is_refused_plainly(session_config: Config, capsys,
                                                  tmp_path) -> None:
     (tmp_path / "afile").write_text("x")
-    code, _, err = run(capsys, "ask", *where(session_config), "--pictures",
-                       str(tmp_path / "afile"), "How tall is the Eiffel Tower?")
-    assert code == 2 and "not a folder" in err and "Errno" not in err
+    for folder in (tmp_path / "afile", tmp_path / "afile" / "sub"):
+        code, _, err = run(capsys, "ask", *where(session_config), "--pictures",
+                           str(folder), "How tall is the Eiffel Tower?")
+        assert code == 2 and "cannot be made a folder" in err and "Errno" not in err
 
 
 def test_eval_of_an_empty_question_file_is_refused(session_config: Config, capsys,
@@ -361,3 +369,14 @@ def test_eval_notes_questions_naming_a_file_not_in_the_corpus(fresh_copy, capsys
                        *where(config), "--json")
     assert code == 0
     assert "1 question(s) name a file not in" in err and "landmarks/eifel.pdf" in err
+
+
+def test_metrics_table_shows_a_metric_one_mode_lacks_as_a_dash() -> None:
+    from quotebot.cli import metrics_table
+
+    table = metrics_table([{"mode": "bm25", "metrics": {"hit@1": 0.5, "hidden_declined": 1.0}},
+                           {"mode": "hybrid", "metrics": {"hit@1": 0.75}}], 8)
+    header, bm25, hybrid = table.splitlines()
+    assert header.split() == ["mode", "hit@1", "hidden_declined"]
+    assert bm25.split() == ["bm25", "0.5000", "1.0000"]
+    assert hybrid.split() == ["hybrid", "0.7500", "-"]

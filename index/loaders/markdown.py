@@ -18,11 +18,12 @@ first line made of one repeated mark is an overline (reStructuredText `===` over
 not part of its text.
 
 Title: the front matter's `title:`, else the document's first heading when it is its title
-rather than its first section: near the top (`HEADS_WITHIN`), of the top level, and the
-only heading of that level, or a `#` heading whose next heading is a level below it among
-few `#` headings (`# Name` over `## Install`; not `Key Features` over `Online demo`, nor a
-`# Changelog` after the README's `##` sections, nor the first of a hundred `## 0.47.3`
-releases). Otherwise none: the file's name stands in (index/loaders/__init__.py).
+rather than its first section: near the top (`HEADS_WITHIN`, `HEADS_SHARE`), of the top
+level, and the only heading of that level, or one whose next heading is a level below it
+(a `#` heading, or one among few of its level): `# Name` over `## Install`; not `Key
+Features` over `Online demo`, nor a `# Changelog` after the README's `##` sections, nor
+the first of a hundred `## 0.47.3` releases. Otherwise none: the file's name stands in
+(index/loaders/__init__.py).
 """
 
 from __future__ import annotations
@@ -223,19 +224,23 @@ def _markdown_title(text: str, blocks: list[Block], front_matter_title: str) -> 
     if not headings or headings[0].level > min(b.level for b in headings):
         return ""
     first = headings[0]
-    if len(text[:first.start].strip()) > HEADS_WITHIN:  # a section far down the page
+    above = len(text[:first.start].strip())
+    if above > max(HEADS_WITHIN, HEADS_SHARE * len(text)):  # a section far down the page
         return ""
     peers = sum(b.level == first.level for b in headings)
     over_sections = (len(headings) > 1 and headings[1].level > first.level
-                     and first.level == 1 and peers <= MAX_TITLE_PEERS)
+                     and (first.level == 1 or peers <= MAX_TITLE_PEERS))
     if peers == 1 or over_sections:
         return text[first.start:first.end]
     return ""
 
 
-# A title heads its document: at most a line of text (a tagline, badges' alt text) above.
+# A title heads its document: above it at most a line of text (a tagline, badges' alt
+# text), or an introduction shorter than a quarter of the page.
 HEADS_WITHIN = 200
-# A `# Name` over `## ...` sections is the title though a `# Changelog` or two follow;
+HEADS_SHARE = 0.25
+# A `# Name` over `## ...` sections is the title however many `#` sections follow it
+# (`# Usage`, `# License`); a lower heading over sections only among a few of its level:
 # `## 0.47.3` over `### Fixed` among a hundred releases is the first entry, not a title.
 MAX_TITLE_PEERS = 3
 

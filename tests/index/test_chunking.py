@@ -240,8 +240,10 @@ def test_a_long_code_block_is_cut_at_line_ends_never_mid_statement(count: TokenC
     assert any(c.text.endswith("app = Starlette(routes=routes)") for c in chunks)
 
 
+@pytest.mark.parametrize("appendix", ["Appendix A", "A Proof of Theorem 1",
+                                      "B.2 Supplementary Experiments"])
 def test_a_pdfs_list_of_references_is_left_out_and_an_appendix_after_it_kept(
-        count: TokenCounter, tmp_path) -> None:
+        count: TokenCounter, tmp_path, appendix: str) -> None:
     from support.files import write_pdf
 
     words = ["harbour", "pier", "boat", "tide", "rope", "anchor", "gull", "storm", "fog",
@@ -254,7 +256,7 @@ def test_a_pdfs_list_of_references_is_left_out_and_an_appendix_after_it_kept(
         body[:10], body[10:],
         ["References", "[1] A. Keeper. Lamps of the coast. In Proc. of France, 1990.",
          "[2] B. Keeper. Dusk and dawn in Brittany. 1991.",
-         "Appendix A", "The lamp holds four litres of oil, the appendix says."]])
+         appendix, "The lamp holds four litres of oil, the appendix says."]])
     d = load_document("paper.pdf", pdf.read_bytes())
     text = " ".join(c.text for c in chunk_document(d, count, max_tokens=60))
     assert "Lamps of the coast" not in text and "Brittany" not in text
@@ -272,3 +274,16 @@ def test_a_references_line_early_in_a_pdf_is_text(count: TokenCounter, tmp_path)
     d = load_document("notes.pdf", pdf.read_bytes())
     text = " ".join(c.text for c in chunk_document(d, count, max_tokens=60))
     assert "every ship that passed" in text
+
+
+def test_a_references_section_of_prose_late_in_a_pdf_is_text(count: TokenCounter,
+                                                             tmp_path) -> None:
+    from support.files import write_pdf
+
+    pdf = write_pdf(tmp_path / "guide.pdf", [
+        [f"Part {n}: pointers hold addresses of objects on the heap." for n in range(12)],
+        ["3. References", "A reference is an alias: it must be bound when it is made.",
+         "4. Pointers", "The walrus limit for pointers is eight levels of indirection."]])
+    d = load_document("guide.pdf", pdf.read_bytes())
+    text = " ".join(c.text for c in chunk_document(d, count, max_tokens=60))
+    assert "must be bound when it is made" in text and "walrus limit" in text

@@ -49,10 +49,19 @@ def test_a_footnote_mark_after_a_period_ends_the_sentence() -> None:
         "Cells are padded.\u2020", "Then they move."]
 
 
-def test_a_number_after_an_abbreviation_or_a_digit_is_not_a_footnote_mark() -> None:
+def test_a_number_after_an_abbreviation_a_letter_or_a_digit_is_not_a_footnote_mark() -> None:
     for text in ("See fig.3 Shows the rest.", "Results in Eq.1 Then hold.",
-                 "It is in version 2.10 The next."):
+                 "It is in version 2.10 The next.", "Options are a.1 Open the file."):
         assert sentences(text) == [text]
+
+
+def test_an_abbreviation_inside_closing_quotes_or_brackets_still_ends_a_sentence() -> None:
+    assert sentences('He said "I work at Acme Co." Then he left.') == [
+        'He said "I work at Acme Co."', "Then he left."]
+    assert sentences("It was made in the U.S.) The next one was not.") == [
+        "It was made in the U.S.)", "The next one was not."]
+    assert sentences("We had a plan B... Then it rained.") == [
+        "We had a plan B...", "Then it rained."]
 
 
 def test_offsets_are_relative_to_the_whole_text_within_the_block() -> None:

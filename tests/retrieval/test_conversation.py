@@ -230,3 +230,20 @@ def test_retriever_leaves_a_standalone_question_alone(retriever: Any) -> None:
     alone = retriever.ask("How tall is the Eiffel Tower?")
     assert with_history.interpreted_as is None
     assert with_history.to_dict() == alone.to_dict()
+
+
+def test_a_follow_up_keeps_the_folders_it_was_asked_within(retriever: Any) -> None:
+    conversation = Conversation()
+    conversation.add(retriever.ask("Which towns did Vesuvius bury?", within=["geology"]))
+    answer = retriever.ask("When did it erupt?", history=conversation, within=["astronomy"])
+    assert answer.interpreted_as == "When did Vesuvius erupt?"
+    assert all(h.citation.path.startswith("astronomy/") for h in answer.hits)
+
+
+def test_a_follow_up_is_measured_as_typed_not_as_rewritten(retriever: Any) -> None:
+    conversation = Conversation()
+    conversation.add(retriever.ask("Which towns did Vesuvius bury?"))
+    typed = "When did it erupt, " + "and " * 494 + "why?"  # 1,999 typed, 2,005 rewritten
+    answer = retriever.ask(typed, history=conversation)
+    assert len(typed) <= 2000 and "too long" not in answer.reason
+    assert answer.interpreted_as and len(answer.interpreted_as) > 2000

@@ -269,15 +269,42 @@ def test_first_answer_and_its_confidence_do_not_depend_on_k(project_docs: Any,
     assert len(firsts) == 1
 
 
+@pytest.fixture(scope="module")
+def one_subject(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A long text naming its subject in every sentence: dozens of overlapping chunks all
+    match, so the passages read past the first few touch each other."""
+    things = ["lamp", "stair", "keeper", "gallery", "lens", "fog bell", "door", "window",
+              "roof", "cellar", "boat", "rope", "map", "clock", "stove", "bed"]
+    verbs = ["was painted", "was repaired", "was cleaned", "was replaced", "was measured"]
+    text = "\n\n".join(" ".join(
+        f"In {1900 + 7 * n + i} the {things[(n + i) % 16]} of the lighthouse "
+        f"{verbs[(n * i) % 5]} by crew {n}-{i}." for i in range(6)) for n in range(40))
+    with indexed(tmp_path_factory.mktemp("one-subject"),
+                 {"lighthouse.txt": "The Lighthouse\n\n" + text + "\n"}) as opened:
+        yield opened
+
+
 @pytest.mark.parametrize("question", [
     "What is quotebot?", "What is a generation?", "What is BM25?", "What is the soak?",
-    "How do I rebuild the index?", "Which file formats are supported?"])
-def test_more_hits_asked_only_add_hits_after_the_fewer(project_docs: Any,
+    "How do I rebuild the index?", "Which file formats are supported?",
+    "What happened to the lighthouse?", "When was the lamp of the lighthouse repaired?"])
+def test_more_hits_asked_only_add_hits_after_the_fewer(project_docs: Any, one_subject: Any,
                                                        question: str) -> None:
-    def hits(k: int) -> list[tuple[str, int, int, float]]:
-        return [(h.citation.path, h.excerpt_start, h.excerpt_end, h.confidence)
-                for h in project_docs.ask(question, k=k, abstain=False).hits]
+    retriever = one_subject if "lighthouse" in question else project_docs
 
-    most = hits(12)
-    for k in (1, 3, 5, 10):
+    def hits(k: int) -> list[tuple[str, int, int, int, int, float]]:
+        return [(h.citation.path, h.excerpt_start, h.excerpt_end, h.passage_start,
+                 h.passage_end, h.confidence)
+                for h in retriever.ask(question, k=k, abstain=False).hits]
+
+    most = hits(30)
+    for k in (1, 3, 5, 10, 20):
         assert hits(k) == most[:k]
+
+
+def test_a_scope_that_is_not_utf8_names_no_stored_path() -> None:
+    from retrieval.retriever import UNSTORABLE, normalise_scope
+
+    # Escaped and split at its backslash, "x\xff" had become the folder "x/udcff".
+    assert normalise_scope(["x\udcff"]) == [UNSTORABLE + "x\\udcff"]
+    assert normalise_scope(["./reports//2024/", "a\\b"]) == ["reports/2024", "a/b"]

@@ -178,3 +178,18 @@ def test_a_front_matter_title_written_as_a_yaml_block_is_its_text() -> None:
                   "\n  Harbour rules for small boats"):
         doc = load_bytes("rules.md", f"---\ntitle: {value}\nauthor: x\n---\n\nBody text.\n")
         assert doc.title == "Harbour rules for small boats", value
+
+
+def test_a_top_heading_over_sections_is_the_title_among_many_top_headings() -> None:
+    sections = "".join(f"# {name}\n\nText of {name}.\n\n"
+                       for name in ("Usage", "Configuration", "License"))
+    doc = load_bytes("README.md", "# MyTool\n\n## Install\n\nRun it.\n\n" + sections)
+    assert doc.title == "MyTool"
+
+
+def test_an_introduction_above_the_title_heading_keeps_it_the_title() -> None:
+    intro = "MyTool is a small program that does one thing well, " * 5
+    body = "".join(f"## Part {n}\n\n" + "It explains a detail at length. " * 20 + "\n\n"
+                   for n in range(4))
+    doc = load_bytes("README.md", intro + "\n\n# MyTool\n\n" + body)
+    assert len(intro) > 200 and doc.title == "MyTool"
