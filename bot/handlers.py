@@ -61,6 +61,7 @@ from bot.smalltalk import small_talk, small_talk_reply
 from bot.state import AnswerStore, Conversation, Stats
 from bot.uploads import clean_stale_parts, safe_name, save_upload, suffix_of
 from quotebot.config import Config
+from quotebot.errors import DocumentChanged
 from retrieval.answer import Answer, Hit
 from retrieval.retriever import normalise_scope
 
@@ -569,8 +570,13 @@ async def send_picture(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE,
     if number in conversation.pictures_sent:
         await query.answer("The page of this quote is already in the chat.")
         return
-    png = await asyncio.get_running_loop().run_in_executor(
-        services.ask_pool, functools.partial(picture_png, services.config, hit))
+    try:
+        png = await asyncio.get_running_loop().run_in_executor(
+            services.ask_pool, functools.partial(picture_png, services.config, hit))
+    except DocumentChanged:
+        await query.answer("This document has changed since this answer: ask again to see "
+                           "its page.", show_alert=True)
+        return
     if png is None:
         await query.answer("The page of this quote is not available (the PDF is no longer "
                            "in the corpus).", show_alert=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from quotebot.config import Config, ConfigError, load_config
-from quotebot.errors import StoreError
+from quotebot.errors import DocumentChanged, StoreError
 from retrieval.answer import Answer
 from retrieval.search import MODES
 from store.factory import BACKENDS
@@ -191,7 +191,11 @@ def write_pictures(config: Config, answer: Answer, folder: Path, number: int) ->
     folder.mkdir(parents=True, exist_ok=True)
     written = {}
     for hit in answer.hits:
-        png = picture_png(config, hit)
+        try:
+            png = picture_png(config, hit)
+        except DocumentChanged as exc:
+            print(f"note: no picture for hit {hit.rank}: {exc}", file=sys.stderr)
+            continue
         if png is None:
             continue
         path = folder / f"q{number}-hit{hit.rank}-page{hit.citation.page}.png"

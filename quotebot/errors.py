@@ -9,3 +9,8 @@ class ConfigError(ValueError):
 
 class StoreError(RuntimeError):
     """The store is missing, damaged or built for something else; the message says what to do."""
+
+
+class DocumentChanged(RuntimeError):
+    """The file a quote was read from has changed since (or was replaced): what it shows
+    now is not what was quoted."""

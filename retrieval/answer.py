@@ -24,6 +24,9 @@ class Citation:
     # The page of the last line (PDF), when the quote runs onto the next page: line
     # numbers count within each page, so line_end is then a line of page_end, not of page.
     page_end: int | None = None
+    # SHA-256 of the file's bytes when it was indexed: tells whether it has changed since
+    # (a page picture of another version would show what was never quoted).
+    content_hash: str = ""
 
     def location(self) -> list[str]:
         """Where in the document: ['page 3', 'lines 10-12'] (every renderer words it so);

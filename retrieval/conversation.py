@@ -62,7 +62,8 @@ this that these those there here one ones
 not no also just only even still else more most much many some any all each every
 other another such very too really
 i me my we us our you your
-""")
+tell explain describe summarise summarize please
+""")  # the last line: a request's verbs ("Tell me about bilbies"), never its subject
 PRONOUNS = _words("it its itself they them their theirs themselves he him his himself "
                  "she her hers herself")
 PERSONAL = _words("he him his himself she her hers herself")

@@ -24,6 +24,7 @@ from index.loaders.normalise import fold_line
 from index.loaders.ocr import OcrCache, cache_key
 from index.loaders.options import OCR_CACHE_FOLDER
 from quotebot.config import Config
+from quotebot.errors import DocumentChanged
 from retrieval.answer import Hit
 
 SCALE = 2.0  # pixels per PDF point (144 dpi): small print stays readable on a phone
@@ -142,13 +143,22 @@ def _merge_lines(boxes: list[Box]) -> list[Box]:
 
 
 def quote_boxes(config: Config, hit: Hit) -> tuple[Path, int, list[Box]] | None:
-    """The PDF file, page number and boxes of the hit's quote; None if not a PDF hit."""
+    """The PDF file, page number and boxes of the hit's quote; None if not a PDF hit (or
+    the file is gone). DocumentChanged when the file is not the one quoted any more."""
     citation = hit.citation
     if citation.page is None or not citation.path.lower().endswith(".pdf"):
         return None
     path = Path(config.corpus) / citation.path
     if not path.is_file():
         return None
+    if citation.content_hash:
+        try:
+            with open(path, "rb") as handle:
+                now = hashlib.file_digest(handle, "sha256").hexdigest()
+        except OSError:
+            return None
+        if now != citation.content_hash:
+            raise DocumentChanged(f"{citation.path} has changed since it was quoted: ask again")
     import pypdfium2 as pdfium
 
     try:
@@ -171,8 +181,9 @@ def quote_boxes(config: Config, hit: Hit) -> tuple[Path, int, list[Box]] | None:
 def page_picture(config: Config, hit: Hit, *, scale: float = SCALE) -> PagePicture | None:
     """The hit's page with its quote highlighted, cropped around it; None if not a PDF hit.
 
-    When the quote cannot be found on the page (the file changed since it was indexed),
-    the whole page is returned without a highlight.
+    DocumentChanged when the file is not the version quoted. When the quote cannot be
+    found on the page (text the reader could not place), the whole page is returned
+    without a highlight.
     """
     located = quote_boxes(config, hit)
     if located is None:
@@ -222,6 +233,7 @@ def _crop(boxes: list[Box], width: float, height: float) -> Box:
 
 
 def picture_png(config: Config, hit: Hit) -> bytes | None:
-    """PNG bytes of the hit's page picture, or None when the hit is not from a PDF."""
+    """PNG bytes of the hit's page picture, or None when the hit is not from a PDF (or the
+    PDF is gone); DocumentChanged when the PDF has changed since it was quoted."""
     picture = page_picture(config, hit)
     return picture.png if picture else None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import sys
 import threading
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -194,9 +195,11 @@ def valid_text(text: str) -> str:
 
 
 def clean_question(question: str) -> str:
-    """Invalid characters and control characters out, whitespace collapsed, length capped
-    (`ask` refuses a longer question; a follow-up's rewrite may add a little)."""
-    return " ".join(_CONTROL.sub(" ", valid_text(question)).split())[:MAX_QUESTION_CHARS]
+    """Invalid characters and control characters out, compatibility forms folded (NFKC,
+    as documents are: "Ｔｏｒ", "𝕋𝕠𝕣" and "ﬁle" are Tor and file), whitespace collapsed,
+    length capped (`ask` refuses a longer question; a follow-up's rewrite may add a little)."""
+    text = unicodedata.normalize("NFKC", _CONTROL.sub(" ", valid_text(question)))
+    return " ".join(text.split())[:MAX_QUESTION_CHARS]
 
 
 def _close_reader(reader: Reader) -> None:
@@ -627,7 +630,7 @@ class Retriever:
         return Citation(doc_id=doc.doc_id, title=doc.title, path=doc.path,
                         line_start=doc.line_at(start), line_end=doc.line_at(last),
                         page=doc.page_at(start), heading_path=passage.chunks[0].heading_path,
-                        page_end=doc.page_at(last))
+                        page_end=doc.page_at(last), content_hash=doc.content_hash)
 
     def close(self) -> None:
         self.generations.close()

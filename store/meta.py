@@ -266,13 +266,14 @@ class MetaReader:
     def document(self, doc_id: str) -> Document:
         """A stored document's text and its line and page maps (no blocks)."""
         row = self.db.execute(
-            "SELECT path, title, format, text, line_anchors, page_starts FROM documents "
-            "WHERE doc_id=?", (doc_id,)).fetchone()
+            "SELECT path, title, format, text, line_anchors, page_starts, content_hash "
+            "FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
         if row is None:
             raise KeyError(doc_id)
         return Document(doc_id=doc_id, path=row[0], title=row[1], format=row[2], text=row[3],
                         blocks=[], line_anchors=[tuple(a) for a in json.loads(row[4])],
-                        page_starts=None if row[5] is None else json.loads(row[5]))
+                        page_starts=None if row[5] is None else json.loads(row[5]),
+                        content_hash=row[6])
 
     def token_df(self, tokens: Sequence[str]) -> dict[str, int]:
         """Chunks holding each of these tokens (tokens in no chunk are left out)."""

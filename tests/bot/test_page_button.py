@@ -53,3 +53,27 @@ def test_quotes_from_other_formats_have_no_page_button() -> None:
                                  hit(3, "c.html", None)])
     labels = [b.text for row in keyboard(answer, "k", 0).inline_keyboard for b in row]
     assert labels == ["Context 1", "Context 2", f"{PAGE} 2", "Context 3"]
+
+
+def test_page_of_a_pdf_replaced_since_the_answer_is_refused_not_mislabelled(
+        fake: FakeTelegram, start_bot: Any, fresh_copy: Any) -> None:
+    import shutil
+    from pathlib import Path
+
+    from retrieval import Retriever
+
+    config = fresh_copy()
+    with Retriever.open(config) as retriever:
+        start_bot(config=config, retriever_=retriever)
+        fake.user_message(USER, "How tall is the Eiffel Tower?")
+        (answer,) = fake.wait_sent(USER)
+        labels = buttons(answer)
+        page_label = next(label for label in labels if label.startswith(PAGE))
+        pdf = Path(config.corpus) / "landmarks" / "eiffel.pdf"
+        shutil.copy(Path(config.corpus) / "broken" / "garbage.pdf", pdf)  # another file
+        query = fake.press_button(USER, answer, labels[page_label])
+        call = fake.wait_for(lambda: [c for c in fake.calls_to("answerCallbackQuery")
+                                      if c.params["callback_query_id"] == query])[0]
+        assert "has changed since this answer" in call.params["text"]
+        time.sleep(0.3)
+        assert not photos(fake)

@@ -112,3 +112,20 @@ def test_a_huge_page_is_pictured_within_bounded_memory(fresh_copy: Any) -> None:
     assert child.returncode == 0, child.stderr.decode()[-2000:]
     size, boxes = map(int, child.stdout.split())
     assert size > 0 and boxes >= 1  # the quote is found and highlighted
+
+
+def test_a_pdf_replaced_since_the_answer_is_not_pictured_under_its_citation(
+        fresh_copy: Any) -> None:
+    import shutil
+
+    from quotebot.errors import DocumentChanged
+    from retrieval import Retriever
+
+    config = fresh_copy()
+    with Retriever.open(config) as opened:
+        hit = first_hit(opened, "How tall is the Eiffel Tower?", "eiffel.pdf")
+    assert picture_png(config, hit) is not None  # the file quoted: its page
+    other = next(p for p in Path(config.corpus).rglob("*.pdf") if p.name != "eiffel.pdf")
+    shutil.copy(other, Path(config.corpus) / hit.citation.path)  # another PDF, same path
+    with pytest.raises(DocumentChanged, match="has changed since it was quoted"):
+        picture_png(config, hit)

@@ -308,3 +308,17 @@ def test_a_scope_that_is_not_utf8_names_no_stored_path() -> None:
     # Escaped and split at its backslash, "x\xff" had become the folder "x/udcff".
     assert normalise_scope(["x\udcff"]) == [UNSTORABLE + "x\\udcff"]
     assert normalise_scope(["./reports//2024/", "a\\b"]) == ["reports/2024", "a/b"]
+
+
+
+@pytest.mark.parametrize("question", ["\uff37\uff48\uff41\uff54 \uff49\uff53 \uff54\uff48\uff45 "
+                                      "\uff4c\uff41\uff52\uff47\uff45\uff53\uff54 "
+                                      "\uff56\uff4f\uff4c\uff43\uff41\uff4e\uff4f?",
+                                      "What is the largest \U0001d567\U0001d560\U0001d55d"
+                                      "\U0001d554\U0001d552\U0001d55f\U0001d560?"])
+def test_a_question_in_compatibility_characters_is_read_as_plain_letters(
+        retriever: Retriever, question: str) -> None:
+    plain = retriever.ask("What is the largest volcano?")
+    folded = retriever.ask(question)
+    assert folded.hits[0].excerpt == plain.hits[0].excerpt
+    assert folded.confidence == plain.confidence
