@@ -59,7 +59,7 @@ from bot.scopes import effective_scope, split_scope
 from bot.sender import Sender, SendLimits
 from bot.smalltalk import small_talk, small_talk_reply
 from bot.state import AnswerStore, Conversation, Stats
-from bot.uploads import clean_stale_parts, safe_name, save_upload, suffix_of
+from bot.uploads import already_saved, clean_stale_parts, safe_name, save_upload, suffix_of
 from quotebot.config import Config
 from quotebot.errors import DocumentChanged
 from retrieval.answer import Answer, Hit
@@ -366,6 +366,15 @@ async def new_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     _services(context).conversations.reset(_conversation_key(update))
     await reply(update, context, "New conversation: I have forgotten the previous "
                 "questions. Ask away.")
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command the bot does not have, in a private chat: say so, not nothing. (In a
+    group it may be another bot's.)"""
+    if not await admitted(update, context):
+        return
+    await reply(update, context, "I don't know that command. /help says what I can do; "
+                "to ask, just send your question.")
 
 
 def _conversation_key(update: Update) -> Key:
@@ -676,12 +685,22 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                     f" MB; the limit is {config.telegram.max_upload_mb:g} MB).")
         return
     file = await document.get_file()
+    if file.file_size and file.file_size > limit:  # a message that did not say its size
+        await reply(update, context, f"That file is too large (the limit is "
+                    f"{config.telegram.max_upload_mb:g} MB).")
+        return
     data = bytes(await file.download_as_bytearray())
     if len(data) > limit:
-        await reply(update, context, "That file is too large.")
+        await reply(update, context, f"That file is too large (the limit is "
+                    f"{config.telegram.max_upload_mb:g} MB).")
         return
-    path = await asyncio.get_running_loop().run_in_executor(
-        None, save_upload, config.corpus, name, data)
+    loop = asyncio.get_running_loop()
+    same = await loop.run_in_executor(None, already_saved, config.corpus, name, data)
+    if same is not None:
+        await reply(update, context, f"<code>{escape_html(same.name)}</code> is already in the "
+                    "corpus with the same content: nothing to add.")
+        return
+    path = await loop.run_in_executor(None, save_upload, config.corpus, name, data)
     note = "" if path.name == name else (
         f" (a file named <code>{escape_html(name)}</code> already exists, so I did not "
         "overwrite it)")
@@ -880,6 +899,8 @@ def register(application: Application, services: Services) -> None:
     application.add_handler(CommandHandler("new", new_command, filters=new))
     application.add_handler(CommandHandler("stats", stats_command, filters=new))
     application.add_handler(CommandHandler("reindex", reindex_command, filters=new))
+    application.add_handler(MessageHandler(
+        new & filters.COMMAND & filters.ChatType.PRIVATE, unknown_command))
     application.add_handler(MessageHandler(
         new & filters.Document.ALL & filters.ChatType.PRIVATE, upload))
     application.add_handler(MessageHandler(

@@ -56,6 +56,23 @@ def suffix_of(name: str) -> str:
     return Path(name).suffix.lower()
 
 
+def already_saved(folder: Path, name: str, data: bytes) -> Path | None:
+    """The file `save_upload` wrote earlier with exactly these bytes under this name (or
+    name-2, name-3...), if any: the same document sent twice is not added twice."""
+    name = safe_name(name)
+    stem, suffix = Path(name).stem, Path(name).suffix
+    for n in range(1, 10_000):
+        candidate = Path(folder) / (name if n == 1 else f"{stem}-{n}{suffix}")
+        try:
+            if candidate.stat().st_size == len(data) and candidate.read_bytes() == data:
+                return candidate
+        except FileNotFoundError:
+            return None  # save_upload takes the first free name: none after it
+        except OSError:
+            continue
+    return None
+
+
 def save_upload(folder: Path, name: str, data: bytes) -> Path:
     """Write `data` into `folder` as `name`, or name-2, name-3... if taken; return the path.
 

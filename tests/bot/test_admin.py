@@ -54,6 +54,18 @@ def test_upload_never_overwrites(fake: FakeTelegram, copy_bot: Any) -> None:
     fake.wait_for(lambda: sum("Index updated" in m["text"] for m in fake.sent(ADMIN)) == 2)
 
 
+def test_the_same_file_sent_again_is_not_added_twice(fake: FakeTelegram,
+                                                      copy_bot: Any) -> None:
+    runner, config = copy_bot()
+    fake.upload(ADMIN, "zorblax.txt", ZORBLAX.encode())
+    wait_text(fake, ADMIN, "Index updated")
+    fake.upload(ADMIN, "zorblax.txt", ZORBLAX.encode())
+    again = wait_text(fake, ADMIN, "already in the corpus with the same content")
+    assert "zorblax.txt" in again["text"]
+    assert not (config.corpus / "zorblax-2.txt").exists()
+    assert sum("Index updated" in m["text"] for m in fake.sent(ADMIN)) == 1
+
+
 def test_upload_of_unsupported_or_large_file_refused(fake: FakeTelegram,
                                                      copy_bot: Any) -> None:
     runner, config = copy_bot(max_upload_mb=0.001)

@@ -426,3 +426,11 @@ def test_hostile_questions_get_one_sensible_reply_each(fake: FakeTelegram,
         assert "<script" not in reply["html"] and "<a " not in reply["html"], kind
     assert "too long" in fake.sent(chats["10,000 characters"])[0]["text"]
     assert "Ask me a question" in fake.sent(chats["empty /ask"])[0]["text"]
+
+
+def test_an_unknown_command_in_a_private_chat_gets_a_pointer_to_help(
+        fake: FakeTelegram, start_bot: Any) -> None:
+    start_bot()
+    fake.user_message(USER, "/frobnicate now")
+    (reply,) = fake.wait_sent(USER)
+    assert "don't know that command" in reply["text"] and "/help" in reply["text"]
