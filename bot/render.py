@@ -116,8 +116,11 @@ def render_no_answer(answer: Answer, m: Markup = HTML) -> str:
 
 
 def render_closest(answer: Answer, m: Markup = HTML) -> str:
-    """Low confidence: say so, and still show the closest quote, marked as such."""
-    return "\n".join([m.italic(NOT_SURE), render_hit(answer.hits[0], m)])
+    """Low confidence: say so, and still show the closest quote, marked as such (after how
+    a follow-up was read: the reader needs it most when the answer is uncertain)."""
+    reading = render_interpretation(answer, m)
+    return "\n".join([*([reading] if reading else []), m.italic(NOT_SURE),
+                      render_hit(answer.hits[0], m)])
 
 
 def paginate(answer: Answer, per_page: int = PER_PAGE,

@@ -494,8 +494,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "every block (heading, paragraph, list item, table cell, code) with the "
                        "source line (and page) it comes from, and what is left out: a web "
                        "page's furniture (navigation, footers, share bars) and sentences that "
-                       "are page chrome or repeats. A file that cannot be indexed says why. "
-                       "Nothing is embedded or written.",
+                       "are page chrome, a table of contents, a PDF's list of references or "
+                       "repeats. A file that cannot be indexed says why; a folder is read as "
+                       "indexing reads it (no hidden files). Nothing is embedded or written.",
                        epilog="examples:\n"
                        "  quotebot extract docs/guide.md\n"
                        "  quotebot extract page.html paper.pdf --json   (one object per file: "

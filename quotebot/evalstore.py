@@ -25,7 +25,7 @@ def prepare(evalset: EvalSet, config: Config, *, corpus: Path | None = None,
     root = EVAL_ROOT / evalset.name
     config.override("corpus", corpus or root / "corpus")
     config.override("store", store or root / "store")
-    materialise(evalset, Path(config.corpus))
+    materialise(evalset, Path(config.corpus), prune=corpus is None)  # ours: no one else's
     report = build_index(config, progress=progress)
     print(report.summary().splitlines()[0], file=sys.stderr)
     return config

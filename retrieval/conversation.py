@@ -393,6 +393,21 @@ def _strip(question: str) -> str:
     return question.strip().rstrip("?!. ").strip()
 
 
+_NAME_SUFFIXES = _words("jr jr. sr sr. ii iii iv v vi vii viii")
+
+
+def _surname(name: str) -> str:
+    """How a text names a person after introducing them, and so how the sentence that
+    answers a follow-up names them: "Colonel Ryan Dillon" -> "Dillon" ("Dillon said
+    ..."); "Elizabeth II" and "Martin Luther King Jr." keep their suffix."""
+    words = name.split()
+    if len(words) < 2 or not all(w[:1].isupper() for w in words):
+        return name
+    if words[-1].lower() in _NAME_SUFFIXES:
+        return " ".join(words[-2:])
+    return words[-1]
+
+
 def _substitute_pronoun(question: str, tokens: list[_Token], i: int, ante: str) -> str:
     tok = tokens[i]
     nxt = tokens[i + 1] if i + 1 < len(tokens) else None
@@ -469,6 +484,8 @@ def resolve(question: str, history: Iterable[Turn] | None, idf: Idf | None = Non
         ante = antecedent(last, idf, person=tokens[i].low in PERSONAL,
                           plural=tokens[i].low in PLURAL_PRONOUNS)
         if ante:
+            if tokens[i].low in PERSONAL:
+                ante = _surname(ante)
             text = _substitute_pronoun(question, tokens, i, ante)
             return Rewrite(asked, text, "pronoun", ante, prefer)
 

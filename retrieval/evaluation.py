@@ -163,18 +163,28 @@ def load_squad(path: Path) -> EvalSet:
                     impossible.add(qid)
     if not queries:
         raise EvalDataError(f"{name}: no questions (\"qas\") in any paragraph")
-    return EvalSet(path.parent.name, "squad", corpus, queries, answers=answers,
+    return EvalSet(path.parent.name or path.stem, "squad", corpus, queries, answers=answers,
                    groups=groups, query_group=query_group, impossible=impossible)
 
 
-def materialise(evalset: EvalSet, folder: Path) -> None:
-    """Write the corpus as `<id>.txt` files (title, blank line, text); unchanged files stay."""
+def materialise(evalset: EvalSet, folder: Path, *, prune: bool = False) -> None:
+    """Write the corpus as `<id>.txt` files (title, blank line, text); unchanged files stay.
+
+    `prune` (a folder only evaluation writes) removes the `.txt` files of other sets: two
+    SQuAD files of one folder share it, and one's paragraphs must not answer the other's.
+    """
     folder.mkdir(parents=True, exist_ok=True)
+    wanted = set()
     for doc_id, (title, text) in evalset.corpus.items():
         path = folder / f"{_SAFE.sub('_', doc_id)}.txt"
+        wanted.add(path.name)
         content = f"{title}\n\n{text}\n" if title else f"{text}\n"
         if not path.exists() or path.read_text(encoding="utf-8") != content:
             path.write_text(content, encoding="utf-8")
+    if prune:
+        for stale in folder.glob("*.txt"):
+            if stale.name not in wanted:
+                stale.unlink()
 
 
 def doc_key(path: str) -> str:

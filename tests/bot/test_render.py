@@ -90,6 +90,17 @@ def test_low_confidence_shows_closest_quote_marked_not_sure() -> None:
     assert well_formed(text)
 
 
+def test_an_uncertain_follow_up_still_says_how_it_was_read() -> None:
+    answer = Answer("How many surrendered?", False, [hit("The closest one.")],
+                    reason="No passage is close enough to the question.",
+                    interpreted_as="How many militants have surrendered?")
+    text = render_page(answer)
+    reading, not_sure = text.splitlines()[:2]
+    assert reading == "<i>(reading this as: How many militants have surrendered?)</i>"
+    assert not_sure.startswith("<i>Not sure this answers it")
+    assert well_formed(text)
+
+
 def test_low_confidence_without_show_closest_is_a_plain_no_answer() -> None:
     answer = Answer("q", False, [hit("The closest one.", rank=1)], reason="Too far.")
     text = render_page(answer, closest=False)

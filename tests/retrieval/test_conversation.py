@@ -112,7 +112,7 @@ def test_pronoun_ending_the_question_points_back_despite_a_noun_before_it() -> N
 def test_he_after_a_who_question_is_the_name_in_its_answer() -> None:
     previous = turn("Who is the coalition spokesman?", excerpt="The remarks by coalition "
                     "spokesman, Colonel Ryan Dillon, came as allies worked out ways.")
-    assert resolve("What did he say?", [previous]).text == "What did Colonel Ryan Dillon say?"
+    assert resolve("What did he say?", [previous]).text == "What did Dillon say?"  # as texts do
 
 
 def test_they_is_a_plural_phrase_of_the_previous_question() -> None:

@@ -311,3 +311,26 @@ def test_hide_sources_is_refused_without_a_question_file(tmp_path: Path, capsys)
                  "--store", str(tmp_path / "store")])
     assert code == 2
     assert "--hide-sources goes with --questions" in capsys.readouterr().err
+
+
+def test_a_squad_file_in_the_current_folder_is_named_by_its_file(tmp_path: Path,
+                                                                monkeypatch) -> None:
+    data = {"data": [{"paragraphs": [{"context": "Body text.", "qas": [
+        {"id": "q", "question": "What?", "answers": [{"text": "Body"}]}]}]}]}
+    _write(tmp_path / "mine.json", data)
+    monkeypatch.chdir(tmp_path)
+    assert load_squad(Path("mine.json")).name == "mine"
+
+
+def test_an_evaluation_folder_keeps_only_the_current_sets_paragraphs(tmp_path: Path) -> None:
+    def squad(name: str, contexts: list[str]) -> Path:
+        return _write(tmp_path / name, {"data": [{"paragraphs": [
+            {"context": c, "qas": [{"id": f"{name}{i}", "question": "What?",
+                                    "answers": [{"text": c.split()[0]}]}]}
+            for i, c in enumerate(contexts)]}]})
+
+    folder = tmp_path / "corpus"
+    materialise(load_squad(squad("a.json", ["Louvre text.", "Seine text."])), folder,
+                prune=True)
+    materialise(load_squad(squad("b.json", ["Tower text."])), folder, prune=True)
+    assert [p.read_text() for p in folder.glob("*.txt")] == ["Tower text.\n"]
