@@ -8,6 +8,9 @@ Bot API themselves:
 - each chat has its own first-in-first-out queue, so one chat's parts stay in order and a
   busy chat never delays another's answers (chats take turns);
 - token buckets per chat, per group and overall keep the pace below Telegram's limits;
+  the overall and group limits are ceilings over any window (`_ceiling`): a bucket that
+  holds a second's (a minute's) worth and refills at that rate would let twice the limit
+  through in the window after a quiet spell;
 - a 429 puts the message back at the front of its chat's queue, and that chat waits
   `retry_after` seconds; nothing sleeps inside a request (see `bot.request`);
 - a handler waits for its message a bounded time (`wait`), then lets go of its update
@@ -67,6 +70,16 @@ class _Bucket:
             self.tokens -= 1.0
 
 
+def _ceiling(limit: float, window: float) -> _Bucket:
+    """A bucket letting at most `limit` sends through in any `window` seconds: a quarter
+    of it at once, the rest paced (capacity + rate x window = limit). 0 turns it off."""
+    if limit <= 0:
+        return _Bucket(1.0, 0.0)
+    burst = max(1.0, limit / 4)
+    return _Bucket(burst, max(limit - burst, limit / 4) / window)  # a limit under 4/3:
+    # one at once, then its quarter's pace
+
+
 @dataclass
 class _Item:
     call: Callable[[], Awaitable[Any]]
@@ -106,7 +119,7 @@ class Sender:
         self.max_buckets = max_buckets
         self.clock = clock
         self._chats: OrderedDict[int, _Chat] = OrderedDict()  # chats with queued messages
-        self._global = _Bucket(max(1.0, limits.per_second), limits.per_second)
+        self._global = _ceiling(limits.per_second, 1.0)
         self._buckets: OrderedDict[tuple[str, int], _Bucket] = OrderedDict()
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
@@ -187,8 +200,7 @@ class Sender:
         if bucket is None:
             limits = self.limits
             bucket = (_Bucket(max(1.0, float(limits.chat_burst)), limits.chat_per_second)
-                      if kind == "chat" else
-                      _Bucket(max(1.0, limits.group_per_minute), limits.group_per_minute / 60))
+                      if kind == "chat" else _ceiling(limits.group_per_minute, 60.0))
             self._buckets[key] = bucket
             while len(self._buckets) > self.max_buckets:
                 self._buckets.popitem(last=False)
