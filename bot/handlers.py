@@ -584,7 +584,8 @@ async def send_picture(query: CallbackQuery, context: ContextTypes.DEFAULT_TYPE,
             services.ask_pool, functools.partial(picture_png, services.config, hit))
     except DocumentChanged:
         await query.answer("This document has changed since this answer: ask again to see "
-                           "its page.", show_alert=True)
+                           "its page (once the index has the change: /reindex).",
+                           show_alert=True)
         return
     if png is None:
         await query.answer("The page of this quote is not available (the PDF is no longer "

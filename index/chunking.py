@@ -61,7 +61,11 @@ _REFERENCES = re.compile(r"^[ \t]*(?:\d+\.?[ \t]+|[IVX]+\.[ \t]+)?(?:references|
                          r"|works cited|literature cited)[ \t]*$", re.I | re.M)
 # The first entry of a list of references: "[1] ...", "[BP] ...", "1. CHANDY, K. M. ...",
 # "Attiya, H., ..." (the evidence that the heading heads a list, not a body section).
-_ENTRY = re.compile(r"[ \t]*(?:\[[^\]\n]{1,24}\]|\d{1,3}\.[ \t]|[A-Z][A-Za-z'’-]+,[ \t]+[A-Z])")
+_ENTRY = re.compile(r"[ \t]*(?:\[[^\]\n]{1,24}\]|\d{1,3}\.[ \t]"
+                    r"|(?:(?:van|von|de|di|da|du|del|le|la)[ \t]+)?[^\W\d_][\w'’-]*,?[ \t]+"
+                    r"[A-Z](?:[A-Z]?\b|\.|[a-z]+,))")
+_NUMBERED = re.compile(r"[ \t]*(?:\[[^\]\n]{1,24}\]|\d{1,3}\.[ \t])")  # "[12] ..", "12. .."
+_BLANK = re.compile(r"\s*")
 # What ends the list: an appendix or any section heading after it ("A Proof of Theorem 1",
 # "B.2 Setup", "Supplementary material"): a short line, numbered or lettered, without
 # the commas and periods of an entry.
@@ -202,13 +206,19 @@ def references_span(doc: Document) -> tuple[int, int] | None:
     None for other formats and without one."""
     if doc.format != "pdf":
         return None
-    headings = [m for m in _REFERENCES.finditer(doc.text, int(len(doc.text) * REFERENCES_AFTER))
-                if _ENTRY.match(doc.text, m.end() + 1)]  # its next line opens an entry
+    text = doc.text
+    headings = [m for m in _REFERENCES.finditer(text, int(len(text) * REFERENCES_AFTER))
+                if _ENTRY.match(text, _BLANK.match(text, m.end()).end())]  # an entry next
     if not headings:
         return None
     found = headings[-1]  # a table of references in the text may come before the list
-    after = _AFTER_LIST.search(doc.text, found.end() + 1)
-    return found.start(), after.start() if after else len(doc.text)
+    for after in _AFTER_LIST.finditer(text, found.end() + 1):
+        # A wrapped entry's line may look like a heading ("A Crash Recovery Protocol"):
+        # the list goes on while numbered entries follow within a few lines.
+        lines = text[after.end():].lstrip("\n").split("\n", 4)[:3]
+        if not any(_NUMBERED.match(line) for line in lines):
+            return found.start(), after.start()
+    return found.start(), len(text)
 
 
 def _block_sentences(text: str, start: int, end: int) -> list[tuple[int, int, bool]]:

@@ -22,13 +22,25 @@ def prepare(evalset: EvalSet, config: Config, *, corpus: Path | None = None,
             store: Path | None = None, progress: bool | None = None) -> Config:
     """A copy of `config` pointing at the evaluation corpus and its up-to-date index."""
     config = copy.deepcopy(config)
-    root = EVAL_ROOT / evalset.name
+    root = EVAL_ROOT / set_folder(evalset.name)
     config.override("corpus", corpus or root / "corpus")
     config.override("store", store or root / "store")
-    materialise(evalset, Path(config.corpus), prune=corpus is None)  # ours: no one else's
+    # Pruned only when the folder is evaluation's own: never a folder someone named.
+    ours = corpus is None and Path(config.corpus).resolve().is_relative_to(EVAL_ROOT.resolve())
+    materialise(evalset, Path(config.corpus), prune=ours)
     report = build_index(config, progress=progress)
     print(report.summary().splitlines()[0], file=sys.stderr)
     return config
+
+
+def set_folder(name: str) -> str:
+    """An evaluation set's folder under EVAL_ROOT: one safe path component. A set named
+    after its folder may be called "..", "." or "" (`--squad ../dev.json`), which would
+    have put the evaluation's corpus and store over the live ones."""
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("_")
+    if safe.strip("."):
+        return safe
+    return "set-" + hashlib.sha1(name.encode("utf-8", "replace")).hexdigest()[:8]
 
 
 def prepare_folder(corpus: Path, config: Config, *, store: Path | None = None,

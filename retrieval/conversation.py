@@ -62,8 +62,10 @@ this that these those there here one ones
 not no also just only even still else more most much many some any all each every
 other another such very too really
 i me my we us our you your
-tell explain describe summarise summarize please
-""")  # the last line: a request's verbs ("Tell me about bilbies"), never its subject
+""")
+# A request's opening verb ("Tell me about bilbies", "Please explain ..."): never the
+# subject a follow-up leans on. Only as the question's first word: "William Tell" is a name.
+REQUEST_VERBS = _words("tell explain describe summarise summarize please show give list")
 PRONOUNS = _words("it its itself they them their theirs themselves he him his himself "
                  "she her hers herself")
 PERSONAL = _words("he him his himself she her hers herself")
@@ -153,6 +155,9 @@ class Rewrite:
     rule: str = ""  # "", "pronoun", "ellipsis", "bare", "short"
     antecedent: str = ""  # what "it" (or the ellipsis) was taken to stand for
     prefer: list[str] = field(default_factory=list)  # documents to rank a little higher
+    # A second reading to try when `text` finds nothing: a person by their last name, as
+    # a text names them after the first time ("... does Dillon say ...").
+    short: str = ""
 
     @property
     def followup(self) -> bool:
@@ -211,6 +216,8 @@ def phrases(text: str) -> list[_Phrase]:
     tokens = _tokens(text)
     found: list[_Phrase] = []
     i = 0
+    while i < len(tokens) and tokens[i].low in REQUEST_VERBS:  # "Please tell me ..."
+        i += 1
     while i < len(tokens):
         tok = tokens[i]
         if tok.capitalised(first=i == 0):
@@ -396,15 +403,16 @@ def _strip(question: str) -> str:
 _NAME_SUFFIXES = _words("jr jr. sr sr. ii iii iv v vi vii viii")
 
 
-def _surname(name: str) -> str:
-    """How a text names a person after introducing them, and so how the sentence that
-    answers a follow-up names them: "Colonel Ryan Dillon" -> "Dillon" ("Dillon said
-    ..."); "Elizabeth II" and "Martin Luther King Jr." keep their suffix."""
+def surname(name: str) -> str:
+    """How a text may name a person after introducing them: "Colonel Ryan Dillon" ->
+    "Dillon" ("Dillon said ..."). A name with a suffix ("Elizabeth II", "... Jr."), a
+    particle ("Van Gogh") or not wholly capitalised is kept whole. Only a second try
+    (`Rewrite.short`): a surname-first name or an organisation would come out wrong."""
     words = name.split()
-    if len(words) < 2 or not all(w[:1].isupper() for w in words):
+    if (len(words) < 2 or not all(w[:1].isupper() for w in words)
+            or words[-1].lower() in _NAME_SUFFIXES
+            or words[-2].lower() in ("van", "von", "de", "da", "di", "du", "del", "le", "la")):
         return name
-    if words[-1].lower() in _NAME_SUFFIXES:
-        return " ".join(words[-2:])
     return words[-1]
 
 
@@ -484,10 +492,11 @@ def resolve(question: str, history: Iterable[Turn] | None, idf: Idf | None = Non
         ante = antecedent(last, idf, person=tokens[i].low in PERSONAL,
                           plural=tokens[i].low in PLURAL_PRONOUNS)
         if ante:
-            if tokens[i].low in PERSONAL:
-                ante = _surname(ante)
             text = _substitute_pronoun(question, tokens, i, ante)
-            return Rewrite(asked, text, "pronoun", ante, prefer)
+            short = surname(ante) if tokens[i].low in PERSONAL else ante
+            return Rewrite(asked, text, "pronoun", ante, prefer,
+                           _substitute_pronoun(question, tokens, i, short)
+                           if short != ante else "")
 
     if not content:  # "why?", "how so?", "when?"
         terms = [p.text for p in phrases(last.interpreted)]

@@ -158,7 +158,8 @@ def quote_boxes(config: Config, hit: Hit) -> tuple[Path, int, list[Box]] | None:
         except OSError:
             return None
         if now != citation.content_hash:
-            raise DocumentChanged(f"{citation.path} has changed since it was quoted: ask again")
+            raise DocumentChanged(f"{citation.path} has changed since it was quoted: index it "
+                                  "again (`quotebot index`) if it has not been, then ask again")
     import pypdfium2 as pdfium
 
     try:

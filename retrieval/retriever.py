@@ -349,9 +349,15 @@ class Retriever:
         if history is not None:
             rewrite = resolve(clean_question(valid_text(question)), history, self.reader.idf)
             if rewrite.followup:  # its rewrite may be a little longer than what was typed
-                answer = self._answer(rewrite.text, k, mode, abstain, exclude,
-                                      rewrite.prefer, within)
-                answer.question, answer.interpreted_as = valid_text(question), rewrite.text
+                read_as = rewrite.text
+                answer = self._answer(read_as, k, mode, abstain, exclude, rewrite.prefer,
+                                      within)
+                if not answer.found and rewrite.short:
+                    second = self._answer(rewrite.short, k, mode, abstain, exclude,
+                                          rewrite.prefer, within)
+                    if second.found:
+                        answer, read_as = second, rewrite.short
+                answer.question, answer.interpreted_as = valid_text(question), read_as
                 return answer
         return self._answer(question, k, mode, abstain, exclude, prefer, within)
 

@@ -227,9 +227,12 @@ def _markdown_title(text: str, blocks: list[Block], front_matter_title: str) -> 
     above = len(text[:first.start].strip())
     if above > max(HEADS_WITHIN, HEADS_SHARE * len(text)):  # a section far down the page
         return ""
-    peers = sum(b.level == first.level for b in headings)
+    tops = [text[b.start:b.end] for b in headings if b.level == first.level]
+    peers = len(tops)
+    releases = sum(bool(_RELEASE.match(t)) for t in tops)  # "# 30.0.0 (2024-04-01)" ...
     over_sections = (len(headings) > 1 and headings[1].level > first.level
-                     and (first.level == 1 or peers <= MAX_TITLE_PEERS))
+                     and (first.level == 1 or peers <= MAX_TITLE_PEERS)
+                     and (peers <= MAX_TITLE_PEERS or releases * 2 <= peers))
     if peers == 1 or over_sections:
         return text[first.start:first.end]
     return ""
@@ -243,6 +246,9 @@ HEADS_SHARE = 0.25
 # (`# Usage`, `# License`); a lower heading over sections only among a few of its level:
 # `## 0.47.3` over `### Fixed` among a hundred releases is the first entry, not a title.
 MAX_TITLE_PEERS = 3
+# A release's heading in a changelog: "1.2.0", "v2.0 (2024-01-01)", "[0.3.1] - 2023-05-02".
+# Many of them at the top level make a changelog, whose first entry is no title.
+_RELEASE = re.compile(r"\[?v?\d+(?:\.\d+)+")
 
 
 def load_md(data: bytes) -> Loaded:

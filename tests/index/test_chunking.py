@@ -287,3 +287,37 @@ def test_a_references_section_of_prose_late_in_a_pdf_is_text(count: TokenCounter
     d = load_document("guide.pdf", pdf.read_bytes())
     text = " ".join(c.text for c in chunk_document(d, count, max_tokens=60))
     assert "must be bound when it is made" in text and "walrus limit" in text
+
+
+@pytest.mark.parametrize("entries", [
+    ["", "[1] L. Lamport. Time, clocks. CACM, 1978.", "[2] B. Lampson. Hints. 1983."],
+    ["Lamport L (1978) Time, clocks and the ordering of events.",
+     "Abadi M, Barham P (2016) A system for learning."],
+    ["van Renesse, R. and Schneider, F. Chain replication. OSDI, 2004.",
+     "\u00d6lveczky, P. A study of something. 2001."],
+], ids=["blank line first", "author-year", "particles and accents"])
+def test_a_references_list_is_found_in_other_layouts(tmp_path, entries: list[str]) -> None:
+    from support.files import write_pdf
+
+    from index.chunking import references_span
+
+    body = [f"Line {n} of the body says the lamp at station {n} was lit." for n in range(30)]
+    pdf = write_pdf(tmp_path / "p.pdf", [body, ["References", *entries]])
+    d = load_document("p.pdf", pdf.read_bytes())
+    span = references_span(d)
+    assert span is not None and d.text[span[0]:].startswith("References")
+    assert entries[-1].split()[0] in d.text[span[0]:span[1]]
+
+
+def test_a_wrapped_entry_that_looks_like_a_heading_does_not_end_the_list(tmp_path) -> None:
+    from support.files import write_pdf
+
+    from index.chunking import references_span
+
+    body = [f"Line {n} of the body says the lamp at station {n} was lit." for n in range(30)]
+    pdf = write_pdf(tmp_path / "p.pdf", [body, [
+        "References", "[1] B. Lampson and H. Sturgis.", "A Crash Recovery Protocol for Storage",
+        "Xerox report, 1979.", "[2] L. Lamport. Paxos made simple. 2001."]])
+    d = load_document("p.pdf", pdf.read_bytes())
+    start, end = references_span(d)
+    assert "Paxos made simple" in d.text[start:end]

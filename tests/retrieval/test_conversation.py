@@ -112,7 +112,9 @@ def test_pronoun_ending_the_question_points_back_despite_a_noun_before_it() -> N
 def test_he_after_a_who_question_is_the_name_in_its_answer() -> None:
     previous = turn("Who is the coalition spokesman?", excerpt="The remarks by coalition "
                     "spokesman, Colonel Ryan Dillon, came as allies worked out ways.")
-    assert resolve("What did he say?", [previous]).text == "What did Dillon say?"  # as texts do
+    read = resolve("What did he say?", [previous])
+    assert read.text == "What did Colonel Ryan Dillon say?"
+    assert read.short == "What did Dillon say?"  # tried when the first finds nothing
 
 
 def test_they_is_a_plural_phrase_of_the_previous_question() -> None:
@@ -247,3 +249,22 @@ def test_a_follow_up_is_measured_as_typed_not_as_rewritten(retriever: Any) -> No
     answer = retriever.ask(typed, history=conversation)
     assert len(typed) <= 2000 and "too long" not in answer.reason
     assert answer.interpreted_as and len(answer.interpreted_as) > 2000
+
+
+@pytest.mark.parametrize(("name", "short"), [
+    ("Colonel Ryan Dillon", "Dillon"), ("Elizabeth II", "Elizabeth II"),
+    ("Martin Luther King Jr.", "Martin Luther King Jr."),
+    ("Vincent Van Gogh", "Vincent Van Gogh"), ("the spokesman", "the spokesman"),
+    ("Tesla", "Tesla")])
+def test_a_persons_second_reading_is_their_last_name_unless_that_would_cut_it(
+        name: str, short: str) -> None:
+    from retrieval.conversation import surname
+
+    assert surname(name) == short
+
+
+def test_a_name_holding_a_request_verb_stays_whole() -> None:
+    previous = turn("Who was William Tell?")
+    assert resolve("Where did he live?", [previous]).text == "Where did William Tell live?"
+    assert resolve("and numbats?", [turn("Tell me about bilbies")]).text == \
+        "Tell me about numbats?"

@@ -334,3 +334,32 @@ def test_an_evaluation_folder_keeps_only_the_current_sets_paragraphs(tmp_path: P
                 prune=True)
     materialise(load_squad(squad("b.json", ["Tower text."])), folder, prune=True)
     assert [p.read_text() for p in folder.glob("*.txt")] == ["Tower text.\n"]
+
+
+@pytest.mark.parametrize("name", ["..", ".", "", "a/../b", "squad-v1.1"])
+def test_an_evaluation_set_folder_is_one_safe_name_under_the_eval_root(name: str) -> None:
+    from quotebot.evalstore import EVAL_ROOT, set_folder
+
+    folder = EVAL_ROOT / set_folder(name)
+    assert folder.parent == EVAL_ROOT and set_folder(name).strip(".")
+    assert "/" not in set_folder(name) and (name != "squad-v1.1" or folder.name == name)
+
+
+def test_eval_of_a_squad_file_in_the_parent_folder_leaves_the_live_index_alone(
+        tmp_path: Path, monkeypatch, capsys) -> None:
+    from quotebot.cli import main
+
+    data = {"data": [{"paragraphs": [{"context": "Bilbies dig burrows.", "qas": [
+        {"id": "q", "question": "What do bilbies dig?", "answers": [{"text": "burrows"}]}]}]}]}
+    _write(tmp_path / "tiny.json", data)
+    work = tmp_path / "work"
+    (work / "mydocs").mkdir(parents=True)
+    (work / "mydocs" / "numbat.txt").write_text("Numbats eat termites.\n")
+    # The live store where ".quotebot/eval/.." (the set named after "../") would land.
+    (work / "config.toml").write_text('corpus = "mydocs"\nstore = ".quotebot/store"\n')
+    monkeypatch.chdir(work)
+    assert main(["index"]) == 0
+    live = sorted(p.name for p in (work / ".quotebot" / "store").iterdir())
+    assert main(["eval", "--squad", "../tiny.json", "--json"]) == 0
+    assert sorted(p.name for p in (work / ".quotebot" / "store").iterdir()) == live
+    assert (work / "mydocs" / "numbat.txt").is_file()

@@ -193,3 +193,9 @@ def test_an_introduction_above_the_title_heading_keeps_it_the_title() -> None:
                    for n in range(4))
     doc = load_bytes("README.md", intro + "\n\n# MyTool\n\n" + body)
     assert len(intro) > 200 and doc.title == "MyTool"
+
+
+def test_the_newest_release_of_a_changelog_is_not_its_title() -> None:
+    releases = "".join(f"# {n}.0.0 (2024-04-{n:02d})\n\n## Added\n\n* A thing.\n\n"
+                       for n in range(30, 0, -1))
+    assert load_bytes("CHANGELOG.md", releases).title == "CHANGELOG"
