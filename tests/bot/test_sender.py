@@ -86,5 +86,5 @@ def test_sends_overall_stay_under_the_limit_in_any_second() -> None:
         return times
 
     times = asyncio.run(scenario())
-    assert len(times) >= 12  # it does go on sending
+    assert len(times) >= 6  # it does go on sending (2 at once, then 6 a second)
     assert max(sum(1 for t in times if start <= t < start + 1.0) for start in times) <= 8
