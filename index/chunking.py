@@ -272,28 +272,8 @@ def _split_long(text: str, span: Span, limit: int,
     lines = [(m.start(), m.end()) for m in _LINE.finditer(text, span[0], span[1])]
     if len(lines) <= 1:
         return _split_words(text, span, limit, count_tokens)
-    pieces: list[Span] = []
-    start: int | None = None
-    used, prev_end = 0, span[0]
-    counted = count_many(count_tokens, [text[s:e] if e - s <= MAX_CHUNK_CHARS else ""
-                                        for s, e in lines])
-    for (s, e), n in zip(lines, counted, strict=True):
-        if e - s > MAX_CHUNK_CHARS or n > limit:
-            if start is not None:
-                pieces.append((start, prev_end))
-                start, used = None, 0
-            pieces += _split_words(text, (s, e), limit, count_tokens)
-            continue
-        if start is not None and (used + n > limit or e - start > MAX_CHUNK_CHARS):
-            pieces.append((start, prev_end))
-            start, used = None, 0
-        if start is None:
-            start = s
-        used += n
-        prev_end = e
-    if start is not None:
-        pieces.append((start, prev_end))
-    return pieces
+    return _greedy(text, lines, limit, count_tokens, MAX_CHUNK_CHARS,
+                   lambda line: _split_words(text, line, limit, count_tokens))
 
 
 def _split_words(text: str, span: Span, limit: int,
@@ -301,20 +281,33 @@ def _split_words(text: str, span: Span, limit: int,
     """Cut a span longer than `limit` word pieces at whitespace into pieces that fit."""
     # finditer(text, pos, endpos) gives offsets into the whole text already.
     words = [(m.start(), m.end()) for m in _NON_SPACE.finditer(text, span[0], span[1])]
+
+    def by_characters(word: Span) -> list[Span]:
+        # one "word" longer than MAX_WORD_CHARS (not counted), or than the window (a URL,
+        # base64): cut by characters
+        s, e = word
+        step = MAX_WORD_CHARS if e - s > MAX_WORD_CHARS else limit
+        return [(p, min(p + step, e)) for p in range(s, e, step)]
+
+    return _greedy(text, words, limit, count_tokens, MAX_WORD_CHARS, by_characters)
+
+
+def _greedy(text: str, units: list[Span], limit: int, count_tokens: Callable[[str], int],
+            max_unit: int, cut: Callable[[Span], list[Span]]) -> list[Span]:
+    """Consecutive `units` (lines, words) packed into spans of at most `limit` word pieces
+    and `MAX_CHUNK_CHARS` characters; a unit too long alone (over `max_unit` characters,
+    not counted, or over `limit` word pieces) stands apart, cut by `cut`."""
     pieces: list[Span] = []
     start: int | None = None
-    used, prev_end = 0, span[0]
-    counted = count_many(count_tokens, [text[s:e] if e - s <= MAX_WORD_CHARS else ""
-                                        for s, e in words])
-    for (s, e), n in zip(words, counted, strict=True):
-        if e - s > MAX_WORD_CHARS or n > limit:
-            # one "word" longer than MAX_WORD_CHARS (not counted), or than the window (a
-            # URL, base64): cut by characters
+    used, prev_end = 0, 0
+    counted = count_many(count_tokens, [text[s:e] if e - s <= max_unit else ""
+                                        for s, e in units])
+    for (s, e), n in zip(units, counted, strict=True):
+        if e - s > max_unit or n > limit:
             if start is not None:
                 pieces.append((start, prev_end))
                 start, used = None, 0
-            step = MAX_WORD_CHARS if e - s > MAX_WORD_CHARS else limit
-            pieces.extend((p, min(p + step, e)) for p in range(s, e, step))
+            pieces += cut((s, e))
             continue
         if start is not None and (used + n > limit or e - start > MAX_CHUNK_CHARS):
             pieces.append((start, prev_end))
