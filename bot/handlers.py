@@ -20,6 +20,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from telegram import (
@@ -698,8 +699,17 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     loop = asyncio.get_running_loop()
     same = await loop.run_in_executor(None, already_saved, config.corpus, name, data)
     if same is not None:
-        await reply(update, context, f"<code>{escape_html(same.name)}</code> is already in the "
-                    "corpus with the same content: nothing to add.")
+        shown = (f"<code>{escape_html(same.name)}</code> is already in the corpus with the "
+                 "same content")
+        if not await loop.run_in_executor(None, _not_indexed, config, same):
+            await reply(update, context, f"{shown}, and indexed: nothing to add.")
+        elif services.builds:
+            await reply(update, context, f"{shown}; the index update under way includes it.")
+        else:  # saved before a build failed, or before a kill: index it now
+            await reply(update, context, f"{shown}, but not in the index yet. Updating the "
+                        "index in the background; I keep answering from the current index "
+                        "meanwhile.")
+            start_rebuild(update, context)
         return
     path = await loop.run_in_executor(None, save_upload, config.corpus, name, data)
     note = "" if path.name == name else (
@@ -710,6 +720,15 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 "Updating the index in the background; I keep answering from the current "
                 "index meanwhile.")
     start_rebuild(update, context)
+
+
+def _not_indexed(config: Config, path: Path) -> bool:
+    """Whether the live index lacks the corpus file `path` (added or changed since)."""
+    from index.changes import corpus_changes
+
+    changes = corpus_changes(config)
+    rel = path.relative_to(config.corpus).as_posix()
+    return changes.no_index or rel in changes.added or rel in changes.changed
 
 
 async def reindex_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

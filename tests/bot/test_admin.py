@@ -61,9 +61,21 @@ def test_the_same_file_sent_again_is_not_added_twice(fake: FakeTelegram,
     wait_text(fake, ADMIN, "Index updated")
     fake.upload(ADMIN, "zorblax.txt", ZORBLAX.encode())
     again = wait_text(fake, ADMIN, "already in the corpus with the same content")
-    assert "zorblax.txt" in again["text"]
+    assert "zorblax.txt" in again["text"] and "and indexed: nothing to add" in again["text"]
     assert not (config.corpus / "zorblax-2.txt").exists()
     assert sum("Index updated" in m["text"] for m in fake.sent(ADMIN)) == 1
+
+
+def test_a_file_saved_but_not_indexed_is_indexed_when_sent_again(fake: FakeTelegram,
+                                                                  copy_bot: Any) -> None:
+    runner, config = copy_bot()
+    (config.corpus / "zorblax.txt").write_text(ZORBLAX)  # saved, then killed before its build
+    fake.upload(ADMIN, "zorblax.txt", ZORBLAX.encode())
+    again = wait_text(fake, ADMIN, "not in the index yet")
+    assert "zorblax.txt" in again["text"]
+    report = wait_text(fake, ADMIN, "Index updated")
+    assert "1 added" in report["text"]
+    assert not (config.corpus / "zorblax-2.txt").exists()
 
 
 def test_upload_of_unsupported_or_large_file_refused(fake: FakeTelegram,
