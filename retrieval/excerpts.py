@@ -54,6 +54,26 @@ seen find finds found know knows knew say says said go goes went come comes came
 holds held work works call calls called depend depends consist consists remain remains
 include includes exist exists appear appears occur occurs lead leads cause causes
 """
+# A sentence about the document's own layout ("Section 2 describes ...", "This paper is
+# organized as follows.", "We survey related work in Section 7."): it names what a part
+# is about, so it shares the question's words, but the answer is in that part, not here.
+# Only with an author's "we" or an outline verb: a statute's "Section 5 applies to ..." is
+# the text itself.
+_PART = (r"(?:sections?|§+|chapters?|appendi(?:x|ces))\s*(?:\d[\d.]*|(?-i:[A-Z])\b)"
+         r"(?:\s*(?:,|and|&|-|–)\s*[\d.]+)*")
+_DOCUMENT = r"(?:paper|note|article|report|chapter|section|thesis|document)"
+_OUTLINE_VERB = (r"(?:review|survey|discuss|describe|present|outline|evaluate|conclude|"
+                 r"summari[sz]e|detail|explain|introduce|give|show|analy[sz]e|formali[sz]e|"
+                 r"propose|consider|cover|examine|compare|report|sketch|turn)")
+_ROADMAP = re.compile(
+    rf"^\W*in\s+{_PART},?\s+we\b"
+    rf"|^\W*{_PART},?\s+(?:then\s+|briefly\s+|will\s+)?{_OUTLINE_VERB}\w*\b"
+    rf"|^\W*(?:this|the|our)\s+{_DOCUMENT}\s+(?:is|was)\s+(?:organi[sz]ed|structured)"
+    rf"|^\W*(?:the\s+)?(?:rest|remainder)\s+of\s+(?:this|the)\s+{_DOCUMENT}\b"
+    rf"|^\W*in\s+this\s+{_DOCUMENT},?\s+we\s+(?:will|shall)\s+(?!not\b)"
+    rf"|^\W*(?:(?:first|then|next|finally|lastly),?\s+)?we\s+(?:will\s+|shall\s+)?"
+    rf"(?:(?:first|then|next|finally|briefly)\s+)?{_OUTLINE_VERB}\w*\b[^.;]*"
+    rf"\bin\s+{_PART}\W*$", re.IGNORECASE)
 _SENTENCE_FINAL = re.compile(r"[.!?…][\"'”’)\]]*$")
 _WORDS = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _VERBS = frozenset(_VERB_LIST.split())
@@ -69,7 +89,7 @@ def quotable(sentence: str, *, strict: bool = True) -> bool:
     visible = "".join(sentence.split())
     if not visible or sum(c.isalpha() for c in visible) < MIN_LETTER_SHARE * len(visible):
         return False
-    if contents_lines(sentence, 0, len(sentence)):
+    if contents_lines(sentence, 0, len(sentence)) or _ROADMAP.search(sentence):
         return False
     if not strict:
         return True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from retrieval.excerpts import (
     SentenceScore,
     announces_more,
@@ -134,6 +136,33 @@ def test_quote_never_exceeds_three_sentences() -> None:
                  "It has this problem:", "split votes happen.", "Timeouts fix it.",
                  "More text follows.", best=2)
     assert got.count(".") + got.count(":") <= 3
+
+
+@pytest.mark.parametrize("sentence", [
+    "In this note, we will first discuss what Brewer meant by the conjecture; next we will "
+    "formalize these concepts and prove the conjecture.",
+    "Section 3 presents the architecture of Mesos.",
+    "In Section 4, we describe our random tree method.",
+    "In §3, we explain how query and update operations are implemented.",
+    "We survey related work in Section 7.",
+    "This paper is organized as follows.",
+    "The remainder of the paper introduces the replicated state machine problem.",
+])
+def test_a_sentence_about_the_documents_own_layout_is_not_quotable(sentence: str) -> None:
+    assert not quotable(sentence)
+    assert not quotable(sentence, strict=False)
+
+
+@pytest.mark.parametrize("sentence", [
+    "Section 5 applies to every employer with more than ten employees.",
+    "Section 230 of the Act protects platforms from liability.",
+    "In this paper, we propose Mesos, a thin resource sharing layer.",
+    "In this note we will not consider stopping failures.",
+    "The third state, candidate, is used to elect a new leader as described in Section 5.2.",
+    "Chapter 11 bankruptcy lets a company keep trading while it reorganises.",
+])
+def test_a_sentence_that_only_mentions_a_section_is_quotable(sentence: str) -> None:
+    assert quotable(sentence)
 
 
 def test_table_of_contents_line_is_not_quotable() -> None:
