@@ -188,6 +188,25 @@ def test_the_many_of_how_many_only_asks(question: str, left: str) -> None:
     assert without_asking(question) == left
 
 
+@pytest.mark.parametrize(("question", "left"), [
+    ("What kind of servers does chain replication coordinate?",
+     "What servers  chain replication coordinate?"),
+    ("Which types of files can be uploaded?", "Which files can be uploaded?"),
+    ("what sort of fish live there?", "what fish live there?"),
+])
+def test_the_kind_of_what_kind_of_only_asks(question: str, left: str) -> None:
+    assert without_asking(question) == left
+
+
+@pytest.mark.parametrize("question", [
+    "Is it kind of slow?",  # a hedge, not the question's asking words
+    "What is a new kind of store?",
+    "What type is returned?",
+])
+def test_a_kind_that_does_not_open_the_question_stays(question: str) -> None:
+    assert without_asking(question) == question
+
+
 @pytest.mark.parametrize("question", [
     "How large is Phobos?",  # "large" names what is asked: a corpus without it can't answer
     "How old is Olympus Mons?",
