@@ -12,18 +12,31 @@ questions gained and lost against the first. Run from the repository root:
         --knob HEAD_NOUN_FACTOR --values 1 1.5 2 3
     python benchmarks/squad_subset.py --pattern '\\bwhy\\b' --knob reason_weight \\
         --values 0 0.05 0.1 0.15 0.2
+
+A rule that is code, not a knob, is compared across two commits: `--save FILE` with
+`--code DIR` (a worktree of the commit before) writes each question's result, then
+`--against FILE` counts the questions this checkout gains and loses (no `--knob`):
+
+    git worktree add /tmp/before d642c90
+    python benchmarks/squad_subset.py --code /tmp/before --save /tmp/before.json \\
+        --pattern '^\\W*(what|which)\\s+(kinds?|types?|sorts?)\\s+of\\s'
+    python benchmarks/squad_subset.py --against /tmp/before.json \\
+        --pattern '^\\W*(what|which)\\s+(kinds?|types?|sorts?)\\s+of\\s'
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from dataclasses import fields, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# --code DIR: whose code answers (a `git worktree` of another commit); read before the imports
+CODE = sys.argv[sys.argv.index("--code") + 1] if "--code" in sys.argv[:-1] else str(ROOT)
+sys.path.insert(0, CODE)
 
 import retrieval.excerpts as excerpts  # noqa: E402
 from quotebot.config import load_config  # noqa: E402
@@ -38,14 +51,25 @@ SQUAD = ROOT.parent / "shared" / "data" / "squad-v1.1" / "dev-v1.1.json"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pattern", required=True, help="a regex the question must match")
-    parser.add_argument("--knob", required=True,
+    parser.add_argument("--knob",
                         help="a numeric Settings field (reason_weight) or a numeric module "
                              "constant of retrieval/excerpts.py read at each question "
                              "(HEAD_NOUN_FACTOR)")
-    parser.add_argument("--values", nargs="+", type=float, required=True,
+    parser.add_argument("--values", nargs="+", type=float,
                         help="values to compare; the first is the baseline")
+    parser.add_argument("--code", metavar="DIR",
+                        help="answer with the code of this checkout (a git worktree of the "
+                             "commit before), not this one's")
+    parser.add_argument("--save", type=Path, metavar="FILE",
+                        help="write each question's result (first quote right or not)")
+    parser.add_argument("--against", type=Path, metavar="FILE",
+                        help="count questions gained and lost against a --save FILE")
     parser.add_argument("--squad", type=Path, default=SQUAD)
     args = parser.parse_args()
+    if (args.knob is None) != (args.values is None):
+        parser.error("--knob and --values go together")
+    if args.knob is None:
+        args.knob, args.values = "lexical_weight", [Settings.lexical_weight]  # as it is
     is_setting = args.knob in {f.name for f in fields(Settings)}
     original = getattr(excerpts, args.knob, None)
     if not is_setting and (isinstance(original, bool)
@@ -73,6 +97,17 @@ def main() -> None:
         retriever.settings = default
     if not is_setting:
         setattr(excerpts, args.knob, original)
+    if args.save:
+        args.save.write_text(json.dumps(dict(zip(asked, right[values[0]], strict=True))))
+    if args.against:
+        before = json.loads(args.against.read_text())
+        now = dict(zip(asked, right[values[-1]], strict=True))
+        print(f"{len(asked)} SQuAD dev questions match {args.pattern!r}")
+        print(f"first quote right: {sum(before.get(q, False) for q in asked)} before, "
+              f"{sum(now.values())} now; gained "
+              f"{sum(now[q] and not before.get(q, False) for q in asked)}, lost "
+              f"{sum(before.get(q, False) and not now[q] for q in asked)}")
+        return
     base = right[values[0]]
     print(f"{len(asked)} SQuAD dev questions match {args.pattern!r}")
     print(f"| {args.knob} | first quote right | gained | lost |\n|---|---|---|---|")
