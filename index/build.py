@@ -35,7 +35,14 @@ from index.embedding import CONTEXT_MODES, Embedder, context_key, embedding_cont
 from index.lexical import TOKENS_VERSION, chunk_lexical_tokens
 from index.loaders import LoadOptions, SkipFile, indexed_suffixes, read_file, valid_text
 from index.onnx_export import OnnxExport, ensure_export
-from index.parsing import ParseJob, ParsePool, ParseSettings, parser_key, worker_count
+from index.parsing import (
+    ParseJob,
+    ParsePool,
+    ParserUnavailable,
+    ParseSettings,
+    parser_key,
+    worker_count,
+)
 from index.progress import BuildProgress
 from index.scan import scan_corpus
 from index.skips import SKIPS, SkipMemory
@@ -284,6 +291,9 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
         new_docs, seen_paths = _parse_changed(files, previous, settings, memory,
                                               int(config.loading.max_file_mb * 1024 * 1024),
                                               report, progress)
+    except ParserUnavailable as exc:
+        raise BuildError(f"{exc}. No file was skipped for it; the live index is "
+                         "unchanged.") from exc
     finally:
         memory.close()
 

@@ -187,6 +187,17 @@ def _test_hook(spec: str) -> Callable[[ParseJob], Any] | None:
 
 # --- the build side ----------------------------------------------------------------------------
 
+# What every healthy worker parses. After a worker dies, its replacement must parse this
+# before the file is blamed: when it cannot, the machine or the environment is at fault (a
+# worker that cannot start, a broken install, a script building an index without a main
+# guard), and skipping, and remembering as unparseable, every file of the corpus would
+# empty the index of them. The build stops instead (`ParserUnavailable`).
+CANARY = ParseJob("quotebot-canary.txt", b"A worker that parses this sentence is healthy.")
+
+
+class ParserUnavailable(RuntimeError):
+    """Parse workers cannot parse even `CANARY`: no file is to blame."""
+
 @dataclass
 class _Worker:
     process: Any
@@ -286,7 +297,7 @@ class ParsePool:
                 result: Parsed = worker.conn.recv()
             except (EOFError, OSError):
                 result = Parsed(job.rel, skipped=self._death(worker))
-                self._replace(worker)
+                self._check(self._replace(worker), result.skipped)
             else:
                 worker.job = None
                 if not worker.process.is_alive() or result.skipped.startswith("needs more than"):
@@ -294,7 +305,7 @@ class ParsePool:
             return result
         if worker.process.sentinel in ready:
             result = Parsed(job.rel, skipped=self._death(worker))
-            self._replace(worker)
+            self._check(self._replace(worker), result.skipped)
             return result
         if time.monotonic() >= worker.deadline:
             self._replace(worker)
@@ -316,6 +327,22 @@ class ParsePool:
                         "(loading.file_memory_mb)")
             return f"the parser crashed ({name})"
         return f"the parser exited unexpectedly (exit code {code})"
+
+    def _check(self, worker: _Worker, death: str) -> None:
+        """Raise `ParserUnavailable` unless the fresh `worker` parses `CANARY`."""
+        try:
+            worker.conn.send(CANARY)
+            if worker.conn.poll(self.settings.timeout_s):
+                result = worker.conn.recv()
+                if isinstance(result, Parsed) and result.document is not None:
+                    return
+        except (EOFError, OSError, ValueError):
+            pass
+        raise ParserUnavailable(
+            f"the parse workers cannot parse even a one-line text file (a worker: {death}), "
+            "so the machine or the environment is at fault, not the files (see the errors "
+            "above; a script that builds an index must do it under "
+            "`if __name__ == \"__main__\":`)")
 
     def _replace(self, worker: _Worker) -> _Worker:
         """Stop `worker` and put a fresh one in its place."""

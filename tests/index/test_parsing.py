@@ -6,17 +6,17 @@ from __future__ import annotations
 import pytest
 
 from index.embedding import resolve_model
-from index.parsing import ParseJob, ParsePool, ParseSettings, parse
+from index.parsing import ParseJob, ParsePool, ParserUnavailable, ParseSettings, parse
 from quotebot.config import Config
 from tests.support import parse_hooks
 
 GOOD = "The harbour of Quillon is deep. Ships of every size anchor there all year."
 
 
-def settings(**limits: float) -> ParseSettings:
+def settings(hook: str = parse_hooks.SPEC, **limits: float) -> ParseSettings:
     model = resolve_model(Config().model.name)
     return ParseSettings(tokenizer=model.location, max_tokens=200, overlap_sentences=1,
-                         window=256, workers=2, hook=parse_hooks.SPEC, **limits)
+                         window=256, workers=2, hook=hook, **limits)
 
 
 def run(jobs: list[ParseJob], **limits: float) -> tuple[dict[str, str], dict[str, str], int]:
@@ -36,6 +36,7 @@ def good_files(n: int) -> list[ParseJob]:
     (parse_hooks.SEGFAULT, "the parser crashed (SIGSEGV)"),
     (parse_hooks.RAISE, "could not be parsed: TypeError: a parser bug"),
     (parse_hooks.HOG, "needs more than 256 MB to parse (loading.file_memory_mb)"),
+    (parse_hooks.EXIT, "the parser exited unexpectedly (exit code 1)"),
 ])
 def test_a_misbehaving_file_is_skipped_and_the_others_are_parsed(marker: bytes,
                                                                  reason: str) -> None:
@@ -58,6 +59,13 @@ def test_a_worker_crash_does_not_lose_the_jobs_after_it() -> None:
     texts, skipped, replaced = run(jobs)
     assert set(skipped) == {"crash-0.txt", "crash-1.txt", "crash-2.txt"}
     assert len(texts) == 3 and replaced == 3
+
+
+def test_workers_that_cannot_start_stop_the_pool_instead_of_skipping_every_file() -> None:
+    with ParsePool(settings(hook=parse_hooks.BROKEN)) as pool:
+        results = pool.map(good_files(4))
+        with pytest.raises(ParserUnavailable, match="not the files"):
+            next(results)
 
 
 def test_the_pool_parses_like_the_build_process_does() -> None:
@@ -87,6 +95,24 @@ def test_a_skip_reason_quoting_invalid_text_is_stored_valid(fresh_copy, monkeypa
         assert ("bad.txt", reason) in reader.skipped()
     finally:
         reader.close()
+
+
+def test_a_build_whose_workers_cannot_start_changes_neither_index_nor_skips(
+        fresh_copy, monkeypatch) -> None:  # noqa: ANN001
+    from index.build import BuildError, build_index
+    from index.parsing import TEST_HOOK_ENV
+    from index.status import store_status
+
+    config = fresh_copy()
+    before = store_status(config).documents
+    (config.corpus / "new.txt").write_text(GOOD)
+    monkeypatch.setenv(TEST_HOOK_ENV, parse_hooks.BROKEN)
+    with pytest.raises(BuildError, match="live index is unchanged"):
+        build_index(config, progress=False)
+    assert store_status(config).documents == before
+    monkeypatch.setenv(TEST_HOOK_ENV, parse_hooks.SPEC)
+    report = build_index(config, progress=False)  # the file was not remembered as skipped
+    assert report.added == ["new.txt"] and "new.txt" not in dict(report.skipped)
 
 
 def test_a_worker_whose_build_stopped_mid_file_exits_quietly() -> None:

@@ -12,13 +12,17 @@ HANG = b"QUOTEBOT-TEST-HANG"
 HOG = b"QUOTEBOT-TEST-HOG"
 RAISE = b"QUOTEBOT-TEST-RAISE"
 SLOW = b"QUOTEBOT-TEST-SLOW"  # parsed, after a second
+EXIT = b"QUOTEBOT-TEST-EXIT"  # the worker exits with status 1, as a C library's exit() does
 RAISE_SURROGATE = b"QUOTEBOT-TEST-SURROGATE-ERROR"  # an error message quoting a lone surrogate
 SPEC = "tests.support.parse_hooks:misbehave"
+BROKEN = "tests.support.no_such_module:misbehave"  # every worker dies as it starts
 
 
 def misbehave(job) -> None:  # noqa: ANN001 - an index.parsing.ParseJob
     if SEGFAULT in job.data:
         os.kill(os.getpid(), signal.SIGSEGV)
+    if EXIT in job.data:
+        os._exit(1)
     if HANG in job.data:
         time.sleep(3600)
     if SLOW in job.data:
