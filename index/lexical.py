@@ -63,13 +63,14 @@ def is_question_word(token: str) -> bool:
 # The auxiliary of a question's inversion: "What does TAO favor...?", "How do I...?",
 # "What kind of servers does chain replication coordinate?", "Does X support Y?". It only
 # asks; in papers "does" is rare (IDF 2.5), and "TAO does not provide ..." outranked the
-# sentence that answers. Only right after the question word's phrase, when that phrase has
-# no verb or clause of its own ("What happens when the server does nothing?" keeps it),
+# sentence that answers. Only right after the question word's phrase (after a lead-in
+# phrase and its comma, if any: "In Gilbert and Lynch's model, what does ..."), when that
+# phrase has no verb or clause of its own ("What happens when the server does nothing?"),
 # lowercase or capitalised (the acronyms DO and DID are words), and not before "not"
 # ("... host does not validate?"). A subject question's main verb goes too ("Who did the
 # analysis?"): "did" says little there either.
 _INVERTED = re.compile(
-    r"^\W*(?:(?:what|who|whom|whose|when|where|why|how|which)\b"
+    r"^\W*(?:[^,?.!]{1,60},\s*)?(?:(?:what|who|whom|whose|when|where|why|how|which)\b"
     r"(?:(?!\s(?:is|are|was|were|am|be|been|has|have|had|can|could|will|would|shall|"
     r"should|may|might|must|do|does|did|if|when|where|while|whether|that|because|after|"
     r"before|unless|until)\b)[^?.!])*?\s)?"

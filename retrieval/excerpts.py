@@ -68,6 +68,9 @@ _OUTLINE_VERB = (r"(?:review|survey|discuss|describe|present|outline|evaluate|co
 _ROADMAP = re.compile(
     rf"^\W*in\s+{_PART},?\s+we\b"
     rf"|^\W*{_PART},?\s+(?:then\s+|briefly\s+|will\s+)?{_OUTLINE_VERB}\w*\b"
+    rf"|^\W*(?:figures?|fig\.|tables?)\s*\d+[a-z]?\s+(?:shows?|illustrates?|depicts?|"
+    rf"presents?|lists?|summari[sz]es?|gives?|plots?|compares?|outlines?|describes?)\s+"
+    rf"(?!that\b)"
     rf"|^\W*(?:this|the|our)\s+{_DOCUMENT}\s+(?:is|was)\s+(?:organi[sz]ed|structured)"
     rf"|^\W*(?:the\s+)?(?:rest|remainder)\s+of\s+(?:this|the)\s+{_DOCUMENT}\b"
     rf"|^\W*in\s+this\s+{_DOCUMENT},?\s+we\s+(?:will|shall)\s+(?!not\b)"
@@ -191,7 +194,16 @@ _NOT_PLURAL = (r"(?!(?:always|sometimes|perhaps|thus|as|is|was|has|does|its|this
                r"nowadays|plus)\b)(?![^\W\d]*(?:ous|ss)\b)")
 _DEFINES_VERB = (r"\s+(?:is\s+(?:an?|the|one|any|defined\s+as)|are\s+(?:an?|the|those|ones|"
                  + _NOT_PLURAL + r"[^\W\d]+s)|refers?\s+to|means|denotes)\b")
-_PRESENTS = r"(?:present|presents|describe|describes|introduce|introduces|propose|proposes)"
+_PRESENTS = (r"(?:present|describ|introduc|propos|implement|develop|design|creat)\w*|"
+             r"buil(?:d|ds|t)")
+# A term named where the sentence defines it, anywhere in it: "a sort of trap which we
+# call a rank sink", "a new abstraction, called a resource offer, which ...", "is known as".
+# Not "we call the handler twice": a "we call" names only with its object ("we call this",
+# "which we call").
+_NAMES = (r"\b(?:(?:which|that)\s+we\s+(?:call|term|name|dub)(?:ed)?|"
+          r"we\s+(?:call|term|name|dub)(?:ed)?\s+(?:this|it|them|these|those|"
+          r"such\s+(?:an?\s+)?[^\W\d]+)|called|termed|dubbed|known\s+as|"
+          r"referred\s+to\s+as)\s+")
 _TERM_ENDS = frozenset(("to", "for", "of", "with", "by", "from", "about", "like", "on", "at",
                         "as", "into"))
 MAX_TERM_WORDS = 6
@@ -219,9 +231,15 @@ def defines(text: str, start: int, end: int, term: str) -> bool:
     a short phrase and a comma, then an article, the term (a plural -s allowed), an
     aside in brackets, and "is a/the/one", "are <plural noun>", "refers to", "means" or
     "denotes" (`_DEFINES_VERB`); or that presents it in apposition, "We present Mesos, a
-    platform for ...", "Chubby, a lock service, ..."."""
-    patterns = _definition_patterns(term)
-    return any(p.match(text, start, end) is not None for p in patterns)
+    platform for ...", "... we implemented Aspirator, a simple static checker",
+    "Chubby, a lock service, ..."; or that names it anywhere (`_NAMES`): "a sort of trap
+    which we call a rank sink", "a new abstraction, called a resource offer, ..."."""
+    if not (patterns := _definition_patterns(term)):
+        return False
+    opens, presented, named = patterns
+    return (opens.match(text, start, end) is not None
+            or presented.match(text, start, end) is not None
+            or named.search(text, start, end) is not None)
 
 
 @lru_cache(maxsize=64)
@@ -238,11 +256,14 @@ def _definition_patterns(term: str) -> tuple[re.Pattern[str], ...]:
     subject = (r"(?:(?:an?|the)\s+)?" + r"\s+".join(words)
                + r"(?:e?s)?(?:\s*\([^)]{0,80}\))?")
     pattern = re.compile(r"\W*" + lead_in + subject + _DEFINES_VERB, re.IGNORECASE)
-    # ... or presents it in apposition: "We present Mesos, a platform for sharing ...",
-    # "Chubby, a lock service for loosely coupled systems, ..."
-    presented = re.compile(r"\W*(?:(?:we|this\s+paper)\s+" + _PRESENTS + r"\s+)?" + subject
+    # ... or presents it in apposition, after at most a clause: "We present Mesos, a
+    # platform for sharing ...", "To measure ..., we implemented Aspirator, a simple static
+    # checker.", "Chubby, a lock service for loosely coupled systems, ..."
+    presented = re.compile(r"\W*(?:[^.;!?]{0,150}?\b(?:we|this\s+paper)\s+(?:"
+                           + _PRESENTS + r")\s+)?" + subject
                            + r"\s*,\s+(?:an?|the)\s+[^\W\d]", re.IGNORECASE)
-    return pattern, presented
+    named = re.compile(_NAMES + subject + r"\b", re.IGNORECASE)
+    return pattern, presented, named
 
 
 def answer_type(question: str) -> re.Pattern[str] | None:

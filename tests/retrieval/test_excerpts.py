@@ -147,6 +147,8 @@ def test_quote_never_exceeds_three_sentences() -> None:
     "We survey related work in Section 7.",
     "This paper is organized as follows.",
     "The remainder of the paper introduces the replicated state machine problem.",
+    "Figure 5 shows the key components of Megastore for an instance with two replicas.",
+    "Table 2 lists the options of the build.",
 ])
 def test_a_sentence_about_the_documents_own_layout_is_not_quotable(sentence: str) -> None:
     assert not quotable(sentence)
@@ -160,6 +162,7 @@ def test_a_sentence_about_the_documents_own_layout_is_not_quotable(sentence: str
     "In this note we will not consider stopping failures.",
     "The third state, candidate, is used to elect a new leader as described in Section 5.2.",
     "Chapter 11 bankruptcy lets a company keep trading while it reorganises.",
+    "Figure 8 shows that the latency halves under load.",  # a result, told
 ])
 def test_a_sentence_that_only_mentions_a_section_is_quotable(sentence: str) -> None:
     assert quotable(sentence)

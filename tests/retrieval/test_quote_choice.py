@@ -359,6 +359,30 @@ def test_a_sentence_defines_a_term_it_opens_with_before_is_a(sentence: str,
     assert defines(sentence, 0, len(sentence), term) is expected
 
 
+@pytest.mark.parametrize(("sentence", "term"), [
+    ("The loop forms a sort of trap which we call a rank sink.", "rank sink"),
+    ("This is done through a new abstraction, called a resource offer, which encapsulates "
+     "a bundle of resources.", "resource offer"),
+    ("We call such a run a deciding run.", "deciding run"),
+    ("This state is known as a split brain.", "split brain"),
+    ("To measure the applicability of these rules, we implemented Aspirator, a simple "
+     "static checker.", "Aspirator"),
+    ("Since then, we built Chubby, a lock service for loosely coupled systems.", "Chubby"),
+])
+def test_a_sentence_that_names_a_term_defines_it(sentence: str, term: str) -> None:
+    assert defines(sentence, 0, len(sentence), term)
+
+
+@pytest.mark.parametrize(("sentence", "term"), [
+    ("A rank sink is mentioned in the appendix.", "rank sink"),
+    ("We call the resource offer handler twice.", "resource offer"),
+    ("Aspirator found 121 new bugs.", "Aspirator"),
+])
+def test_a_sentence_that_only_mentions_a_term_does_not_define_it(sentence: str,
+                                                                  term: str) -> None:
+    assert not defines(sentence, 0, len(sentence), term)
+
+
 @pytest.mark.parametrize(("sentence", "term", "expected"), [
     ("Servers are always in one of three states.", "servers", False),
     ("Logs are as long as they need to be.", "logs", False),
