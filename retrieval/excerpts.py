@@ -55,31 +55,41 @@ holds held work works call calls called depend depends consist consists remain r
 include includes exist exists appear appears occur occurs lead leads cause causes
 """
 # A sentence about the document's own layout ("Section 2 describes ...", "This paper is
-# organized as follows.", "We survey related work in Section 7."): it names what a part
-# is about, so it shares the question's words, but the answer is in that part, not here.
-# Only with an author's "we" or an outline verb: a statute's "Section 5 applies to ..." is
-# the text itself.
-_PART = (r"(?:sections?|§+|chapters?|appendi(?:x|ces))\s*(?:\d[\d.]*|(?-i:[A-Z])\b)"
-         r"(?:\s*(?:,|and|&|-|–)\s*[\d.]+)*")
+# organized as follows.", "We survey related work in Section 7.", "Figure 5 shows ..."): it
+# names what a part is about, so it shares the question's words, but the answer is in that
+# part, not here. Only an outline: an author's "we" or a part's number with an outline verb
+# in the present or future (a statute's "Section 21 gives landlords ...", "In Chapter 2, we
+# defined ...", "In this paper, we will use the term ..." are the text itself), "this" or
+# "our" paper ("The remainder of the note is payable ..."), and never a sentence that says
+# its own content: a list after a colon, a "that" clause (`_OWN_CONTENT`). Possessive
+# quantifiers keep it linear on "§§§..." and "1-1-1-...".
+_PART = (r"(?:sections?|§++|chapters?|appendi(?:x|ces))\s*+(?:\d[\d.]*+|(?-i:[A-Z])\b)"
+         r"(?:\s*+(?:,|and|&|-|–)\s*+\d[\d.]*+)*+")
 _DOCUMENT = r"(?:paper|note|article|report|chapter|section|thesis|document)"
-_OUTLINE_VERB = (r"(?:review|survey|discuss|describe|present|outline|evaluate|conclude|"
-                 r"summari[sz]e|detail|explain|introduce|give|show|analy[sz]e|formali[sz]e|"
-                 r"propose|consider|cover|examine|compare|report|sketch|turn)")
+_OUTLINE = (r"(?:describes?|presents?|discuss(?:es)?|reviews?|surveys?|outlines?|evaluates?|"
+            r"concludes?|summari[sz]es?|details?|explains?|shows?|analy[sz]es?|examines?|"
+            r"reports?|sketches?|formali[sz]es?|proves?|lists?|illustrates?|depicts?|plots?)")
 _ROADMAP = re.compile(
-    rf"^\W*in\s+{_PART},?\s+we\b"
-    rf"|^\W*{_PART},?\s+(?:then\s+|briefly\s+|will\s+)?{_OUTLINE_VERB}\w*\b"
-    rf"|^\W*(?:figures?|fig\.|tables?)\s*\d+[a-z]?\s+(?:shows?|illustrates?|depicts?|"
-    rf"presents?|lists?|summari[sz]es?|gives?|plots?|compares?|outlines?|describes?)\s+"
-    rf"(?!that\b)"
-    rf"|^\W*(?:this|the|our)\s+{_DOCUMENT}\s+(?:is|was)\s+(?:organi[sz]ed|structured)"
-    rf"|^\W*(?:the\s+)?(?:rest|remainder)\s+of\s+(?:this|the)\s+{_DOCUMENT}\b"
-    rf"|^\W*in\s+this\s+{_DOCUMENT},?\s+we\s+(?:will|shall)\s+(?!not\b)"
+    rf"^[^\w§]*+in\s+{_PART},?\s+we\s+(?:will\s+|then\s+|first\s+|briefly\s+)?{_OUTLINE}\b"
+    rf"|^[^\w§]*+{_PART},?\s+(?:then\s+|briefly\s+|will\s+)?{_OUTLINE}\b"
+    rf"|^\W*(?:figures?|fig\.|tables?)\s*\d+[a-z]?\s+{_OUTLINE}\s+(?!that\b)"
+    rf"|^\W*(?:this|our)\s+{_DOCUMENT}\s+is\s+(?:organi[sz]ed|structured)\s+as\s+follows"
+    rf"|^\W*(?:the\s+)?(?:rest|remainder)\s+of\s+(?:this|our)\s+{_DOCUMENT}\s+(?:is\s+"
+    rf"(?:organi[sz]ed|structured)|{_OUTLINE}\b)"
+    rf"|^\W*in\s+this\s+{_DOCUMENT},?\s+we\s+(?:will|shall)\s+(?:first\s+|then\s+|"
+    rf"briefly\s+)?{_OUTLINE}\b"
     rf"|^\W*(?:(?:first|then|next|finally|lastly),?\s+)?we\s+(?:will\s+|shall\s+)?"
-    rf"(?:(?:first|then|next|finally|briefly)\s+)?{_OUTLINE_VERB}\w*\b[^.;]*"
+    rf"(?:(?:first|then|next|finally|briefly)\s+)?{_OUTLINE}\b[^.;:]*"
     rf"\bin\s+{_PART}\W*$", re.IGNORECASE)
+_OWN_CONTENT = re.compile(r":\s*\S.{10}|\bthat\b", re.IGNORECASE | re.DOTALL)
 _SENTENCE_FINAL = re.compile(r"[.!?…][\"'”’)\]]*$")
 _WORDS = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _VERBS = frozenset(_VERB_LIST.split())
+
+
+def outline(sentence: str) -> bool:
+    """Whether a sentence only says what a part of its document is about (`_ROADMAP`)."""
+    return _ROADMAP.search(sentence) is not None and _OWN_CONTENT.search(sentence) is None
 
 
 def quotable(sentence: str, *, strict: bool = True) -> bool:
@@ -92,7 +102,7 @@ def quotable(sentence: str, *, strict: bool = True) -> bool:
     visible = "".join(sentence.split())
     if not visible or sum(c.isalpha() for c in visible) < MIN_LETTER_SHARE * len(visible):
         return False
-    if contents_lines(sentence, 0, len(sentence)) or _ROADMAP.search(sentence):
+    if contents_lines(sentence, 0, len(sentence)) or outline(sentence):
         return False
     if not strict:
         return True

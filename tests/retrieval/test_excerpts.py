@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from retrieval.excerpts import (
@@ -146,7 +148,9 @@ def test_quote_never_exceeds_three_sentences() -> None:
     "In §3, we explain how query and update operations are implemented.",
     "We survey related work in Section 7.",
     "This paper is organized as follows.",
-    "The remainder of the paper introduces the replicated state machine problem.",
+    "The remainder of this paper is organized as follows.",
+    "We present our implementation of Mesos in Section 5 and evaluate it in Section 6.",
+    "In Sections 7 and 8 we discuss faults and the protocol over time, respectively.",
     "Figure 5 shows the key components of Megastore for an instance with two replicas.",
     "Table 2 lists the options of the build.",
 ])
@@ -163,9 +167,38 @@ def test_a_sentence_about_the_documents_own_layout_is_not_quotable(sentence: str
     "The third state, candidate, is used to elect a new leader as described in Section 5.2.",
     "Chapter 11 bankruptcy lets a company keep trading while it reorganises.",
     "Figure 8 shows that the latency halves under load.",  # a result, told
+    # from an attacker's review: statutes, contracts, textbooks, man pages, papers
+    "Section 21 gives landlords the right to evict tenants without giving a reason.",
+    "Section 28, introduced by the government in 1988, banned the practice.",
+    "Section 230 turned 25 this year, and both parties want to change it.",
+    "Section 5, given its broad wording, applies to every contractor.",
+    "The chapter was organized in 1923 by twelve students at the university.",
+    "The report is structured in three main sections.",  # llvm-mca(1): the tool's output
+    "The remainder of the note is payable in full on the maturity date.",
+    "The rest of the report was redacted by the Justice Department.",
+    "The rest of this document that talks about os-release should be understood to apply "
+    "to initrd-release too.",  # os-release(5)
+    "In Section 4.1, we observed that some of the most catastrophic failures are caused by "
+    "trivial mistakes.",  # real-pdfs, simple-testing
+    "The remainder of this section evaluates Raft using three criteria: understandability, "
+    "correctness, and performance.",  # real-pdfs, Raft
+    "In this chapter we will assume 'magic' is on, because that is the standard setting.",
+    "In this paper, we will use the term node to mean a physical machine.",
+    "In Chapter 2, we defined a monoid as a set with an associative operation.",
 ])
 def test_a_sentence_that_only_mentions_a_section_is_quotable(sentence: str) -> None:
     assert quotable(sentence)
+
+
+@pytest.mark.parametrize("hostile", [
+    "§" * 20_000 + "a" * 20_000,
+    "We describe it in Section 1" + "-." * 10_000 + "x" + " word" * 10_000,
+    "Section 1" + "-1" * 20_000 + " x",
+])
+def test_the_layout_rule_is_linear_on_hostile_input(hostile: str) -> None:
+    started = time.perf_counter()
+    quotable(hostile, strict=False)
+    assert time.perf_counter() - started < 0.5  # 5.6 s for the first before
 
 
 def test_table_of_contents_line_is_not_quotable() -> None:
