@@ -193,7 +193,7 @@ def test_the_many_of_how_many_only_asks(question: str, left: str) -> None:
 @pytest.mark.parametrize(("question", "left"), [
     ("What kind of servers does chain replication coordinate?",
      "What servers  chain replication coordinate?"),
-    ("Which types of files can be uploaded?", "Which files can be uploaded?"),
+    ("Which type of file can be uploaded?", "Which file can be uploaded?"),
     ("what sort of fish live there?", "what fish live there?"),
 ])
 def test_the_kind_of_what_kind_of_only_asks(question: str, left: str) -> None:
@@ -204,6 +204,7 @@ def test_the_kind_of_what_kind_of_only_asks(question: str, left: str) -> None:
     "Is it kind of slow?",  # a hedge, not the question's asking words
     "What is a new kind of store?",
     "What type is returned?",
+    "What types of timeouts are there?",  # "There are four different types of timeouts"
 ])
 def test_a_kind_that_does_not_open_the_question_stays(question: str) -> None:
     assert without_asking(question) == question
