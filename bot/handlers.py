@@ -701,15 +701,18 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if same is not None:
         shown = (f"<code>{escape_html(same.name)}</code> is already in the corpus with the "
                  "same content")
-        if not await loop.run_in_executor(None, _not_indexed, config, same):
-            await reply(update, context, f"{shown}, and indexed: nothing to add.")
-        elif services.builds:
-            await reply(update, context, f"{shown}; the index update under way includes it.")
-        else:  # saved before a build failed, or before a kill: index it now
+        state = await loop.run_in_executor(None, _index_state, config, same)
+        if state == "pending":  # saved before a build failed, or before a kill: index it
+            start_rebuild(update, context)
             await reply(update, context, f"{shown}, but not in the index yet. Updating the "
                         "index in the background; I keep answering from the current index "
                         "meanwhile.")
-            start_rebuild(update, context)
+        elif state:
+            await reply(update, context, f"{shown}, but the last build skipped it: "
+                        f"{escape_html(state)}. Sending it again changes nothing; send a "
+                        "corrected file.")
+        else:
+            await reply(update, context, f"{shown}, and indexed: nothing to add.")
         return
     path = await loop.run_in_executor(None, save_upload, config.corpus, name, data)
     note = "" if path.name == name else (
@@ -722,13 +725,16 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     start_rebuild(update, context)
 
 
-def _not_indexed(config: Config, path: Path) -> bool:
-    """Whether the live index lacks the corpus file `path` (added or changed since)."""
+def _index_state(config: Config, path: Path) -> str:
+    """Where the corpus file `path` stands: "" indexed, "pending" (added or changed since the
+    live index, or no index yet), else why the live build skipped it."""
     from index.changes import corpus_changes
 
     changes = corpus_changes(config)
     rel = path.relative_to(config.corpus).as_posix()
-    return changes.no_index or rel in changes.added or rel in changes.changed
+    if changes.no_index or rel in changes.added or rel in changes.changed:
+        return "pending"
+    return changes.skipped.get(rel, "")
 
 
 async def reindex_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

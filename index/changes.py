@@ -29,6 +29,7 @@ class CorpusChanges:
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     no_index: bool = False  # no usable live index at all
+    skipped: dict[str, str] = field(default_factory=dict)  # the live build's skips: why
 
     @property
     def any(self) -> bool:
@@ -51,8 +52,8 @@ def corpus_changes(config: Config) -> CorpusChanges:
     Files the live build skipped count as known (they are retried by the next build that
     runs for another reason). With no usable index every file is "added".
     """
-    stored: dict[str, tuple[int, float]] = {}
-    skipped: set[str] = set()
+    stored: dict[str, tuple[int, float, str]] = {}
+    skipped: dict[str, str] = {}
     changes = CorpusChanges()
     try:
         live = st.current_generation(config.store)
@@ -60,7 +61,7 @@ def corpus_changes(config: Config) -> CorpusChanges:
             stored, skipped = stored_files(live / st.META)
     except StoreError:
         live = None
-    changes.no_index = live is None
+    changes.no_index, changes.skipped = live is None, skipped
     suffixes = indexed_suffixes(config.loading.extensions)
     files, _, _ = scan_corpus(config.corpus, suffixes)
     seen = set()

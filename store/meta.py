@@ -105,15 +105,16 @@ def previous_state(path: Path) -> tuple[dict[str, tuple[str, str]], list[tuple[s
     return hashes, skipped
 
 
-def stored_files(path: Path) -> tuple[dict[str, tuple[int, float, str]], set[str]]:
+def stored_files(path: Path) -> tuple[dict[str, tuple[int, float, str]], dict[str, str]]:
     """path -> (size, mtime, content hash) of every document of a generation's database,
-    and the paths it lists as skipped; StoreError when the database cannot be read."""
+    and path -> reason of the files it lists as skipped; StoreError when the database
+    cannot be read."""
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
             stored = {p: (size, mtime, digest) for p, size, mtime, digest in
                       db.execute("SELECT path, size, mtime, content_hash FROM documents")}
-            skipped = {p for (p,) in db.execute("SELECT path FROM skipped")}
+            skipped = dict(db.execute("SELECT path, reason FROM skipped"))
         finally:
             db.close()
     except sqlite3.DatabaseError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from typing import Any
 
@@ -76,6 +77,37 @@ def test_a_file_saved_but_not_indexed_is_indexed_when_sent_again(fake: FakeTeleg
     report = wait_text(fake, ADMIN, "Index updated")
     assert "1 added" in report["text"]
     assert not (config.corpus / "zorblax-2.txt").exists()
+
+
+def test_a_file_the_build_skipped_is_not_called_indexed_when_sent_again(
+        fake: FakeTelegram, copy_bot: Any) -> None:
+    runner, config = copy_bot()
+    blank = b"   \n\n\t  \n"  # the build skips it: no text
+    fake.upload(ADMIN, "blank.txt", blank)
+    report = wait_text(fake, ADMIN, "Index updated")
+    assert "blank.txt" in report["text"]  # listed as skipped
+    fake.upload(ADMIN, "blank.txt", blank)
+    again = wait_text(fake, ADMIN, "already in the corpus with the same content")
+    assert "the last build skipped it" in again["text"] and "indexed" not in again["text"]
+
+
+def test_a_start_task_that_builds_nothing_does_not_hold_back_a_needed_build(
+        fake: FakeTelegram, copy_bot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bot.handlers as handlers
+
+    real = handlers.clean_stale_parts
+
+    def slow(folder: Any, *args: Any) -> Any:  # widens the start task's window to 3 s
+        time.sleep(3)
+        return real(folder, *args)
+
+    monkeypatch.setattr(handlers, "clean_stale_parts", slow)
+    runner, config = copy_bot()
+    (config.corpus / "zorblax.txt").write_text(ZORBLAX)  # saved, then killed before its build
+    fake.upload(ADMIN, "zorblax.txt", ZORBLAX.encode())
+    wait_text(fake, ADMIN, "already in the corpus with the same content")
+    report = wait_text(fake, ADMIN, "Index updated", timeout=20)
+    assert "1 added" in report["text"]
 
 
 def test_upload_of_unsupported_or_large_file_refused(fake: FakeTelegram,
