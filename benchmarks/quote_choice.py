@@ -44,6 +44,10 @@ SETS = {  # name: (question file, corpus folder, store under .quotebot/eval)
     "real-pdfs": ("real-pdfs.jsonl", DATA / "real-pdfs", "real-pdfs"),
     "real-markdown": ("real-markdown.jsonl", DATA / "real-markdown", "real-markdown"),
     "pdfs-trust": ("real-pdfs-trust.jsonl", DATA / "real-pdfs", "real-pdfs"),
+    # Written by helpers who saw neither the code nor the sets above (stop 18).
+    "pdfs-holdout": ("real-pdfs-holdout.jsonl", DATA / "real-pdfs", "real-pdfs"),
+    "markdown-holdout": ("real-markdown-holdout.jsonl", DATA / "real-markdown",
+                         "real-markdown"),
     "bbc-trust": ("bbc-trust.jsonl", ROOT / EVAL_ROOT / "bbc" / "corpus", "bbc"),
     # The machine's own documents, gathered by benchmarks/machine_docs.py (a check set).
     "machine-docs": ("machine-docs.jsonl", ROOT / EVAL_ROOT / "machine-docs" / "corpus",
