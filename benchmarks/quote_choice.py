@@ -62,7 +62,7 @@ KNOBS = {"window": "window_weight",
          "type": "answer_type_weight", "item": "item_weight",
          "heading": "heading_weight", "definition": "definition_weight",
          "context": "context_weight", "reason": "reason_weight",
-         "date": "date_weight"}
+         "date": "date_weight", "dense": "dense_weight", "doc": "doc_weight"}
 
 
 def variant(spec: str, base: Settings) -> Settings:
