@@ -210,9 +210,14 @@ _PRESENTS = (r"(?:present|describ|introduc|propos|implement|develop|design|creat
 # call a rank sink", "a new abstraction, called a resource offer, which ...", "is known as".
 # Not "we call the handler twice": a "we call" names only with its object ("we call this",
 # "which we call").
+# Nor "the one that called fork()", "has previously called unshare()": "called" names only
+# when it is no main verb (man pages and API docs call functions in every other sentence).
+_CALLED = ("".join(rf"(?<!\b{w}\s)" for w in ("that", "which", "who", "one", "has", "have",
+                                              "had", "then", "also", "and", "it", "they"))
+           + r"(?<!previously\s)(?<!already\s)(?<!first\s)")
 _NAMES = (r"\b(?:(?:which|that)\s+we\s+(?:call|term|name|dub)(?:ed)?|"
           r"we\s+(?:call|term|name|dub)(?:ed)?\s+(?:this|it|them|these|those|"
-          r"such\s+(?:an?\s+)?[^\W\d]+)|called|termed|dubbed|known\s+as|"
+          r"such\s+(?:an?\s+)?[^\W\d]+)|" + _CALLED + r"(?:called|termed|dubbed)|known\s+as|"
           r"referred\s+to\s+as)\s+")
 _TERM_ENDS = frozenset(("to", "for", "of", "with", "by", "from", "about", "like", "on", "at",
                         "as", "into"))
@@ -269,7 +274,10 @@ def _definition_patterns(term: str) -> tuple[re.Pattern[str], ...]:
     # ... or presents it in apposition, after at most a clause: "We present Mesos, a
     # platform for sharing ...", "To measure ..., we implemented Aspirator, a simple static
     # checker.", "Chubby, a lock service for loosely coupled systems, ..."
-    presented = re.compile(r"\W*(?:[^.;!?]{0,150}?\b(?:we|this\s+paper)\s+(?:"
+    # (not a subordinate clause's object: "When we designed Raft, the goal was ...")
+    presented = re.compile(r"\W*+(?:(?!(?:when|whenever|before|after|once|if|while|until|"
+                           r"because|although|though|unless)\s+we\b)"
+                           r"[^.;!?]{0,150}?\b(?:we|this\s+paper)\s+(?:"
                            + _PRESENTS + r")\s+)?" + subject
                            + r"\s*,\s+(?:an?|the)\s+[^\W\d]", re.IGNORECASE)
     named = re.compile(_NAMES + subject + r"\b", re.IGNORECASE)
