@@ -372,7 +372,8 @@ def _parse_changed(files: list[tuple[str, Path]], previous: _Previous | None,
             if parsed.document is None:  # a parser's message may quote the file: made valid
                 reason = valid_text(parsed.skipped or "could not be parsed")[:300]
                 report.skipped.append((parsed.rel, reason))
-                memory.put(hashes[parsed.rel], reason)
+                if not parsed.transient:  # a full disk is not the file's fault
+                    memory.put(hashes[parsed.rel], reason)
                 continue
             seen_paths.add(parsed.rel)
             report.notes += [f"{parsed.rel}: {note}" for note in parsed.document.notes]

@@ -17,13 +17,16 @@ As with any "forkserver"/"spawn" pool, a script that builds an index must do it 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import importlib
 import itertools
 import multiprocessing
 import os
 import resource
+import shutil
 import signal
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -60,6 +63,15 @@ class Parsed:
     document: Document | None = None
     chunks: list[Chunk] = field(default_factory=list)
     skipped: str = ""  # a one-line reason when the file is not indexed
+    # The machine's fault, not the file's (a full disk, too many open files): skipped by
+    # this build only, never remembered against the file's content.
+    transient: bool = False
+
+
+# What an OSError says when the machine, not the file, failed (PIL's "image file is
+# truncated" is an OSError too, with no errno: that one is the file's).
+TRANSIENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EMFILE, errno.ENFILE,
+                              errno.ENOMEM, errno.EIO, errno.EROFS, errno.EAGAIN})
 
 
 @dataclass(frozen=True)
@@ -136,9 +148,17 @@ def _address_space() -> int:
         return 0
 
 
-def _worker(conn: Connection, settings: ParseSettings) -> None:
-    """Parse jobs from `conn` until it closes; reply with a Parsed for each."""
+def _worker(conn: Connection, settings: ParseSettings, scratch: str = "") -> None:
+    """Parse jobs from `conn` until it closes; reply with a Parsed for each.
+
+    The worker leads a process group of its own, so that killing it kills what its parsers
+    started (Tesseract), and writes temporary files (OCR's page images) under `scratch`,
+    which the pool deletes."""
     _die_with_parent()
+    with contextlib.suppress(OSError):
+        os.setpgrp()
+    if scratch:
+        tempfile.tempdir = scratch
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle
     count_tokens = load_token_counter(settings.tokenizer)
     hook = _test_hook(settings.hook)
@@ -162,6 +182,10 @@ def _worker(conn: Connection, settings: ParseSettings) -> None:
                 f"needs more than {settings.memory_mb} MB to parse (loading.file_memory_mb)")), True
         except RecursionError:
             result = Parsed(job.rel, skipped="nested too deeply to parse")
+        except OSError as exc:
+            result = Parsed(job.rel, skipped=f"could not be parsed: {type(exc).__name__}: "
+                                             f"{short(exc)}",
+                            transient=exc.errno in TRANSIENT_ERRNOS)
         except Exception as exc:  # noqa: BLE001 - any parser failure skips the file, no more
             result = Parsed(job.rel, skipped=f"could not be parsed: {type(exc).__name__}: "
                                              f"{short(exc)}")
@@ -216,6 +240,7 @@ class ParsePool:
         self._context.set_forkserver_preload(["index.parsing"])
         self._workers: list[_Worker] = []
         self.replaced = 0  # workers killed or dead and started again
+        self._scratch = ""  # the workers' temporary folder, made with the first worker
 
     def __enter__(self) -> ParsePool:
         return self
@@ -224,15 +249,21 @@ class ParsePool:
         self.close()
 
     def _start(self) -> _Worker:
+        if not self._scratch:
+            with contextlib.suppress(OSError):
+                self._scratch = tempfile.mkdtemp(prefix="quotebot-parse-")
         parent, child = self._context.Pipe()
-        process = self._context.Process(target=_worker, args=(child, self.settings),
+        process = self._context.Process(target=_worker,
+                                        args=(child, self.settings, self._scratch),
                                         name="quotebot-parse", daemon=True)
         process.start()
         child.close()
         return _Worker(process, parent)
 
     def _stop(self, worker: _Worker) -> None:
-        """Kill a worker (stuck or dead) and reap it."""
+        """Kill a worker (stuck or dead) and what it started, and reap it."""
+        with contextlib.suppress(Exception):
+            os.killpg(worker.process.pid, signal.SIGKILL)
         with contextlib.suppress(Exception):
             worker.process.kill()
         worker.process.join(5)
@@ -247,6 +278,9 @@ class ParsePool:
             if worker.process.is_alive():
                 self._stop(worker)
         self._workers = []
+        if self._scratch:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = ""
 
     def map(self, jobs: Iterable[ParseJob]) -> Iterator[Parsed]:
         """Parse every job, yielding results as they finish (not in order).
@@ -308,9 +342,10 @@ class ParsePool:
             self._check(self._replace(worker), result.skipped)
             return result
         if time.monotonic() >= worker.deadline:
-            self._replace(worker)
-            return Parsed(job.rel, skipped=(f"took longer than {self.settings.timeout_s:g} s "
-                                            "to parse (loading.file_timeout_s)"))
+            reason = (f"took longer than {self.settings.timeout_s:g} s to parse "
+                      "(loading.file_timeout_s)")
+            self._check(self._replace(worker), reason)  # a machine too slow to start one?
+            return Parsed(job.rel, skipped=reason)
         return None
 
     def _death(self, worker: _Worker) -> str:
@@ -329,19 +364,25 @@ class ParsePool:
         return f"the parser exited unexpectedly (exit code {code})"
 
     def _check(self, worker: _Worker, death: str) -> None:
-        """Raise `ParserUnavailable` unless the fresh `worker` parses `CANARY`."""
+        """Raise `ParserUnavailable` unless the fresh `worker` parses `CANARY` in time; the
+        other workers' deadlines are moved by the time this took."""
+        started = time.monotonic()
         try:
             worker.conn.send(CANARY)
             if worker.conn.poll(self.settings.timeout_s):
                 result = worker.conn.recv()
                 if isinstance(result, Parsed) and result.document is not None:
+                    spent = time.monotonic() - started
+                    for other in self._workers:
+                        other.deadline += spent
                     return
         except (EOFError, OSError, ValueError):
             pass
         raise ParserUnavailable(
-            f"the parse workers cannot parse even a one-line text file (a worker: {death}), "
-            "so the machine or the environment is at fault, not the files (see the errors "
-            "above; a script that builds an index must do it under "
+            f"the parse workers cannot parse even a one-line text file in "
+            f"{self.settings.timeout_s:g} s (a worker: {death}), so the machine or the "
+            "environment is at fault, not the files (the workers' own errors are in the "
+            "build's output; a script that builds an index must do it under "
             "`if __name__ == \"__main__\":`)")
 
     def _replace(self, worker: _Worker) -> _Worker:

@@ -3,6 +3,13 @@ skipped with a one-line reason and every other file is still parsed (issue 14)."
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import tempfile
+import time
+from pathlib import Path
+
 import pytest
 
 from index.embedding import resolve_model
@@ -68,6 +75,43 @@ def test_workers_that_cannot_start_stop_the_pool_instead_of_skipping_every_file(
             next(results)
 
 
+def test_workers_slower_to_start_than_the_budget_stop_the_pool() -> None:
+    slow = "tests.support.slow_start:misbehave"  # its import takes 5 s
+    with (ParsePool(settings(hook=slow, timeout_s=2)) as pool,
+          pytest.raises(ParserUnavailable, match="in 2 s")):
+        list(pool.map(good_files(3)))  # each file had timed out and been remembered
+
+
+def _pids(argument: str) -> set[int]:
+    """Processes whose command line holds `argument`."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if argument in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                    found.add(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_a_worker_stopped_at_its_budget_takes_its_children_and_temporary_files() -> None:
+    children = _pids(parse_hooks.CHILD_SECONDS)
+    folders = set(Path(tempfile.gettempdir()).glob("quotebot-parse-*"))
+    jobs = [ParseJob("scan.pdf", parse_hooks.CHILD)] + good_files(2)
+    try:
+        texts, skipped, _ = run(jobs, timeout_s=2)
+        assert skipped == {"scan.pdf": "took longer than 2 s to parse (loading.file_timeout_s)"}
+        assert len(texts) == 2
+        time.sleep(0.5)
+        assert _pids(parse_hooks.CHILD_SECONDS) == children  # it ran on as an orphan before
+        assert set(Path(tempfile.gettempdir()).glob("quotebot-parse-*")) == folders
+    finally:
+        for pid in _pids(parse_hooks.CHILD_SECONDS) - children:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+
+
 def test_the_pool_parses_like_the_build_process_does() -> None:
     from index.chunking import load_token_counter
 
@@ -113,6 +157,21 @@ def test_a_build_whose_workers_cannot_start_changes_neither_index_nor_skips(
     monkeypatch.setenv(TEST_HOOK_ENV, parse_hooks.SPEC)
     report = build_index(config, progress=False)  # the file was not remembered as skipped
     assert report.added == ["new.txt"] and "new.txt" not in dict(report.skipped)
+
+
+def test_a_full_disk_while_parsing_is_not_remembered_against_the_file(
+        fresh_copy, monkeypatch) -> None:  # noqa: ANN001
+    from index.build import build_index
+    from index.parsing import TEST_HOOK_ENV
+
+    config = fresh_copy()
+    (config.corpus / "scan.txt").write_bytes(GOOD.encode() + b" " + parse_hooks.NOSPACE)
+    monkeypatch.setenv(TEST_HOOK_ENV, parse_hooks.SPEC)
+    first = build_index(config, progress=False)
+    assert "No space left" in dict(first.skipped)["scan.txt"]
+    monkeypatch.delenv(TEST_HOOK_ENV)  # the space is back; the file never changed
+    second = build_index(config, progress=False)
+    assert "scan.txt" in second.added, second.skipped
 
 
 def test_a_worker_whose_build_stopped_mid_file_exits_quietly() -> None:
