@@ -707,10 +707,11 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             await reply(update, context, f"{shown}, but not in the index yet. Updating the "
                         "index in the background; I keep answering from the current index "
                         "meanwhile.")
-        elif state:
+        elif state:  # tried again: the limits or OCR may have changed since
+            start_rebuild(update, context)
             await reply(update, context, f"{shown}, but the last build skipped it: "
-                        f"{escape_html(state)}. Sending it again changes nothing; send a "
-                        "corrected file.")
+                        f"{escape_html(state)}. Trying it again in the background (a file "
+                        "that failed unchanged is not read again: send a corrected one).")
         else:
             await reply(update, context, f"{shown}, and indexed: nothing to add.")
         return
