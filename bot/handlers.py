@@ -702,18 +702,20 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         shown = (f"<code>{escape_html(same.name)}</code> is already in the corpus with the "
                  "same content")
         state = await loop.run_in_executor(None, _index_state, config, same)
-        if state == "pending":  # saved before a build failed, or before a kill: index it
-            start_rebuild(update, context)
+        if not state:
+            await reply(update, context, f"{shown}, and indexed: nothing to add.")
+            return
+        # Saved before a build failed or a kill; or skipped, when the limits or OCR may
+        # have changed since: a build either way.
+        start_rebuild(update, context)
+        if state == PENDING:
             await reply(update, context, f"{shown}, but not in the index yet. Updating the "
                         "index in the background; I keep answering from the current index "
                         "meanwhile.")
-        elif state:  # tried again: the limits or OCR may have changed since
-            start_rebuild(update, context)
+        else:
             await reply(update, context, f"{shown}, but the last build skipped it: "
                         f"{escape_html(state)}. Trying it again in the background (a file "
                         "that failed unchanged is not read again: send a corrected one).")
-        else:
-            await reply(update, context, f"{shown}, and indexed: nothing to add.")
         return
     path = await loop.run_in_executor(None, save_upload, config.corpus, name, data)
     note = "" if path.name == name else (
@@ -726,15 +728,18 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     start_rebuild(update, context)
 
 
+PENDING = "pending"
+
+
 def _index_state(config: Config, path: Path) -> str:
-    """Where the corpus file `path` stands: "" indexed, "pending" (added or changed since the
+    """Where the corpus file `path` stands: "" indexed, `PENDING` (added or changed since the
     live index, or no index yet), else why the live build skipped it."""
     from index.changes import corpus_changes
 
     changes = corpus_changes(config)
     rel = path.relative_to(config.corpus).as_posix()
     if changes.no_index or rel in changes.added or rel in changes.changed:
-        return "pending"
+        return PENDING
     return changes.skipped.get(rel, "")
 
 

@@ -182,13 +182,11 @@ def _worker(conn: Connection, settings: ParseSettings, scratch: str = "") -> Non
                 f"needs more than {settings.memory_mb} MB to parse (loading.file_memory_mb)")), True
         except RecursionError:
             result = Parsed(job.rel, skipped="nested too deeply to parse")
-        except OSError as exc:
-            result = Parsed(job.rel, skipped=f"could not be parsed: {type(exc).__name__}: "
-                                             f"{short(exc)}",
-                            transient=exc.errno in TRANSIENT_ERRNOS)
         except Exception as exc:  # noqa: BLE001 - any parser failure skips the file, no more
             result = Parsed(job.rel, skipped=f"could not be parsed: {type(exc).__name__}: "
-                                             f"{short(exc)}")
+                                             f"{short(exc)}",
+                            transient=isinstance(exc, OSError)
+                            and exc.errno in TRANSIENT_ERRNOS)
         try:
             conn.send(result)
         except MemoryError:
