@@ -48,6 +48,11 @@ SETS = {  # name: (question file, corpus folder, store under .quotebot/eval)
     "pdfs-holdout": ("real-pdfs-holdout.jsonl", DATA / "real-pdfs", "real-pdfs"),
     "markdown-holdout": ("real-markdown-holdout.jsonl", DATA / "real-markdown",
                          "real-markdown"),
+    # A second pair, written blind in stop 19 and only measured, never read for misses
+    # before a change was decided.
+    "pdfs-holdout2": ("real-pdfs-holdout2.jsonl", DATA / "real-pdfs", "real-pdfs"),
+    "markdown-holdout2": ("real-markdown-holdout2.jsonl", DATA / "real-markdown",
+                          "real-markdown"),
     "bbc-trust": ("bbc-trust.jsonl", ROOT / EVAL_ROOT / "bbc" / "corpus", "bbc"),
     # The machine's own documents, gathered by benchmarks/machine_docs.py (a check set).
     "machine-docs": ("machine-docs.jsonl", ROOT / EVAL_ROOT / "machine-docs" / "corpus",

@@ -457,8 +457,22 @@ def holds_missing_subject(question: str, previous: str, sentence: str) -> bool:
     return any(s in there and s not in here for s in subjects)
 
 
+def describes_next(question: str, quoted: SentenceScore, text: str,
+                   following: SentenceScore) -> bool:
+    """A "What is X?" quote that mentions X without defining it ("We also support the
+    notion of a witness replica.") and is followed by a sentence that opens with X
+    ("Witnesses vote in Paxos rounds ...": X's first word among its first three, not
+    "Read-only replicas are ..."): that sentence says what X is."""
+    term = asked_term(question)
+    if not term or quoted.defining:
+        return False
+    first = tokenize(term)[:1]  # a compound's modifier names it: "witness", not "replica"
+    words = _WORDS.findall(text[following.start:min(following.end, following.start + 80)])
+    return bool(first) and first[0] in tokenize(" ".join(words[:3]))
+
+
 # Which whole-answer rules apply (all, by default).
-RULES = ("announce", "remedy", "subject", "count")
+RULES = ("announce", "remedy", "subject", "count", "describe")
 
 
 def whole_answer(text: str, scores: Sequence[SentenceScore], first: int, last: int,
@@ -485,7 +499,9 @@ def whole_answer(text: str, scores: Sequence[SentenceScore], first: int, last: i
     quoted = sentence(last)
     if room() and last + 1 < len(scores) and (
             ("announce" in rules and announces_more(quoted))
-            or ("remedy" in rules and names_problem_for_remedy(question, sentence(best)))):
+            or ("remedy" in rules and names_problem_for_remedy(question, sentence(best)))
+            or ("describe" in rules and first == last == best
+                and describes_next(question, scores[best], text, scores[last + 1]))):
         last += 1
     if room() and first > 0 and "subject" in rules and question and holds_missing_subject(
             question, sentence(first - 1), text[scores[first].start:scores[last].end]):

@@ -120,6 +120,29 @@ def test_problem_sentence_stays_alone_when_no_remedy_is_asked() -> None:
     assert got == "Split votes are a problem when many followers become candidates at once."
 
 
+def test_a_what_is_quote_that_only_mentions_the_term_takes_the_sentence_about_it() -> None:
+    got = quoted("What is a witness replica in Megastore?", "So far all replicas are full.",
+                 "We also support the notion of a witness replica.",
+                 "Witnesses vote in Paxos rounds and store the write-ahead log.",
+                 "Read-only replicas are the inverse of witnesses.", best=1)
+    assert got.endswith("Witnesses vote in Paxos rounds and store the write-ahead log.")
+
+
+def test_a_what_is_quote_stays_alone_when_the_next_sentence_is_about_something_else(
+        ) -> None:
+    got = quoted("What is a witness replica?", "We also support the notion of a witness replica.",
+                 "Read-only replicas hold full snapshots of the data.", best=0)
+    assert got == "We also support the notion of a witness replica."
+
+
+def test_a_quote_that_defines_the_asked_term_stays_alone() -> None:
+    text, scores = sentences("A witness replica is a replica that only votes.",
+                             "Witnesses store the write-ahead log.", best=0)
+    scores[0].defining = True
+    excerpt = excerpt_around(text, scores, 0, question="What is a witness replica?")
+    assert text[excerpt.start:excerpt.end] == "A witness replica is a replica that only votes."
+
+
 def test_previous_sentence_naming_the_subject_is_included() -> None:
     got = quoted("What does AsyncClient support?", "Our library has two clients now.",
                  "The AsyncClient class is the asynchronous variant of our client.",
