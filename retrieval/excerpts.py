@@ -471,8 +471,24 @@ def describes_next(question: str, quoted: SentenceScore, text: str,
     return bool(first) and first[0] in tokenize(" ".join(words[:3]))
 
 
+# "Why ...?", "How does X do Y?": an explanation, which a paper or a manual gives over
+# more than one sentence (the first often restates the question: "Megastore supports
+# two-phase commit ...", then "Since these transactions have much higher latency ...").
+# Not "How many/long/big ...?" (`_QUANTITY_Q`), whose answer is one number, nor a how-to's
+# "How do I ...?", answered by one instruction. The question may open with a sentence of
+# its own ("The leader crashes before replying. How does Raft avoid ...?").
+_EXPLAIN_Q = re.compile(r"(?:^|[.!?]\s)\W*(?:why\b|how\s+(?!(?:do|can|could|should|would|"
+                        r"will|shall|may|might|must|to)\s+(?:i|we|you|one)\b)(?!to\b))",
+                        re.IGNORECASE)
+
+
+def asks_explanation(question: str) -> bool:
+    """A "Why ...?" or "How ...?" question that asks no quantity."""
+    return bool(_EXPLAIN_Q.search(question)) and not _QUANTITY_Q.search(question)
+
+
 # Which whole-answer rules apply (all, by default).
-RULES = ("announce", "remedy", "subject", "count", "describe")
+RULES = ("announce", "remedy", "subject", "count", "describe", "explain")
 
 
 def whole_answer(text: str, scores: Sequence[SentenceScore], first: int, last: int,
@@ -501,7 +517,9 @@ def whole_answer(text: str, scores: Sequence[SentenceScore], first: int, last: i
             ("announce" in rules and announces_more(quoted))
             or ("remedy" in rules and names_problem_for_remedy(question, sentence(best)))
             or ("describe" in rules and first == last == best
-                and describes_next(question, scores[best], text, scores[last + 1]))):
+                and describes_next(question, scores[best], text, scores[last + 1]))
+            or ("explain" in rules and first == last == best and asks_explanation(question)
+                and not _BLANK_LINE.search(text, scores[last].end, scores[last + 1].start))):
         last += 1
     if room() and first > 0 and "subject" in rules and question and holds_missing_subject(
             question, sentence(first - 1), text[scores[first].start:scores[last].end]):

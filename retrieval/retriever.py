@@ -104,7 +104,7 @@ class Settings:
     # benchmarks/quote_rules.py and it moved a page-2 quote's citation to page 1. "count"
     # (a "How many" quote without a number runs on to the next sentence that has one)
     # gained real-pdfs @3, changed nothing else (BENCHMARKS.md, stop 15).
-    quote_rules: tuple[str, ...] = ("announce", "remedy", "count", "describe")
+    quote_rules: tuple[str, ...] = ("announce", "remedy", "count", "describe", "explain")
     # Quote choice (retrieval/excerpts.py `score_sentences`): a sentence gains this x the
     # previous sentence's word overlap (benchmarks/quote_choice.py).
     window_weight: float = 0.1

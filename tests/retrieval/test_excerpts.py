@@ -143,6 +143,28 @@ def test_a_quote_that_defines_the_asked_term_stays_alone() -> None:
     assert text[excerpt.start:excerpt.end] == "A witness replica is a replica that only votes."
 
 
+def test_a_why_quote_takes_the_next_sentence_of_its_paragraph() -> None:
+    got = quoted("Why does Megastore discourage two-phase commit across entity groups?",
+                 "Megastore supports two-phase commit for atomic updates across groups.",
+                 "Since these transactions have much higher latency, we discourage them.",
+                 "Queues are preferred.", best=0)
+    assert got.endswith("we discourage them.")
+
+
+def test_a_how_to_quote_stays_one_instruction() -> None:
+    got = quoted("How do I set the User-Agent header?",
+                 "Use -A to specify the User-Agent string to send to the server.",
+                 "This header can also be set with -H.", best=0)
+    assert got == "Use -A to specify the User-Agent string to send to the server."
+
+
+def test_an_explanation_never_runs_past_its_paragraph() -> None:
+    got = quoted("Why is the tail the one to reply?",
+                 "The tail replies because it holds only stable values.",
+                 "Evaluation", best=0, sep="\n\n")
+    assert got == "The tail replies because it holds only stable values."
+
+
 def test_previous_sentence_naming_the_subject_is_included() -> None:
     got = quoted("What does AsyncClient support?", "Our library has two clients now.",
                  "The AsyncClient class is the asynchronous variant of our client.",
