@@ -57,7 +57,7 @@ from store.writer import Previous, Tokenizer
 # OCR in one file may use this share of loading.file_timeout_s; pages past it are named in
 # the build report instead of the whole file being killed as too slow.
 OCR_BUDGET_SHARE = 0.75
-CHUNKER_VERSION = 22  # bump when chunking or loading rules change: stored chunks are redone
+CHUNKER_VERSION = 23  # bump when chunking or loading rules change: stored chunks are redone
 # (2: overlong sentences past a document's start are cut where they are, not further on;
 # near repeats are looked for among recent alike sentences only: index/chunking.py;
 # 3: chunks capped at MAX_CHUNK_CHARS characters, longer "words" cut: issue 14;

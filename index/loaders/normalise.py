@@ -149,24 +149,36 @@ def normalise_lines(lines: list[str], *, joiner: Joiner | None = None,
     joiner = joiner or Joiner(out)
     out = [_resolve_soft_breaks(line, joiner) for line in out]
     for i in range(len(out) - 1):
-        ending = _LINE_END_HYPHEN.search(out[i].rstrip())
-        if not ending:
+        if not _LINE_END_HYPHEN.search(out[i].rstrip()):
             continue
         j = i + 1
         while j < len(out) and not out[j].strip() and collapse:
             j += 1  # PDF text may leave an empty line between; plain text never joins over one
         if j >= len(out):
             break
-        lead = len(out[j]) - len(out[j].lstrip())
-        start = _LEADING_WORD.match(out[j], lead)
-        if not start or not joiner.join(ending.group(1), start.group(0), soft=False):
-            continue
-        # the rest of the next line's word (up to whitespace) moves up with it
-        cut = start.end()
-        while cut < len(out[j]) and not out[j][cut].isspace():
-            cut += 1
-        head = out[i].rstrip()
-        out[i] = head[:-1] + out[j][lead:cut]
-        rest = out[j][cut:]
-        out[j] = rest.lstrip() if collapse else out[j][:lead] + rest.lstrip(" \t")
+        joined = join_hyphenated(out[i], out[j], joiner, collapse=collapse)
+        if joined:
+            out[i], out[j] = joined
     return out
+
+
+def join_hyphenated(line: str, following: str, joiner: Joiner, *,
+                    collapse: bool = True) -> tuple[str, str] | None:
+    """`line` ending in a hyphenated word's first half with its rest, the first word of
+    `following`, moved up (and `following` without it); None when they are not one word
+    (`Joiner.join`). Also across a PDF's page break: a paper's "exe-" at the foot of one
+    page and "cute" at the head of the next."""
+    ending = _LINE_END_HYPHEN.search(line.rstrip())
+    if not ending:
+        return None
+    lead = len(following) - len(following.lstrip())
+    start = _LEADING_WORD.match(following, lead)
+    if not start or not joiner.join(ending.group(1), start.group(0), soft=False):
+        return None
+    # the rest of the next line's word (up to whitespace) moves up with it
+    cut = start.end()
+    while cut < len(following) and not following[cut].isspace():
+        cut += 1
+    rest = following[cut:]
+    return (line.rstrip()[:-1] + following[lead:cut],
+            rest.lstrip() if collapse else following[:lead] + rest.lstrip(" \t"))

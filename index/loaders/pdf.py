@@ -24,12 +24,13 @@ hyphens and gives the font sizes and character boxes the title and page pictures
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import re
 import statistics
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
@@ -44,7 +45,7 @@ from index.loaders.common import (
     short,
     trim,
 )
-from index.loaders.normalise import Joiner, fold_line, normalise_lines
+from index.loaders.normalise import Joiner, fold_line, join_hyphenated, normalise_lines
 from index.loaders.options import LoadOptions
 from quotebot.documents import BULLETS, FOOTNOTE_MARK, Block
 
@@ -74,6 +75,9 @@ _NOT_WORD = re.compile(r"[^\w#]+|_")
 _FOOTNOTE = re.compile(FOOTNOTE_MARK)  # a footnote's first line
 _CONTINUATION = frozenset(",;:.)]")  # a line opening with these goes on the line above
 _AFTER_SOFT_BREAK = re.compile(r"(\ufffe\S*)[ \t]+(?=\S)")
+# A page number that PDFium glued to the page's last word when that word is hyphenated
+# ("Raft can exe\ufffe12", then "cute a command" on page 13): a line of its own.
+_NUMBER_AFTER_SOFT_BREAK = re.compile(r"\ufffe(\d{1,4})[ \t]*$")
 
 
 @dataclass
@@ -119,7 +123,8 @@ def _split_lines(text: str) -> list[str]:
     one line; the page's line breaks it after that word, as the page shows it (the word
     stays whole on the first line).
     """
-    text = _AFTER_SOFT_BREAK.sub(lambda m: m.group(1) + "\n", text.replace("\r\n", "\n"))
+    text = _NUMBER_AFTER_SOFT_BREAK.sub("\ufffe\n\\1", text.replace("\r\n", "\n"))
+    text = _AFTER_SOFT_BREAK.sub(lambda m: m.group(1) + "\n", text)
     return text.split("\n")
 
 
@@ -309,10 +314,11 @@ def load_pdf(data: bytes, options: LoadOptions | None = None) -> Loaded:
         document.close()
     folded = _drop_running([[fold_line(line) for line in page.lines] for page in pages])
     joiner = Joiner([line for page in folded for line in page])
+    normalised = [normalise_lines(page_lines, joiner=joiner) for page_lines in folded]
+    _join_across_pages(normalised, joiner)
     parts, page_starts, anchors, start = [], [], [], 0
-    for page_lines in folded:
-        normalised = normalise_lines(page_lines, joiner=joiner)
-        kept = [(number, line) for number, line in enumerate(normalised, 1) if line]
+    for page_lines in normalised:
+        kept = [(number, line) for number, line in enumerate(page_lines, 1) if line]
         body = "\n".join(line for _, line in kept)
         page_starts.append(start)
         offset = start
@@ -323,11 +329,40 @@ def load_pdf(data: bytes, options: LoadOptions | None = None) -> Loaded:
         start += len(body) + 2
     text = "\n\n".join(parts)
     items = _list_items(text, line_spans(text))
-    blocks = []
+    blocks: list[Block] = []
     for page_start, body in zip(page_starts, parts, strict=True):
-        for paragraph in paragraphs(text, line_spans(text, page_start, page_start + len(body))):
-            blocks += _pdf_paragraph_blocks(text, paragraph, items)
+        page_blocks = [block for paragraph in paragraphs(
+            text, line_spans(text, page_start, page_start + len(body)))
+            for block in _pdf_paragraph_blocks(text, paragraph, items)]
+        if blocks and page_blocks and _continues(text, blocks[-1], page_blocks[0]):
+            blocks[-1] = replace(blocks[-1], end=page_blocks.pop(0).end)
+        blocks += page_blocks
     return Loaded(text, blocks, title, anchors, page_starts, notes=notes)
+
+
+def _continues(text: str, last: Block, first: Block) -> bool:
+    """Whether a page's first block goes on with the sentence the previous page's last
+    block breaks off: the last is a paragraph or list item ending without a sentence's end,
+    and the first a paragraph opening in lowercase ("Raft can execute" / "a command
+    multiple times: ..."). About a third of the pages of 16 real papers begin so; read as
+    two blocks, every such sentence was quoted as two fragments."""
+    return (last.kind in ("para", "item") and first.kind == "para"
+            and not SENTENCE_END.search(text, last.start, last.end)
+            and text[first.start:first.start + 1].islower())
+
+
+def _join_across_pages(pages: list[list[str]], joiner: Joiner) -> None:
+    """A word hyphenated at the end of a page's last line is joined with its rest, the
+    first word of the next page's first line (running headers already dropped): it stays
+    on the page where it starts, as a word split across lines does."""
+    for this, after in itertools.pairwise(pages):
+        last = next((i for i in range(len(this) - 1, -1, -1) if this[i]), None)
+        first = next((j for j, line in enumerate(after) if line), None)
+        if last is None or first is None:
+            continue
+        joined = join_hyphenated(this[last], after[first], joiner)
+        if joined:
+            this[last], after[first] = joined
 
 
 # --- title -------------------------------------------------------------------------------------

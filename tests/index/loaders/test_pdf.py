@@ -14,6 +14,7 @@ from index.loaders import SkipFile, load_document
 from index.loaders import ocr as ocr_module
 from index.loaders.options import LoadOptions
 from index.loaders.pdf import _drop_running, load_pdf
+from index.sentences import split_sentences
 
 BODY = [
     "Chain replication keeps every replica of an object on a chain of servers.",
@@ -52,6 +53,32 @@ def test_compound_hyphenated_across_lines_keeps_its_hyphen() -> None:
         "only for clients, and read-only replicas are cheap.",
     ]])))
     assert "read-only for clients" in " ".join(doc.text.split())
+
+
+def test_sentence_running_onto_the_next_page_is_one_sentence_with_its_word_joined() -> None:
+    doc = load(pdf_bytes(PdfSpec([
+        ["Raft aims at linearizable semantics for every client.",
+         "However, as described so far the servers can exe-"],
+        ["cute a command twice when the leader crashes early.",
+         "The solution is to give every command a serial number."],
+        ["Clients retry their commands with a new leader."],
+    ], header="Proceedings of the Repeated Conference", page_numbers=True)))
+    flat = " ".join(doc.text.split())
+    assert "the servers can execute a command twice when the leader crashes early." in flat
+    start = doc.text.index("However, as described")
+    end = doc.text.index("crashes early.") + len("crashes early.")
+    block = next(b for b in doc.blocks if b.start <= start < b.end)
+    assert block.end >= end  # one block: no sentence is cut at the page break
+    assert (doc.page_at(start), doc.page_at(end - 1)) == (1, 2)
+    sentences = [doc.text[s:e] for s, e in split_sentences(doc.text, block.start, block.end)]
+    assert any(s.startswith("However") and s.endswith("crashes early.") for s in sentences)
+
+
+def test_a_page_ending_a_sentence_ends_its_block() -> None:
+    doc = load(pdf_bytes(PdfSpec([["Chain replication keeps replicas on a chain."],
+                                  ["queries are answered by the tail."]])))
+    start = doc.text.index("queries")
+    assert any(b.start == start for b in doc.blocks)
 
 
 def test_running_header_and_page_numbers_are_dropped() -> None:
