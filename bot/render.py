@@ -62,12 +62,17 @@ HTML = Markup(html=True)
 PLAIN = Markup(html=False)
 
 
-def shorten(text: str, limit: int = MAX_QUOTE) -> str:
-    """`text` with collapsed whitespace, cut at a word boundary to `limit` characters."""
-    text = " ".join(text.split())
+def shorten(text: str, limit: int = MAX_QUOTE, *, lines: bool = False) -> str:
+    """`text` with collapsed whitespace (with `lines`, within each line, indentation
+    kept), cut at a word boundary to `limit` characters."""
+    if lines:
+        text = "\n".join(line[:len(line) - len(line.lstrip())] + " ".join(line.split())
+                         for line in text.split("\n") if line.strip())
+    else:
+        text = " ".join(text.split())
     if len(text) <= limit:
         return text
-    cut = text.rfind(" ", 0, limit - 1)
+    cut = max(text.rfind(" ", 0, limit - 1), text.rfind("\n", 0, limit - 1))
     return text[: cut if cut > limit // 2 else limit - 1].rstrip() + "…"
 
 
@@ -93,7 +98,8 @@ def render_hit(hit: Hit, m: Markup = HTML, number: int | None = None) -> str:
     `number` labels the citation ("[2] — ...") to match the Context buttons.
     """
     label = "" if number is None else f"[{number}] "
-    lines = [m.quote(m.text(shorten(hit.excerpt))), label + citation_line(hit.citation, m)]
+    lines = [m.quote(m.text(shorten(hit.display_excerpt(), lines=True))),
+             label + citation_line(hit.citation, m)]
     lines += ["   also in: " + citation_line(c, m)[2:] for c in hit.also_in[:2]]
     return "\n".join(lines)
 

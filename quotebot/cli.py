@@ -174,7 +174,7 @@ def format_answer(answer: Answer, pictures: dict[int, str] | None = None,
     if not answer.found:
         lines.append(NOT_SURE)
     for hit in answer.hits if answer.found else answer.hits[:1]:
-        quote = " ".join(hit.excerpt.split())
+        quote = hit.display_excerpt().replace("\n", "\n   ")  # code keeps its lines
         lines.append(f"{hit.rank}. \u201c{quote}\u201d")
         lines.append(f"   \u2014 {hit.citation.label()}  [score {hit.score:.3f}, "
                      f"confidence {hit.confidence:.2f}]")

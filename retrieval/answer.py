@@ -7,7 +7,13 @@ and the bot. Keys named in the README keep their names; new keys may be added.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
+
+# Formats whose line breaks are the document's own: the loaders write a Markdown, web or
+# Word paragraph on one line, so a line break there ends a paragraph, an item or a line of
+# code. A PDF's or a plain-text file's line breaks are where its page wrapped.
+OWN_LINES = frozenset((".md", ".markdown", ".html", ".htm", ".xhtml", ".docx"))
 
 
 @dataclass
@@ -67,6 +73,16 @@ class Hit:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def display_excerpt(self) -> str:
+        """The quote as a reader should see it: from a PDF or plain text, one run of words
+        (its line breaks are layout); from Markdown, a web page or Word, its own lines
+        kept, so code reads as code ("client = httpx.Client()" on its own line, indented
+        as written), without blank lines or trailing spaces."""
+        if PurePosixPath(self.citation.path).suffix.lower() not in OWN_LINES:
+            return " ".join(self.excerpt.split())
+        lines = (line.rstrip() for line in self.excerpt.strip().split("\n"))
+        return "\n".join(line for line in lines if line.strip())
 
 
 @dataclass

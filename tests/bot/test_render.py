@@ -28,6 +28,15 @@ def hit(excerpt: str, text: str | None = None, rank: int = 1, title: str = "Doc"
                passage_start=0, passage_end=len(text))
 
 
+def test_a_code_quote_from_markdown_keeps_its_lines_on_the_page() -> None:
+    code = hit("Set it on the client:\nclient = httpx.Client(timeout=10.0)\nclient.get(url)")
+    code.citation.path = "docs/timeouts.md"
+    page = render_page(Answer("q?", True, [code]))
+    assert ("<blockquote>Set it on the client:\nclient = httpx.Client(timeout=10.0)\n"
+            "client.get(url)</blockquote>") in page
+    assert well_formed(page)
+
+
 def test_page_quotes_the_excerpt_and_cites_title_and_lines() -> None:
     answer = Answer("q?", True, [hit("The first coffeehouse in London opened in 1652.",
                                      title="A Short History of Coffee")])
