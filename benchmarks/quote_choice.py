@@ -53,6 +53,10 @@ SETS = {  # name: (question file, corpus folder, store under .quotebot/eval)
     "pdfs-holdout2": ("real-pdfs-holdout2.jsonl", DATA / "real-pdfs", "real-pdfs"),
     "markdown-holdout2": ("real-markdown-holdout2.jsonl", DATA / "real-markdown",
                           "real-markdown"),
+    # A third, written blind near the end of stop 19, after every change of that stop.
+    "pdfs-holdout3": ("real-pdfs-holdout3.jsonl", DATA / "real-pdfs", "real-pdfs"),
+    "markdown-holdout3": ("real-markdown-holdout3.jsonl", DATA / "real-markdown",
+                          "real-markdown"),
     "bbc-trust": ("bbc-trust.jsonl", ROOT / EVAL_ROOT / "bbc" / "corpus", "bbc"),
     # The machine's own documents, gathered by benchmarks/machine_docs.py (a check set).
     "machine-docs": ("machine-docs.jsonl", ROOT / EVAL_ROOT / "machine-docs" / "corpus",
