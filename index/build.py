@@ -24,7 +24,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -44,7 +44,7 @@ from index.parsing import (
     worker_count,
 )
 from index.progress import BuildProgress
-from index.scan import scan_corpus
+from index.scan import scan_corpus, unreadable_folders
 from index.skips import SKIPS, SkipMemory
 from quotebot.config import Config, ConfigError
 from quotebot.documents import Chunk, Document
@@ -274,6 +274,11 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
 
     suffixes = indexed_suffixes(config.loading.extensions)
     files, report.skipped, report.ignored = scan_corpus(corpus, suffixes)
+    unreadable = unreadable_folders(report.skipped)
+    if "." in unreadable:  # a permission or a stale mount, not an empty corpus
+        raise BuildError(f"cannot read the corpus folder {corpus}: "
+                         f"{dict(report.skipped)['.'].split(': ', 1)[-1]}. "
+                         "The live index is unchanged.")
     tracker.update("reading", 0, len(files))
     settings = ParseSettings(
         tokenizer=embedder.resolved.location, **params,
@@ -297,7 +302,10 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
     finally:
         memory.close()
 
-    gone = sorted(set(previous.hashes) - seen_paths) if previous else []
+    # What was indexed under a folder that cannot be listed now stays: unknown, not gone.
+    gone = sorted(p for p in set(previous.hashes) - seen_paths
+                  if not any(p.startswith(f"{folder}/") for folder in unreadable)
+                  ) if previous else []
     report.removed = gone
     if (previous and not new_docs and not gone and not _index_outdated(config, previous)
             and previous.skipped == report.skipped):
@@ -322,6 +330,12 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
         st.discard_unpublished(store, live)  # give back the space the new generation took
         raise BuildError(write_failure(store, exc, live)) from exc
     return report
+
+
+def skip_key(rel: str, content_hash: str) -> str:
+    """What the skip memory remembers a failed file by: its content and its type, so the
+    same bytes renamed from notes.pdf to notes.txt are read again, by the other parser."""
+    return f"{content_hash}:{PurePosixPath(rel).suffix.lower()}"
 
 
 def _parse_changed(files: list[tuple[str, Path]], previous: _Previous | None,
@@ -356,7 +370,7 @@ def _parse_changed(files: list[tuple[str, Path]], previous: _Previous | None,
                 report.unchanged += 1
                 seen_paths.add(rel)
                 continue
-            remembered = memory.get(content_hash)
+            remembered = memory.get(skip_key(rel, content_hash))
             if remembered is not None:
                 report.skipped.append((rel, remembered))
                 report.skips_remembered += 1
@@ -373,7 +387,7 @@ def _parse_changed(files: list[tuple[str, Path]], previous: _Previous | None,
                 reason = valid_text(parsed.skipped or "could not be parsed")[:300]
                 report.skipped.append((parsed.rel, reason))
                 if not parsed.transient:  # a full disk is not the file's fault
-                    memory.put(hashes[parsed.rel], reason)
+                    memory.put(skip_key(parsed.rel, hashes[parsed.rel]), reason)
                 continue
             seen_paths.add(parsed.rel)
             report.notes += [f"{parsed.rel}: {note}" for note in parsed.document.notes]

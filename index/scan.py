@@ -9,6 +9,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+UNREADABLE = "cannot read folder"  # a problem's reason when a folder cannot be listed
+
+
+def unreadable_folders(problems: list[tuple[str, str]]) -> list[str]:
+    """The folders (relative, "." for the corpus itself) that `scan_corpus` could not list:
+    what was indexed under them is unknown, not gone."""
+    return [rel for rel, why in problems if why.startswith(UNREADABLE)]
+
 
 def scan_corpus(corpus: Path, suffixes: set[str],
                 ) -> tuple[list[tuple[str, Path]], list[tuple[str, str]], int]:
@@ -32,7 +40,7 @@ def scan_corpus(corpus: Path, suffixes: set[str],
             with os.scandir(here) as listing:
                 entries = list(listing)
         except OSError as exc:
-            problems.append((_rel(here, corpus), f"cannot read folder: {exc.strerror or exc}"))
+            problems.append((_rel(here, corpus), f"{UNREADABLE}: {exc.strerror or exc}"))
             continue
         for entry in entries:
             name = entry.name

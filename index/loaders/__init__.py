@@ -30,6 +30,7 @@ from index.loaders.markdown import load_md
 from index.loaders.options import LoadOptions
 from index.loaders.pdf import load_pdf
 from index.loaders.txt import load_txt
+from quotebot.config import ConfigError
 from quotebot.documents import Block, Document, doc_id_for
 
 __all__ = ["SUPPORTED_SUFFIXES", "LoadOptions", "SkipFile", "decode_text", "indexed_suffixes",
@@ -43,10 +44,16 @@ MAX_TITLE = 200
 def indexed_suffixes(extensions: list[str]) -> set[str]:
     """The file types to index: `loading.extensions` among the supported ones (empty: all).
 
-    The supported list is this module's alone (config and docs refer to it).
+    The supported list is this module's alone (config and docs refer to it). A name that
+    is none of them is a ConfigError: `["*.txt", "*.md"]` matched no type, and the build
+    then removed every document from the index.
     """
-    wanted = {s.lower() if s.startswith(".") else f".{s.lower()}" for s in extensions}
-    return set(SUPPORTED_SUFFIXES) & wanted if wanted else set(SUPPORTED_SUFFIXES)
+    named = {s: s.lower() if s.startswith(".") else f".{s.lower()}" for s in extensions}
+    if unknown := [s for s, suffix in named.items() if suffix not in SUPPORTED_SUFFIXES]:
+        raise ConfigError(f"loading.extensions: {unknown[0]!r} is not a type quotebot reads; "
+                          "name them as " + ", ".join(f'"{s[1:]}"'
+                                                      for s in sorted(SUPPORTED_SUFFIXES)))
+    return set(named.values()) or set(SUPPORTED_SUFFIXES)
 
 
 def load_document(rel_path: str, data: bytes, *, mtime: float = 0.0,

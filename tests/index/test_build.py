@@ -139,6 +139,55 @@ def test_removed_document_leaves_the_index(fresh_copy) -> None:
     reader.close()
 
 
+def test_a_skipped_file_renamed_to_its_real_type_is_read_again(fresh_copy) -> None:
+    config = fresh_copy()
+    wrong = config.corpus / "notes.pdf"
+    wrong.write_text("The ferry to the island leaves at seven every morning.\n")
+    first = build_index(config, progress=False)
+    assert "notes.pdf" in dict(first.skipped)
+    wrong.rename(config.corpus / "notes.txt")
+    second = build_index(config, progress=False)
+    assert second.added == ["notes.txt"] and "notes.txt" not in dict(second.skipped)
+
+
+def _unlistable(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Listing `folder` fails as a permission or a stale mount makes it (root reads any
+    chmod 000 folder, so the failure is injected at the listing)."""
+    import index.scan
+
+    real = os.scandir
+
+    def scandir(path):
+        if Path(path) == folder:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(index.scan.os, "scandir", scandir)
+
+
+def test_documents_under_a_folder_that_cannot_be_listed_stay_indexed(
+        fresh_copy, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = fresh_copy()
+    before = {path for path, _ in stored_chunks(config.store).values()}
+    _unlistable(monkeypatch, config.corpus / "sport")
+    report = build_index(config, progress=False)
+    assert report.removed == []
+    assert ("sport", "cannot read folder: Permission denied") in report.skipped
+    assert {path for path, _ in stored_chunks(config.store).values()} == before
+
+
+def test_a_corpus_folder_that_cannot_be_listed_stops_the_build(
+        fresh_copy, monkeypatch: pytest.MonkeyPatch) -> None:
+    from index.build import BuildError
+
+    config = fresh_copy()
+    live = current_generation(config.store)
+    _unlistable(monkeypatch, config.corpus)
+    with pytest.raises(BuildError, match="cannot read the corpus folder.*unchanged"):
+        build_index(config, progress=False)
+    assert current_generation(config.store) == live
+
+
 def test_full_rebuild_matches_incremental_chunks(fresh_copy) -> None:
     config = fresh_copy()
     incremental = stored_chunks(config.store)

@@ -529,3 +529,12 @@ def test_any_bytes_load_or_are_skipped_with_a_reason(data: st.DataObject, suffix
         return
     assert_valid_blocks(doc)
     assert all(0 <= offset <= len(doc.text) for offset, _ in doc.line_anchors)
+
+
+def test_an_extension_that_is_no_type_quotebot_reads_is_a_config_error() -> None:
+    from index.loaders import indexed_suffixes
+    from quotebot.config import ConfigError
+
+    assert indexed_suffixes(["txt", ".MD"]) == {".txt", ".md"}
+    with pytest.raises(ConfigError, match=r"'\*\.txt' is not a type"):
+        indexed_suffixes(["*.txt", "*.md"])  # matched nothing, and emptied the index

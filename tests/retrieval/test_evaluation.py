@@ -217,6 +217,27 @@ def test_eval_details_give_each_question_whose_mean_is_the_metric(tmp_path: Path
         assert result["metrics"][name] == pytest.approx(mean, abs=1e-4)
 
 
+def test_eval_never_writes_its_corpus_over_a_folder_of_someone_s_documents(
+        tmp_path: Path, capsys) -> None:
+    from quotebot.cli import main
+
+    beir = tmp_path / "beir"
+    (beir / "qrels").mkdir(parents=True)
+    (beir / "corpus.jsonl").write_text(json.dumps(
+        {"_id": "1", "title": "", "text": "The Eiffel Tower is 330 metres tall."}) + "\n")
+    (beir / "queries.jsonl").write_text(json.dumps({"_id": "q1", "text": "How tall?"}) + "\n")
+    (beir / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\t1\t1\n")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "1.txt").write_text("My own notes.\n")
+    (docs / "plans.md").write_text("# Plans\n")
+    code = main(["eval", "--beir", str(beir), "--corpus", str(docs),
+                 "--store", str(tmp_path / "store")])
+    assert code == 2 and "give --corpus an empty folder" in capsys.readouterr().err
+    assert (docs / "1.txt").read_text() == "My own notes.\n"
+    assert sorted(p.name for p in docs.iterdir()) == ["1.txt", "plans.md"]
+
+
 def test_eval_questions_reports_how_often_absent_questions_are_declined(
         fresh_copy, tmp_path: Path, capsys) -> None:
     from quotebot.cli import main
