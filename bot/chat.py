@@ -9,6 +9,7 @@ and small talk gets the bot's short answer.
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import TextIO
 
@@ -24,6 +25,9 @@ HELP = ("Type a question and press Enter. Then: 'more' for further quotes, "
         "(follow-ups such as 'what is it used for?' are read with the previous question), "
         "'quit' to leave.")
 CONVERSATION = ("terminal",)
+# "context", "context 2", "/context 2": a word after it at most, else it is a question
+# ("Context of the talks?", "Contextual information about ...?").
+_CONTEXT = re.compile(r"/?context(?:\s+\S+)?\s*")
 
 
 def run_chat(config: Config, input: TextIO | None = None,  # noqa: A002 - the brief's name
@@ -74,13 +78,13 @@ def run_chat(config: Config, input: TextIO | None = None,  # noqa: A002 - the br
             else:
                 page += 1
                 print(render_page(answer, page, PLAIN), file=output)
-        elif command.startswith(("context", "/context")):
+        elif _CONTEXT.fullmatch(command):  # "context 2", not "Context of the talks?"
             number = command.split()[-1]
             shown = (0 if answer is None else len(answer.hits) if answer.found
                      else min(1, len(answer.hits)) if config.retrieval.show_closest else 0)
             if not shown:
                 print("Ask a question first.", file=output)
-            elif not number.isdigit() or not 1 <= int(number) <= shown:
+            elif not (number.isascii() and number.isdigit()) or not 1 <= int(number) <= shown:
                 print(f"Say which quote: context 1 to context {shown}.", file=output)
             else:
                 print(render_context(answer.hits[int(number) - 1], PLAIN), file=output)

@@ -283,7 +283,7 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
     settings = ParseSettings(
         tokenizer=embedder.resolved.location, **params,
         timeout_s=config.loading.file_timeout_s, memory_mb=config.loading.file_memory_mb,
-        workers=worker_count(config.loading.workers),
+        workers=min(worker_count(config.loading.workers), max(1, len(files))),
         load=LoadOptions.from_config(config.loading, store, progress=progress,
                                      ocr_budget_s=OCR_BUDGET_SHARE * config.loading.file_timeout_s))
     try:

@@ -11,6 +11,7 @@ index` from a shell), the watcher waits for it and then builds.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -51,10 +52,13 @@ def is_relevant(path: Path, corpus: Path, suffixes: set[str]) -> bool:
 
 
 def corpus_filter(corpus: Path, suffixes: set[str]) -> Callable[[watchfiles.Change, str], bool]:
-    corpus = Path(corpus).resolve()
+    """Keep the changes `is_relevant` keeps. The watcher reports paths under the folder as
+    it was named, or as resolved: with a symlink on the way (`/home -> /data/home`) both
+    forms are tried, else every change under it was dropped and no build followed."""
+    roots = list(dict.fromkeys((Path(os.path.abspath(corpus)), Path(corpus).resolve())))
 
     def keep(change: watchfiles.Change, path: str) -> bool:
-        return is_relevant(Path(path), corpus, suffixes)
+        return any(is_relevant(Path(path), root, suffixes) for root in roots)
 
     return keep
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TextIO
 
 from quotebot.config import Config, ConfigError, load_config
 from quotebot.errors import DocumentChanged, StoreError
@@ -606,12 +607,35 @@ def build_parser() -> argparse.ArgumentParser:
 def _readable_output(json_output: bool) -> None:
     """JSON is written in UTF-8 whatever the terminal's encoding; text is written in the
     terminal's, with what it cannot show replaced (an answer's quotes and dashes would
-    otherwise stop the command on an ASCII or Latin-1 terminal)."""
+    otherwise stop the command on an ASCII or Latin-1 terminal), and with no control
+    character a terminal would obey (`_Printable`)."""
     if hasattr(sys.stdout, "reconfigure"):
         if json_output:
             sys.stdout.reconfigure(encoding="utf-8")
         else:
             sys.stdout.reconfigure(errors="replace")
+    if not json_output and not isinstance(sys.stdout, _Printable):
+        sys.stdout = _Printable(sys.stdout)
+
+
+# C0 and C1 control characters but newline and tab: ESC starts the sequences that set a
+# terminal's title or clear its screen, and a file may be named with them.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+class _Printable:
+    """Standard output for people: a control character from a file's name, a title or a
+    quote (a corpus file named "ferry\\x1b]0;pwned\\x07.txt" is cited by name) is written
+    as its escape ("\\x1b"), never obeyed."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(_CONTROLS.sub(lambda m: f"\\x{ord(m.group()):02x}", text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

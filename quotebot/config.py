@@ -13,6 +13,7 @@ paths from the environment or flags against the working directory.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import tomllib
 import types
@@ -171,6 +172,9 @@ class Config:
                 if value != value or value < 0 or (key in _POSITIVE and value == 0):
                     least = "above 0" if key in _POSITIVE else "0 or more"
                     raise ConfigError(f"{key} must be {least}, not {value!r}")
+                if value == math.inf or value > _MAXIMUM.get(key, 2 ** 53):
+                    raise ConfigError(f"{key} must be at most {_MAXIMUM.get(key, 2 ** 53):,}, "
+                                      f"not {value!r}")  # inf overflowed deep in a build
         if not 0 <= self.retrieval.min_confidence <= 1:
             raise ConfigError("retrieval.min_confidence must be between 0 and 1, not "
                               f"{self.retrieval.min_confidence!r}")
@@ -184,6 +188,11 @@ class Config:
 # Numbers that must be above zero (every other number must be zero or more).
 _POSITIVE = {"model.batch_size", "chunking.max_tokens", "retrieval.k", "loading.max_file_mb",
              "loading.file_timeout_s", "loading.max_pdf_pages", "telegram.max_question_chars"}
+
+# Ceilings where a larger number is a mistake that fails far from its cause: worker
+# processes (each loads a tokenizer; 100,000 never finished starting) and the memory limit
+# handed to setrlimit (in MB, it overflowed every worker's limit).
+_MAXIMUM = {"loading.workers": 64, "loading.file_memory_mb": 2 ** 30}
 
 _SECTIONS = {f.name for f in dataclasses.fields(Config)
              if dataclasses.is_dataclass(f.default_factory)}

@@ -228,6 +228,13 @@ def test_extract_lists_sentences_left_out_as_page_chrome(tmp_path, capsys) -> No
     assert code == 0 and [(s["line"], s["reason"]) for s in skipped] == [(3, "page chrome")]
 
 
+def test_a_file_named_with_terminal_escapes_is_printed_not_obeyed(tmp_path, capsys) -> None:
+    (tmp_path / "ferry\x1b]0;pwned\x07\x1b[2J.md").write_text("")
+    code, out, _ = run(capsys, "extract", str(tmp_path))
+    assert code == 0 and "ferry\\x1b]0;pwned\\x07\\x1b[2J.md: not indexed" in out
+    assert "\x1b" not in out and "\x07" not in out
+
+
 def test_extract_says_why_a_file_is_not_indexed(tmp_path, capsys) -> None:
     (tmp_path / "empty.md").write_text("")
     code, out, _ = run(capsys, "extract", str(tmp_path))

@@ -43,6 +43,10 @@ def test_unknown_backend_is_a_config_error() -> None:
     {"QUOTEBOT_INDEX_KEEP_GENERATIONS": "-1"},
     {"QUOTEBOT_STORE": ""},  # an unset shell variable: the index would go in the cwd
     {"QUOTEBOT_CORPUS": ""},
+    {"QUOTEBOT_LOADING_MAX_FILE_MB": "inf"},  # an OverflowError traceback in a build
+    {"QUOTEBOT_INDEX_WATCH_DEBOUNCE_S": "inf"},
+    {"QUOTEBOT_LOADING_FILE_MEMORY_MB": "9223372036854775807"},  # overflowed setrlimit
+    {"QUOTEBOT_LOADING_WORKERS": "100000"},  # never finished starting its workers
 ])
 def test_values_out_of_range_are_config_errors_naming_the_key(environ) -> None:
     with pytest.raises(ConfigError) as error:

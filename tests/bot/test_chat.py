@@ -35,3 +35,16 @@ def test_chat_answers_small_talk_kindly(session_config: Config, retriever: Any) 
     out = chat(session_config, retriever, "thanks")
     assert "You're welcome!" in out and "/help" in out
     assert "could not find" not in out
+
+
+def test_chat_context_with_a_digit_python_cannot_parse_asks_which_quote(
+        session_config: Config, retriever: Any) -> None:
+    out = chat(session_config, retriever, "Which towns did Vesuvius bury?", "context ²")
+    assert "Say which quote: context 1 to context" in out
+
+
+def test_a_question_opening_with_context_is_asked(session_config: Config,
+                                                  retriever: Any) -> None:
+    out = chat(session_config, retriever, "Context of the eruption of Vesuvius?")
+    assert "Ask a question first." not in out and "Say which quote" not in out
+    assert "Vesuvius" in out

@@ -121,3 +121,18 @@ def test_a_busy_store_is_built_after_the_other_build(fresh_copy: Callable[[], Co
     threading.Timer(1.0, other.release).start()
     report = build_after_others(lambda wait: build_index(config, wait=wait, progress=False))
     assert report.added == ["late.txt"]
+
+
+def test_a_corpus_named_through_a_symlink_is_followed(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")  # as /home -> /data/home
+    config = Config()
+    config.corpus, config.store = tmp_path / "link" / "corpus", tmp_path / "store"
+    config.corpus.mkdir()
+    config.index.watch_debounce_s = 0.3
+    with Watcher(config) as watcher:
+        (config.corpus / "notes.md").write_text("# Notes\n\nFirst version.\n", encoding="utf-8")
+        deadline = time.monotonic() + 15
+        while not watcher.builds and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert len(watcher.builds) == 1
