@@ -109,6 +109,24 @@ def _text_boxes(page: object, quote: str) -> list[Box]:
         textpage.close()
 
 
+def _as_shown(boxes: list[Box], rotation: int, width: float, height: float) -> list[Box]:
+    """Character boxes (PDF page space) where the page shows them: PDFium renders a page
+    turned by its /Rotate, and `width`, `height` are its size as shown. Unturned, a
+    landscape page's highlight fell on blank space beside the quote."""
+    turned = []
+    for left, bottom, right, top in boxes:
+        if rotation == 90:  # the page's height runs across: x as shown is y on the page
+            box = (bottom, height - right, top, height - left)
+        elif rotation == 180:
+            box = (width - right, height - top, width - left, height - bottom)
+        elif rotation == 270:
+            box = (width - top, left, width - bottom, right)
+        else:
+            box = (left, bottom, right, top)
+        turned.append(box)
+    return turned
+
+
 def _ocr_boxes(config: Config, path: Path, number: int, quote: str) -> list[Box]:
     """Boxes of the quote's words on an OCR'd page, from the store's OCR cache."""
     content_hash = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -170,7 +188,8 @@ def quote_boxes(config: Config, hit: Hit) -> tuple[Path, int, list[Box]] | None:
         if not 1 <= citation.page <= len(document):
             return None
         page = document[citation.page - 1]
-        boxes = _text_boxes(page, hit.excerpt)
+        boxes = _as_shown(_text_boxes(page, hit.excerpt), page.get_rotation(),
+                          *page.get_size())
         page.close()
     finally:
         document.close()

@@ -129,3 +129,38 @@ def test_a_pdf_replaced_since_the_answer_is_not_pictured_under_its_citation(
     shutil.copy(other, Path(config.corpus) / hit.citation.path)  # another PDF, same path
     with pytest.raises(DocumentChanged, match="has changed since it was quoted"):
         picture_png(config, hit)
+
+
+@pytest.mark.parametrize("rotation", [90, 180, 270])
+def test_a_turned_page_is_highlighted_where_it_shows_the_quote(tmp_path: Path,
+                                                               rotation: int) -> None:
+    import pypdfium2 as pdfium
+
+    from quotebot.config import Config
+    from retrieval.answer import Citation, Hit
+
+    quote = "Ferries to the island leave at seven every morning."
+    document = pdfium.PdfDocument(pdf_bytes(PdfSpec([[
+        "The harbour office opens at six.", quote, "Tickets are sold on board."]])))
+    document[0].set_rotation(rotation)  # a landscape scan, or a page set sideways
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    document.save(str(corpus / "ferries.pdf"))
+    document.close()
+    config = Config()
+    config.corpus = corpus
+    hit = Hit(rank=1, score=1.0, text=quote, excerpt=quote, excerpt_start=0,
+              excerpt_end=len(quote), citation=Citation("d", "Ferries", "ferries.pdf", 2, 2,
+                                                        page=1))
+    picture = page_picture(config, hit)
+    assert picture is not None
+    image = Image.open(io.BytesIO(picture.png)).convert("RGB")
+    pixels = list(image.getdata())
+    yellow = [i for i, (r, g, b) in enumerate(pixels) if r > 200 and g > 150 and b < 150]
+    inked = [i for i, (r, g, b) in enumerate(pixels) if r < 120 and g < 120]
+    assert yellow and inked
+    width = image.width
+    xs, ys = [i % width for i in yellow], [i // width for i in yellow]
+    under = [i for i in inked
+             if min(xs) <= i % width <= max(xs) and min(ys) <= i // width <= max(ys)]
+    assert len(under) > 0.2 * len(inked)  # the quoted line of the three shown lies under it
