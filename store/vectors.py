@@ -82,6 +82,9 @@ def plan_index(n: int, config: IndexConfig) -> IndexPlan:
         kind = "flat" if n <= config.flat_max else "ivf"
     if n == 0:
         kind = "flat"  # nothing to train on; the next build with passages retrains
+    if kind == "ivf" and config.ivf_nlist > n:  # FAISS cannot train more lists than points
+        raise ConfigError(f"index.ivf_nlist ({config.ivf_nlist:,}) is more than the passages "
+                          f"to index ({n:,}): lower it, or set 0 to choose it by size")
     nlist = (config.ivf_nlist or auto_nlist(n)) if kind == "ivf" else 0
     sq8 = bool(config.sq8) and n > 0  # SQ8 trains on vectors
     return IndexPlan(kind, nlist, sq8, kind == "ivf" and bool(config.ivf_fp16) and not sq8)

@@ -42,6 +42,11 @@ def test_auto_is_flat_up_to_flat_max_then_ivf() -> None:
     assert plan_index(1_000_000, config).nlist == 1024
 
 
+def test_more_lists_than_passages_is_a_config_error_naming_the_key() -> None:
+    with pytest.raises(ConfigError, match=r"index.ivf_nlist \(4,096\) is more than"):
+        plan_index(120, IndexConfig(faiss_index="ivf", ivf_nlist=4096))
+
+
 def test_configured_type_and_sq8_override_auto() -> None:
     assert plan_index(10, IndexConfig(faiss_index="ivf", ivf_nlist=4)) == IndexPlan("ivf", 4,
                                                                                   fp16=True)
