@@ -126,12 +126,29 @@ def decode_text(data: bytes, declared: str | None = None) -> str:
 def _encodings(data: bytes, declared: str | None) -> Iterator[str]:
     """Encodings to try, best first; the slow guess only runs when UTF-8 fails."""
     yield "utf-8-sig"
-    if declared:
+    if declared and _is_charset(declared):
         yield declared
     guess = _guess_encoding(data)
     if guess:
         yield guess
     yield "cp1252"
+
+
+# Python codecs that are no character set a page can be written in: they rewrite escapes
+# ("\\u202e" in a page named unicode_escape became a real right-to-left override, so the
+# quote no longer matched the file) or are not in the web's Encoding Standard.
+_NOT_CHARSETS = frozenset(("unicode-escape", "raw-unicode-escape", "punycode", "idna",
+                           "utf-7", "undefined", "palmos", "mbcs", "oem"))
+
+
+def _is_charset(name: str) -> bool:
+    """Whether a declared charset names a character set (a text codec of bytes)."""
+    try:
+        info = codecs.lookup(name)
+    except (LookupError, ValueError):
+        return False
+    return (getattr(info, "_is_text_encoding", True)
+            and info.name.replace("_", "-") not in _NOT_CHARSETS)
 
 
 def _reject_binary(text: str) -> str:

@@ -300,6 +300,12 @@ def test_html_meta_charset_is_honoured(tmp_path: Path) -> None:
     assert load(tmp_path, "page.html", page).text == "Привет, мир"
 
 
+def test_a_page_declaring_an_escape_codec_keeps_its_backslashes(tmp_path: Path) -> None:
+    page = b'<meta charset="unicode_escape"><p>Caf\xe9 notes: \\u202e is the override.</p>'
+    text = load(tmp_path, "page.html", page).text
+    assert "\\u202e is the override" in text and "\u202e" not in text
+
+
 def test_html_latin1_declaration_reads_as_cp1252(tmp_path: Path) -> None:
     page = '<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1">' \
         '<p>“Café”</p>'
