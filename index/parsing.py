@@ -21,6 +21,7 @@ import errno
 import hashlib
 import importlib
 import itertools
+import math
 import multiprocessing
 import os
 import resource
@@ -139,6 +140,24 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
+# A worker's own CPU limit for each file, as a multiple of `loading.file_timeout_s`. A live
+# build kills a worker at that wall-clock budget first (CPU time never runs ahead of it);
+# this bounds a worker whose build was killed (kill -9) and can no longer stop it, which ran
+# on, unbounded, until its parse ended.
+CPU_BUDGET_FACTOR = 2
+
+
+def _limit_cpu(seconds: float) -> None:
+    """Let this process use at most `seconds` more CPU time (SIGXCPU ends it after)."""
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    soft = math.ceil(used.ru_utime + used.ru_stime + seconds)
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
 def _address_space() -> int:
     """This process's virtual memory size in bytes (0 when unknown)."""
     try:
@@ -173,6 +192,8 @@ def _worker(conn: Connection, settings: ParseSettings, scratch: str = "") -> Non
         except (EOFError, OSError):
             return
         exit_after = False
+        if settings.timeout_s > 0:
+            _limit_cpu(CPU_BUDGET_FACTOR * settings.timeout_s)
         try:
             if hook:
                 hook(job)

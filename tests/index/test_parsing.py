@@ -184,3 +184,23 @@ def test_a_worker_whose_build_stopped_mid_file_exits_quietly() -> None:
     pool.close()  # what the build's `with ParsePool` does on KeyboardInterrupt
     worker.process.join(5)
     assert worker.process.exitcode == 0  # 1: it died of an uncaught exception
+
+
+def test_a_worker_left_without_its_build_stops_at_its_own_cpu_limit() -> None:
+    """kill -9 of a build leaves nobody to enforce the file's time budget: the worker's own
+    CPU limit (CPU_BUDGET_FACTOR x file_timeout_s) ends a parser stuck in a loop."""
+    import multiprocessing
+
+    from index.parsing import CPU_BUDGET_FACTOR, _worker
+
+    ours, theirs = multiprocessing.Pipe()
+    worker = multiprocessing.get_context("fork").Process(
+        target=_worker, args=(theirs, settings(timeout_s=1.0)))
+    worker.start()
+    try:
+        ours.send(ParseJob("spin.txt", parse_hooks.SPIN))  # and nobody kills it
+        worker.join(CPU_BUDGET_FACTOR * 1.0 + 30)
+        assert worker.exitcode == -signal.SIGXCPU
+    finally:
+        if worker.is_alive():
+            worker.kill()

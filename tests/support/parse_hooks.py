@@ -19,6 +19,7 @@ EXIT = b"QUOTEBOT-TEST-EXIT"  # the worker exits with status 1, as a C library's
 NOSPACE = b"QUOTEBOT-TEST-NOSPACE"  # the disk is full while the file is parsed
 # Starts a child process (as OCR starts Tesseract) and writes a temporary file, then hangs.
 CHILD = b"QUOTEBOT-TEST-CHILD"
+SPIN = b"QUOTEBOT-TEST-SPIN"  # a parser stuck in a loop: CPU, forever
 CHILD_SECONDS = "301.5"  # the child's `sleep` argument: how a test finds it
 RAISE_SURROGATE = b"QUOTEBOT-TEST-SURROGATE-ERROR"  # an error message quoting a lone surrogate
 SPEC = "tests.support.parse_hooks:misbehave"
@@ -38,6 +39,9 @@ def misbehave(job) -> None:  # noqa: ANN001 - an index.parsing.ParseJob
         time.sleep(3600)
     if HANG in job.data:
         time.sleep(3600)
+    if SPIN in job.data:
+        while True:
+            pass
     if SLOW in job.data:
         time.sleep(1)
     if HOG in job.data:
