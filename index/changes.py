@@ -50,7 +50,9 @@ def corpus_changes(config: Config) -> CorpusChanges:
     """What differs between `config.corpus` on disk and the live generation's documents.
 
     Files the live build skipped count as known (they are retried by the next build that
-    runs for another reason). With no usable index every file is "added".
+    runs for another reason), unless changed since it was made: a broken file replaced by a
+    good one is "added", so the bot's start-up check builds it. With no usable index every
+    file is "added".
     """
     stored: dict[str, tuple[int, float, str]] = {}
     skipped: dict[str, str] = {}
@@ -62,12 +64,13 @@ def corpus_changes(config: Config) -> CorpusChanges:
     except StoreError:
         live = None
     changes.no_index, changes.skipped = live is None, skipped
+    built = st.checked_at(live) if live is not None else 0.0
     suffixes = indexed_suffixes(config.loading.extensions)
     files, _, _ = scan_corpus(config.corpus, suffixes)
     seen = set()
     for rel, path in files:
         seen.add(rel)
-        if rel in skipped and rel not in stored:
+        if rel in skipped and rel not in stored and _modified(path) <= built:
             continue
         if rel not in stored:
             changes.added.append(rel)
@@ -82,6 +85,14 @@ def corpus_changes(config: Config) -> CorpusChanges:
             changes.changed.append(rel)
     changes.removed = sorted(set(stored) - seen)
     return changes
+
+
+def _modified(path: Path) -> float:
+    """When `path` was last written (0 when it cannot be read)."""
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 def _content_hash(path: Path) -> str | None:

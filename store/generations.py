@@ -24,6 +24,7 @@ Only the `store` package reads or writes these files.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -208,6 +209,22 @@ def current_generation(store: Path) -> Path | None:
         raise StoreError(f"store {store}: CURRENT names {name[:80]!r}, which is not a "
                          "complete index: rebuild with `quotebot index --full`")
     return folder
+
+
+def checked_at(folder: Path) -> float:
+    """When the generation `folder` was last found to match the corpus: written, or kept by
+    a build that found nothing to change (`mark_checked`); 0 when unknown."""
+    try:
+        return (folder / META).stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def mark_checked(folder: Path) -> None:
+    """Note that a build found the generation `folder` up to date with the corpus now (a
+    skipped file changed before this is no pending change: `index.changes`)."""
+    with contextlib.suppress(OSError):  # read-only: status may call an old skip pending
+        os.utime(folder / META)
 
 
 def generation_number(folder: Path) -> int:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 
+from index.build import build_index
 from index.changes import corpus_changes
 from quotebot.config import Config
 
@@ -62,3 +64,27 @@ def test_a_file_saved_again_while_the_build_reads_it_is_a_change(
     build.build_index(config, progress=False)
     assert b"purple" in edited.read_bytes()
     assert corpus_changes(config).changed == ["sport/cycling.txt"]  # not indexed yet
+
+
+def test_a_skipped_file_replaced_by_a_good_one_is_a_pending_change(
+        fresh_copy: Callable[[], Config]) -> None:
+    config = fresh_copy()
+    assert "broken/empty.txt" in corpus_changes(config).skipped
+    assert not corpus_changes(config)
+    fixed = config.corpus / "broken" / "empty.txt"
+    fixed.write_text("The night ferry leaves the harbour at ten.\n")  # repaired in place
+    os.utime(fixed, (time.time() + 2, time.time() + 2))
+    assert corpus_changes(config).added == ["broken/empty.txt"]
+
+
+def test_a_skipped_file_still_broken_after_a_build_is_no_pending_change(
+        fresh_copy: Callable[[], Config]) -> None:
+    config = fresh_copy()
+    broken = config.corpus / "notes.pdf"
+    broken.write_text("not a PDF at all\n")
+    build_index(config, progress=False)
+    broken.write_text("still not a PDF\n")  # edited, still broken
+    os.utime(broken, (time.time() - 5, time.time() - 5))
+    time.sleep(0.01)
+    build_index(config, progress=False)  # skips it again: nothing else to do
+    assert not corpus_changes(config)
