@@ -84,6 +84,7 @@ _NUMBER_AFTER_SOFT_BREAK = re.compile(r"\ufffe(\d{1,4})[ \t]*$")
 class _Page:
     lines: list[str]  # source lines (PDFium's text, or OCR's); line N of the page is lines[N-1]
     ocr: bool = False
+    unreadable: bool = False  # PDFium could not load the page: no lines
 
 
 def _open(data: bytes) -> pdfium.PdfDocument:
@@ -140,10 +141,16 @@ def _read_pages(document: pdfium.PdfDocument, data: bytes, options: LoadOptions,
     bar = None
     late: list[int] = []  # scanned pages left unread: the OCR time budget ran out
     started = time.monotonic()
+    unreadable: list[int] = []  # pages PDFium cannot load (a broken page tree)
     for index in range(len(document)):
         if bar is not None:
             bar.update(1)
-        page = document[index]
+        try:
+            page = document[index]
+        except pdfium.PdfiumError:
+            unreadable.append(index + 1)
+            pages.append(_Page([], unreadable=True))  # the page keeps its number
+            continue
         try:
             text, was_cut = _page_text(page, options.max_page_chars)
             if was_cut:
@@ -176,6 +183,8 @@ def _read_pages(document: pdfium.PdfDocument, data: bytes, options: LoadOptions,
             page.close()
     if bar is not None:
         bar.close()
+    if unreadable:
+        notes.append(f"pages {_ranges(unreadable)} cannot be read (the PDF is damaged there)")
     if cut:
         notes.append(f"text cut at {options.max_page_chars:,} characters on pages "
                      f"{_ranges(cut)}")
@@ -378,7 +387,8 @@ def _title(document: pdfium.PdfDocument, pages: list[_Page]) -> str:
     if (meta and not _PLACEHOLDER_TITLE.match(meta) and not _GENERATED_TITLE.match(meta)
             and fold_line(meta).casefold() in fold_line(first)):
         return meta
-    largest = _largest_text(document) if pages and not pages[0].ocr else ""
+    largest = (_largest_text(document)
+               if pages and not pages[0].ocr and not pages[0].unreadable else "")
     if largest:
         return largest
     return meta if meta and not _PLACEHOLDER_TITLE.match(meta) else ""

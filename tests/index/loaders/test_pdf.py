@@ -171,6 +171,14 @@ def test_pdf_needing_a_password_is_skipped_with_reason() -> None:
         load(data)
 
 
+def test_a_page_pdfium_cannot_load_is_named_not_raised() -> None:
+    # Found by the hypothesis test of any bytes: a page tree whose one kid is no page.
+    damaged = (b"%PDF\n1\x00+\x00obj<<///Pages\x002\x00+\x00R>>2\x00+\x00obj<</Count\x001"
+               b"/Kids\x00+>>trailer<</Root\x001\x00+\x00R>>")
+    with pytest.raises(SkipFile, match="pages 1 cannot be read"):
+        load(damaged)
+
+
 def test_broken_pdf_is_skipped_with_one_line_reason() -> None:
     data = pdf_bytes(PdfSpec([BODY]))
     with pytest.raises(SkipFile) as caught:
