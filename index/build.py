@@ -311,8 +311,7 @@ def _build_locked(config: Config, corpus: Path, store: Path, full: bool,
             and previous.skipped == report.skipped):
         # Nothing changed: keep the live generation. (A new skip list makes a new
         # generation, so that what the index lists as skipped, /stats included, is true.)
-        if (live := _live(store)) is not None:
-            st.mark_checked(live)  # a skipped file edited before now is not pending
+        st.mark_checked(previous.folder)  # a skipped file edited before now is not pending
         report.generation = previous.manifest.generation
         report.documents, report.chunks = previous.manifest.n_documents, previous.manifest.n_chunks
         report.index_type = previous.manifest.index_type

@@ -168,9 +168,6 @@ def load_squad(path: Path) -> EvalSet:
                    groups=groups, query_group=query_group, impossible=impossible)
 
 
-EVAL_FOLDER_NOTE = "evaluation's own folder under .quotebot/eval/"
-
-
 def materialise(evalset: EvalSet, folder: Path, *, prune: bool = False) -> None:
     """Write the corpus as `<id>.txt` files (title, blank line, text); unchanged files stay.
     A folder that is not evaluation's own (`prune` False) must hold nothing else: a
@@ -179,24 +176,24 @@ def materialise(evalset: EvalSet, folder: Path, *, prune: bool = False) -> None:
     `prune` (a folder only evaluation writes) removes the `.txt` files of other sets: two
     SQuAD files of one folder share it, and one's paragraphs must not answer the other's.
     """
-    wanted = {f"{_SAFE.sub('_', doc_id)}.txt" for doc_id in evalset.corpus}
-    others = sorted(p.name for p in folder.iterdir() if p.name not in wanted) \
+    files = {f"{_SAFE.sub('_', doc_id)}.txt": f"{title}\n\n{text}\n" if title else f"{text}\n"
+             for doc_id, (title, text) in evalset.corpus.items()}
+    others = sorted(p.name for p in folder.iterdir() if p.name not in files) \
         if folder.is_dir() and not prune else []
     if others:  # someone's documents: never written over, nor measured with the set
         raise ConfigError(
             f"{folder} holds files that are not {evalset.name}'s ({others[0]!r}"
             + (f" and {len(others) - 1} more" if len(others) > 1 else "") + "): evaluation "
             "writes its corpus there; give --corpus an empty folder, or leave it out to use "
-            f"{EVAL_FOLDER_NOTE}")
+            "evaluation's own folder under .quotebot/eval/")
     folder.mkdir(parents=True, exist_ok=True)
-    for doc_id, (title, text) in evalset.corpus.items():
-        path = folder / f"{_SAFE.sub('_', doc_id)}.txt"
-        content = f"{title}\n\n{text}\n" if title else f"{text}\n"
+    for name, content in files.items():
+        path = folder / name
         if not path.exists() or path.read_text(encoding="utf-8") != content:
             path.write_text(content, encoding="utf-8")
     if prune:
         for stale in folder.glob("*.txt"):
-            if stale.name not in wanted:
+            if stale.name not in files:
                 stale.unlink()
 
 
